@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// The `ddb-audit` command. The CLI is TypeScript run through tsx's loaders, so it needs no build step.
+require('tsx/cjs');
+require('./ddb-audit.ts')
+  .main(process.argv.slice(2))
+  .then((code) => { process.exitCode = code; })
+  .catch((err) => {
+    process.stderr.write(`ddb-audit: ${err && err.message ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });

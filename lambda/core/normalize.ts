@@ -1,0 +1,277 @@
+/**
+ * The normalizer: one DynamoDB stream record (as Lambda delivers it) -> one ChangeRecord.
+ *
+ * Contract:
+ *   - every input record yields exactly one output record, in input order;
+ *   - a record that cannot be normalized (no dynamodb block, unknown type tag, unparsable ARN, ...)
+ *     yields an error record: normalization_error says why, raw_record keeps the original JSON, and
+ *     every field that could still be read is filled in. It is never dropped and never throws;
+ *   - nothing here does I/O, so it is tested without AWS.
+ */
+import { ChangeRecord, SCHEMA_VERSION, UNKNOWN_PARTITION_VALUE } from '../../schemas/change-record';
+import type { CollectorSourceOptions, CollectorSourceOptionsByTable } from '../../schemas/audit-config';
+import { AttributeValueError, attributeToJson, describe, mapToJson } from './attribute-json';
+import { attributeValuesEqual } from './attribute-equality';
+import { redactImage, REDACTED_VALUE } from './redact';
+import { recordHash } from './record-hash';
+import { parseStreamArn, StreamArnParts, explainStreamArn } from './stream-arn';
+
+export interface NormalizeOptions {
+  /** Per-source options keyed by table ARN (see schemas/audit-config.ts). */
+  readonly sourceOptions?: CollectorSourceOptionsByTable;
+  /** processed_at of the batch, ISO-8601 UTC. @default now */
+  readonly processedAt?: string;
+}
+
+const OPERATIONS: Record<string, 'c' | 'u' | 'd'> = { INSERT: 'c', MODIFY: 'u', REMOVE: 'd' };
+const VIEW_TYPES = new Set(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
+const TTL_PRINCIPAL = 'dynamodb.amazonaws.com';
+
+/** A record the normalizer refuses, with a one-line reason naming the field. */
+class MalformedRecordError extends Error {}
+
+/** Normalizes every record of a Lambda DynamoDB stream event, in order. */
+export function normalizeRecords(records: readonly unknown[], options: NormalizeOptions = {}): ChangeRecord[] {
+  const batchOptions = { ...options, processedAt: options.processedAt ?? new Date().toISOString() };
+  const out = new Array<ChangeRecord>(records.length);
+  for (let i = 0; i < records.length; i++) out[i] = normalizeRecord(records[i], batchOptions);
+  return out;
+}
+
+/** Normalizes one stream record. Never throws: malformed input becomes an error record. */
+export function normalizeRecord(record: unknown, options: NormalizeOptions = {}): ChangeRecord {
+  const processedAt = options.processedAt ?? new Date().toISOString();
+  try {
+    return normalizeValid(record, processedAt, options.sourceOptions);
+  } catch (err) {
+    const reason = err instanceof MalformedRecordError || err instanceof AttributeValueError ? err.message : `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
+    return errorRecord(record, reason, processedAt, options.sourceOptions);
+  }
+}
+
+function normalizeValid(record: unknown, processedAt: string, sourceOptions: CollectorSourceOptionsByTable | undefined): ChangeRecord {
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new MalformedRecordError(`record: expected an object, got ${describe(record)}`);
+  const r = record as Record<string, any>;
+
+  const eventName = r.eventName;
+  const op = OPERATIONS[eventName];
+  if (op === undefined) throw new MalformedRecordError(`eventName: expected INSERT, MODIFY or REMOVE, got ${describe(eventName)}`);
+  if (typeof r.eventID !== 'string' || r.eventID === '') throw new MalformedRecordError(`eventID: expected a non-empty string, got ${describe(r.eventID)}`);
+  const arn = requireArn(r.eventSourceARN);
+  const ddb = r.dynamodb;
+  if (ddb === null || typeof ddb !== 'object' || Array.isArray(ddb)) throw new MalformedRecordError(`dynamodb: expected the stream record's dynamodb block, got ${describe(ddb)}`);
+  if (typeof ddb.SequenceNumber !== 'string' || !/^\d{1,64}$/.test(ddb.SequenceNumber)) {
+    throw new MalformedRecordError(`dynamodb.SequenceNumber: expected a decimal string, got ${describe(ddb.SequenceNumber)}`);
+  }
+  const eventTime = requireEventTime(ddb.ApproximateCreationDateTime);
+  const viewType = ddb.StreamViewType;
+  if (!VIEW_TYPES.has(viewType)) throw new MalformedRecordError(`dynamodb.StreamViewType: expected KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES, got ${describe(viewType)}`);
+  if (ddb.SizeBytes !== undefined && !(Number.isSafeInteger(ddb.SizeBytes) && ddb.SizeBytes >= 0)) {
+    throw new MalformedRecordError(`dynamodb.SizeBytes: expected a non-negative integer, got ${describe(ddb.SizeBytes)}`);
+  }
+  if (ddb.Keys === undefined) throw new MalformedRecordError('dynamodb.Keys: missing (every stream record carries the item key)');
+
+  const keysJson = mapToJson(ddb.Keys, 'dynamodb.Keys');
+  const itemKey = canonicalKey(ddb.Keys);
+  const oldImage: Record<string, unknown> | undefined = ddb.OldImage;
+  const newImage: Record<string, unknown> | undefined = ddb.NewImage;
+  const options: CollectorSourceOptions | undefined = sourceOptions?.[arn.tableArn];
+
+  const isTtlExpiry = eventName === 'REMOVE' && isTtlIdentity(r.userIdentity);
+  const changed = changedAttributes(eventName, oldImage, newImage);
+
+  const redact = options?.redact;
+  const oldRedaction = redact && oldImage !== undefined ? redactImage(oldImage, redact) : undefined;
+  const newRedaction = redact && newImage !== undefined ? redactImage(newImage, redact) : undefined;
+  const oldJson = oldImage === undefined ? null : mapToJson(oldRedaction?.image ?? oldImage, 'dynamodb.OldImage');
+  const newJson = newImage === undefined ? null : mapToJson(newRedaction?.image ?? newImage, 'dynamodb.NewImage');
+  const redacted = redact ? mergeRedacted(oldRedaction?.applied, newRedaction?.applied) : null;
+
+  const actor = isTtlExpiry ? { actor: TTL_PRINCIPAL, source: 'ttl' } : actorFrom(options, eventName === 'REMOVE' ? oldImage : newImage);
+
+  const content = {
+    schema_version: SCHEMA_VERSION,
+    event_id: r.eventID as string,
+    event_name: eventName as string,
+    op,
+    is_ttl_expiry: isTtlExpiry,
+    event_version: typeof r.eventVersion === 'string' ? r.eventVersion : null,
+    event_time: eventTime,
+    account_id: arn.accountId,
+    region: arn.region,
+    table_name: arn.tableName,
+    stream_arn: r.eventSourceARN as string,
+    dt: eventTime.slice(0, 10),
+    sequence_number: ddb.SequenceNumber as string,
+    stream_view_type: viewType as string,
+    size_bytes: ddb.SizeBytes ?? null,
+    keys: keysJson,
+    item_key: itemKey,
+    new_image: newJson,
+    old_image: oldJson,
+    changed_attributes: changed,
+    user_identity: r.userIdentity === undefined || r.userIdentity === null ? null : JSON.stringify(r.userIdentity),
+    actor: actor?.actor ?? null,
+    actor_source: actor?.source ?? null,
+    redacted_attributes: redacted,
+    normalization_error: null,
+    raw_record: null,
+  };
+  return { ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content) };
+}
+
+function requireArn(value: unknown): StreamArnParts {
+  if (typeof value !== 'string') throw new MalformedRecordError(`eventSourceARN: expected a stream ARN, got ${describe(value)}`);
+  const parts = parseStreamArn(value);
+  if (!parts) throw new MalformedRecordError(`eventSourceARN: "${value.slice(0, 200)}" is not a DynamoDB stream ARN: ${explainStreamArn(value)}`);
+  return parts;
+}
+
+// ApproximateCreationDateTime is epoch seconds (whole seconds in practice; fractions are kept to the ms).
+function requireEventTime(value: unknown): string {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 253402300799) {
+    throw new MalformedRecordError(`dynamodb.ApproximateCreationDateTime: expected epoch seconds, got ${describe(value)}`);
+  }
+  return new Date(Math.round(value * 1000)).toISOString();
+}
+
+function isTtlIdentity(identity: unknown): boolean {
+  if (identity === null || typeof identity !== 'object') return false;
+  const id = identity as Record<string, unknown>;
+  return id.type === 'Service' && id.principalId === TTL_PRINCIPAL;
+}
+
+/** The key attributes as JSON text with names sorted: one item, one spelling, whatever the order received. */
+function canonicalKey(keys: Record<string, unknown>): string {
+  const names = Object.keys(keys).sort();
+  let out = '{';
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    out += (i === 0 ? '' : ',') + JSON.stringify(name) + ':' + attributeToJson(keys[name], `dynamodb.Keys.${name}`);
+  }
+  return out + '}';
+}
+
+/**
+ * Top-level attributes that differ. INSERT: all of the new image; REMOVE: all of the old image;
+ * MODIFY: added, removed, or changed at any depth. Null when the images needed are absent
+ * (KEYS_ONLY, or a one-sided view of a MODIFY). Computed before redaction, so a change to a
+ * redacted attribute is still listed.
+ */
+function changedAttributes(eventName: string, oldImage: Record<string, unknown> | undefined, newImage: Record<string, unknown> | undefined): string[] | null {
+  if (eventName === 'INSERT') return newImage === undefined ? null : Object.keys(newImage).sort();
+  if (eventName === 'REMOVE') return oldImage === undefined ? null : Object.keys(oldImage).sort();
+  if (oldImage === undefined || newImage === undefined) return null;
+  const changed: string[] = [];
+  for (const name in newImage) {
+    if (!(name in oldImage) || !attributeValuesEqual(oldImage[name], newImage[name])) changed.push(name);
+  }
+  for (const name in oldImage) {
+    if (!(name in newImage)) changed.push(name);
+  }
+  return changed.sort();
+}
+
+function actorFrom(options: CollectorSourceOptions | undefined, image: Record<string, unknown> | undefined): { actor: string; source: string } | null {
+  const attribute = options?.actorAttribute;
+  if (attribute === undefined || image === undefined) return null;
+  const value = image[attribute] as Record<string, unknown> | undefined;
+  if (value === undefined || value === null || typeof value !== 'object') return null;
+  const source = `attribute:${attribute}`;
+  if (options?.redact?.includes(attribute)) return { actor: REDACTED_VALUE, source };
+  if (typeof value.S === 'string') return { actor: value.S, source };
+  if (typeof value.N === 'string') return { actor: value.N, source };
+  if ('NULL' in value) return null;
+  return { actor: attributeToJson(value, `actor attribute ${attribute}`), source };
+}
+
+function mergeRedacted(a: readonly string[] | undefined, b: readonly string[] | undefined): string[] {
+  return [...new Set([...(a ?? []), ...(b ?? [])])].sort();
+}
+
+/** The record for input that could not be normalized: everything still readable, plus the original. */
+function errorRecord(record: unknown, reason: string, processedAt: string, sourceOptions: CollectorSourceOptionsByTable | undefined): ChangeRecord {
+  const r = (record !== null && typeof record === 'object' ? record : {}) as Record<string, any>;
+  const ddb = (r.dynamodb !== null && typeof r.dynamodb === 'object' ? r.dynamodb : {}) as Record<string, any>;
+  const arn = typeof r.eventSourceARN === 'string' ? parseStreamArn(r.eventSourceARN) : undefined;
+  const redact = arn ? sourceOptions?.[arn.tableArn]?.redact : undefined;
+  const raw = redact && r.dynamodb === ddb ? redactRawRecord(r, ddb, redact) : { record, applied: null };
+  const eventTime = safeEventTime(ddb.ApproximateCreationDateTime);
+  const eventName = typeof r.eventName === 'string' && r.eventName in OPERATIONS ? (r.eventName as string) : null;
+  const content = {
+    schema_version: SCHEMA_VERSION,
+    event_id: typeof r.eventID === 'string' ? r.eventID : null,
+    event_name: eventName,
+    op: eventName === null ? null : (OPERATIONS[eventName] as string),
+    is_ttl_expiry: false,
+    event_version: typeof r.eventVersion === 'string' ? r.eventVersion : null,
+    event_time: eventTime,
+    account_id: arn?.accountId ?? UNKNOWN_PARTITION_VALUE,
+    region: arn?.region ?? null,
+    table_name: arn?.tableName ?? UNKNOWN_PARTITION_VALUE,
+    stream_arn: typeof r.eventSourceARN === 'string' ? r.eventSourceARN : null,
+    dt: (eventTime ?? processedAt).slice(0, 10),
+    sequence_number: typeof ddb.SequenceNumber === 'string' ? ddb.SequenceNumber : null,
+    stream_view_type: typeof ddb.StreamViewType === 'string' ? ddb.StreamViewType : null,
+    size_bytes: Number.isSafeInteger(ddb.SizeBytes) ? (ddb.SizeBytes as number) : null,
+    keys: null,
+    item_key: null,
+    new_image: null,
+    old_image: null,
+    changed_attributes: null,
+    user_identity: null,
+    actor: null,
+    actor_source: null,
+    redacted_attributes: raw.applied,
+    normalization_error: reason,
+    raw_record: rawJson(raw.record),
+  };
+  return { ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content) };
+}
+
+/**
+ * Redaction applies to error records too: raw_record must not leak what the source redacts.
+ * An image whose structure is too broken to find the paths in is withheld whole, and says so.
+ */
+function redactRawRecord(r: Record<string, any>, ddb: Record<string, any>, redact: readonly string[]): { record: unknown; applied: string[] } {
+  const applied = new Set<string>();
+  const copy: Record<string, unknown> = { ...ddb };
+  for (const name of ['NewImage', 'OldImage'] as const) {
+    const image = ddb[name];
+    if (image === undefined) continue;
+    if (image === null || typeof image !== 'object' || Array.isArray(image)) {
+      copy[name] = WITHHELD_IMAGE;
+      redact.forEach((p) => applied.add(p));
+      continue;
+    }
+    try {
+      const result = redactImage(image as Record<string, unknown>, redact);
+      result.applied.forEach((p) => applied.add(p));
+      copy[name] = result.image;
+    } catch {
+      copy[name] = WITHHELD_IMAGE;
+      redact.forEach((p) => applied.add(p));
+    }
+  }
+  return { record: { ...r, dynamodb: copy }, applied: [...applied].sort() };
+}
+
+const WITHHELD_IMAGE = '[WITHHELD: malformed image of a source with redacted attributes]';
+
+function safeEventTime(value: unknown): string | null {
+  try {
+    return requireEventTime(value);
+  } catch {
+    return null;
+  }
+}
+
+/** The original record as JSON text; input that JSON cannot hold is described rather than lost silently. */
+function rawJson(record: unknown): string {
+  try {
+    const text = JSON.stringify(record, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
+    return text === undefined ? JSON.stringify(String(record)) : text;
+  } catch (err) {
+    return JSON.stringify({ unserializable: String(record), reason: (err as Error).message });
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Reads the audit config from cdk.json (context key "audit") for the CLI, and resolves defaults.
+ * The CDK app reads the same key through `app.node.tryGetContext('audit')`, so `-c` overrides work.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  AuditConfig,
+  CollectorSourceOptionsByTable,
+  DEFAULT_BYTES_SCANNED_CUTOFF_MIB,
+  DEFAULT_PROJECTION_START_DATE,
+  DELIVERY_DEFAULTS,
+  EVENT_SOURCE_DEFAULTS,
+  EventSourceTuning,
+  SourceConfig,
+} from '../../schemas/audit-config';
+import { parseStreamArn, StreamArnParts } from '../../lambda/core/stream-arn';
+import { AuditConfigError, validateAuditConfig } from './validate';
+
+export const CONTEXT_KEY = 'audit';
+
+export function defaultCdkJsonPath(): string {
+  return resolve(process.env.DDB_AUDIT_CDK_JSON ?? 'cdk.json');
+}
+
+/** The raw cdk.json document (all of it: other context keys are kept when writing back). */
+export function readCdkJson(path = defaultCdkJsonPath()): Record<string, any> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as Record<string, any>;
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function writeCdkJson(doc: Record<string, unknown>, path = defaultCdkJsonPath()): void {
+  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
+/**
+ * The raw config from a CDK context value. In cdk.json it is an object; from the command line
+ * (`cdk synth -c audit='{...}'`) it arrives as a string of JSON.
+ */
+export function auditConfigFromContext(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (err) {
+    throw new AuditConfigError([`context "${CONTEXT_KEY}" given on the command line is not valid JSON: ${(err as Error).message}`]);
+  }
+}
+
+/** Loads and validates the config from cdk.json; throws AuditConfigError naming each problem. */
+export function loadAuditConfig(path = defaultCdkJsonPath()): AuditConfig {
+  return validateAuditConfig(readCdkJson(path).context?.[CONTEXT_KEY]);
+}
+
+/** A source with its parsed ARN and its tuning resolved against the global defaults. */
+export interface ResolvedSource {
+  readonly config: SourceConfig;
+  readonly arn: StreamArnParts;
+  readonly tuning: Required<EventSourceTuning>;
+}
+
+export function resolveSources(config: AuditConfig): ResolvedSource[] {
+  return config.sources.map((source) => ({
+    config: source,
+    arn: parseStreamArn(source.streamArn)!,
+    tuning: { ...EVENT_SOURCE_DEFAULTS, ...config.eventSource, ...source.eventSource },
+  }));
+}
+
+export function resolveDelivery(config: AuditConfig): typeof DELIVERY_DEFAULTS {
+  return { ...DELIVERY_DEFAULTS, ...config.delivery };
+}
+
+export function projectionStartDate(config: AuditConfig): string {
+  return config.projectionStartDate ?? DEFAULT_PROJECTION_START_DATE;
+}
+
+export function bytesScannedCutoffMiB(config: AuditConfig): number {
+  return config.athena?.bytesScannedCutoffPerQueryMiB ?? DEFAULT_BYTES_SCANNED_CUTOFF_MIB;
+}
+
+/** The per-source options the collector applies, keyed by table ARN. */
+export function collectorSourceOptions(config: AuditConfig): CollectorSourceOptionsByTable {
+  const options: CollectorSourceOptionsByTable = {};
+  for (const { config: source, arn } of resolveSources(config)) {
+    if (source.actorAttribute === undefined && source.redact === undefined) continue;
+    options[arn.tableArn] = { actorAttribute: source.actorAttribute, redact: source.redact };
+  }
+  return options;
+}
+
+/** Distinct source account ids, in first-seen order: one source stack each. */
+export function sourceAccounts(config: AuditConfig): string[] {
+  return [...new Set(resolveSources(config).map((s) => s.arn.accountId))];
+}

@@ -1,0 +1,153 @@
+/**
+ * The audit configuration: cdk.json context key `audit` (so `cdk synth -c audit=...` overrides work).
+ *
+ * This JSON Schema is the single source of truth for the config's shape; `AuditConfig` is derived
+ * from it by json-schema-to-ts, and lib/config validates against it (ajv) before the semantic
+ * checks that JSON Schema cannot express (ARN structure, duplicates, same region).
+ * Key names are a contract: platform teams' cdk.json files use them.
+ */
+import type { FromSchema } from 'json-schema-to-ts';
+
+const tuningProperties = {
+  batchSize: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 10000,
+    description: 'Stream records per Lambda invocation. @default 500',
+  },
+  maxBatchingWindowSeconds: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 300,
+    description: 'Seconds to gather records before invoking. @default 5',
+  },
+  parallelizationFactor: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 10,
+    description: 'Concurrent batches per shard. Order per item is kept by the stream sequence number either way. @default 1',
+  },
+  maxRetryAttempts: {
+    type: 'integer',
+    minimum: -1,
+    maximum: 10000,
+    description: 'Retries of a failing batch before it goes to the on-failure destination (-1: until the record expires). @default 10',
+  },
+  maxRecordAgeSeconds: {
+    type: 'integer',
+    minimum: -1,
+    maximum: 604800,
+    description: 'Records older than this go to the on-failure destination (-1: never; streams keep records 24 h). @default 86400',
+  },
+} as const;
+
+export const AUDIT_CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'ddb-audit configuration (cdk.json context key "audit")',
+  type: 'object',
+  additionalProperties: false,
+  required: ['auditAccountId', 'region', 'retention', 'sources'],
+  properties: {
+    auditAccountId: {
+      type: 'string',
+      description: 'The central audit account (12 digits) that hosts the collector, Firehose, the log bucket and Athena.',
+    },
+    region: {
+      type: 'string',
+      description: 'The region of the audit stacks. Every source must be in it: cross-account stream reading works only in the same region.',
+    },
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['mode', 'days'],
+      properties: {
+        mode: { type: 'string', enum: ['GOVERNANCE', 'COMPLIANCE'], description: 'S3 Object Lock default retention mode of the change log.' },
+        days: { type: 'integer', minimum: 1, maximum: 36500, description: 'S3 Object Lock default retention in days.' },
+      },
+    },
+    alarmEmail: { type: 'string', description: 'Address subscribed to the alarm topic. Optional: without it, subscribe to the topic yourself.' },
+    eventSource: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Event source mapping tuning for every source (a source may override each value).',
+      properties: tuningProperties,
+    },
+    delivery: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        bufferIntervalSeconds: { type: 'integer', minimum: 60, maximum: 900, description: 'Firehose buffer interval. Dynamic partitioning needs at least 60 s. @default 300' },
+        bufferSizeMiB: { type: 'integer', minimum: 64, maximum: 128, description: 'Firehose buffer size. Format conversion needs at least 64 MiB. @default 128' },
+        packing: {
+          type: 'string',
+          enum: ['ndjson', 'single'],
+          description: 'ndjson packs many changes into one Firehose record (billed per 5 KB record); single sends one change per record. @default "ndjson"',
+        },
+      },
+    },
+    athena: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        bytesScannedCutoffPerQueryMiB: { type: 'integer', minimum: 10, description: 'Athena workgroup per-query scan limit. @default 10240' },
+      },
+    },
+    projectionStartDate: {
+      type: 'string',
+      pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+      description: 'First dt (yyyy-MM-dd) of the partition projection range. @default "2026-01-01"',
+    },
+    sources: {
+      type: 'array',
+      description: 'One entry per source table: onboarding is one entry here plus cdk deploy.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['streamArn'],
+        properties: {
+          streamArn: { type: 'string', description: 'The full stream ARN: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL.' },
+          actorAttribute: { type: 'string', minLength: 1, description: 'Attribute of the item that names who made the change, e.g. updatedBy.' },
+          redact: {
+            type: 'array',
+            items: { type: 'string', minLength: 1 },
+            description: 'Attribute paths (dot-separated for nested maps, e.g. card.number) whose values never leave the collector.',
+          },
+          kmsKeyArn: { type: 'string', description: 'The customer managed KMS key of the table, if any; the collector is granted kms:Decrypt on it.' },
+          eventSource: { type: 'object', additionalProperties: false, properties: tuningProperties },
+        },
+      },
+    },
+  },
+} as const;
+
+export type AuditConfig = FromSchema<typeof AUDIT_CONFIG_SCHEMA>;
+export type SourceConfig = AuditConfig['sources'][number];
+export type EventSourceTuning = NonNullable<AuditConfig['eventSource']>;
+
+/** Defaults applied where the config is silent. */
+export const EVENT_SOURCE_DEFAULTS: Required<EventSourceTuning> = {
+  batchSize: 500,
+  maxBatchingWindowSeconds: 5,
+  parallelizationFactor: 1,
+  maxRetryAttempts: 10,
+  maxRecordAgeSeconds: 86400,
+};
+
+export const DELIVERY_DEFAULTS = {
+  bufferIntervalSeconds: 300,
+  bufferSizeMiB: 128,
+  packing: 'ndjson' as 'ndjson' | 'single',
+};
+
+export const DEFAULT_PROJECTION_START_DATE = '2026-01-01';
+export const DEFAULT_BYTES_SCANNED_CUTOFF_MIB = 10240;
+
+/**
+ * Per-source options the collector applies at run time, keyed by the source TABLE ARN
+ * (not the stream ARN: a stream re-enabled gets a new label, and redaction must not lapse then).
+ */
+export interface CollectorSourceOptions {
+  readonly actorAttribute?: string;
+  readonly redact?: readonly string[];
+}
+export type CollectorSourceOptionsByTable = Record<string, CollectorSourceOptions>;

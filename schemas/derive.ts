@@ -1,0 +1,127 @@
+/**
+ * Everything derived from the change-record schema. Nothing here names a field: it walks
+ * CHANGE_RECORD_FIELDS, so adding a field there updates Glue, Parquet and the hash together.
+ *
+ * Plain data only (no aws-cdk-lib, no parquet library), so the CDK stacks, the Lambda and the
+ * local pipeline can all use it.
+ */
+import { CHANGE_RECORD_FIELDS, FieldDefinition, FieldType } from './change-record';
+
+const FIELDS: readonly FieldDefinition[] = CHANGE_RECORD_FIELDS;
+
+/** Hive/Glue type strings, as Athena (Trino) reads Firehose's Parquet. */
+const GLUE_TYPES: Record<FieldType, string> = {
+  string: 'string',
+  boolean: 'boolean',
+  int: 'int',
+  bigint: 'bigint',
+  timestamp: 'timestamp',
+  string_list: 'array<string>',
+};
+
+export interface GlueColumnSpec {
+  readonly name: string;
+  readonly type: string;
+  readonly comment: string;
+}
+
+/** Data columns of the Glue table, in schema order. Partition keys are excluded. */
+export function glueDataColumns(): GlueColumnSpec[] {
+  return FIELDS.filter((f) => !f.partition).map((f) => ({ name: f.name, type: GLUE_TYPES[f.type], comment: truncateComment(f.doc) }));
+}
+
+/** Partition keys of the Glue table, in schema order. All strings: account ids keep leading zeros. */
+export function gluePartitionKeys(): GlueColumnSpec[] {
+  return FIELDS.filter((f) => f.partition).map((f) => ({ name: f.name, type: GLUE_TYPES[f.type], comment: truncateComment(f.doc) }));
+}
+
+// Glue rejects column comments over 255 characters.
+function truncateComment(doc: string): string {
+  return doc.length <= 255 ? doc : `${doc.slice(0, 252)}...`;
+}
+
+/**
+ * A parquetjs-lite schema definition for the data columns. Choices follow what Athena reads in
+ * files written by Firehose: INT64 TIMESTAMP_MILLIS (UTC), 3-level LIST groups for arrays
+ * (a bare REPEATED primitive is the legacy 2-level form Trino misread), SNAPPY compression.
+ */
+export function parquetSchemaDefinition(): Record<string, unknown> {
+  const schema: Record<string, unknown> = {};
+  for (const f of FIELDS) {
+    if (f.partition) continue;
+    schema[f.name] = parquetField(f);
+  }
+  return schema;
+}
+
+function parquetField(f: FieldDefinition): Record<string, unknown> {
+  const optional = f.nullable;
+  const compression = 'SNAPPY';
+  switch (f.type) {
+    case 'string':
+      return { type: 'UTF8', optional, compression };
+    case 'boolean':
+      return { type: 'BOOLEAN', optional, compression };
+    case 'int':
+      return { type: 'INT32', optional, compression };
+    case 'bigint':
+      return { type: 'INT64', optional, compression };
+    case 'timestamp':
+      return { type: 'TIMESTAMP_MILLIS', optional, compression };
+    case 'string_list':
+      return {
+        type: 'LIST',
+        optional,
+        fields: { list: { repeated: true, fields: { element: { type: 'UTF8', compression } } } },
+      };
+  }
+}
+
+/** DuckDB type of each column as read from our Parquet, for tests and the local query layer. */
+export const DUCKDB_TYPES: Record<FieldType, string> = {
+  string: 'VARCHAR',
+  boolean: 'BOOLEAN',
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  timestamp: 'TIMESTAMP',
+  string_list: 'VARCHAR[]',
+};
+
+/** The hashed fields, in schema order: the canonical content behind record_hash. */
+export function hashedFieldNames(): string[] {
+  return FIELDS.filter((f) => f.hashed).map((f) => f.name);
+}
+
+/** A JSON Schema (draft 2020-12) of one change record as sent to Firehose, for external validators. */
+export function changeRecordJsonSchema(): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const f of FIELDS) {
+    const base = jsonSchemaType(f.type);
+    properties[f.name] = f.nullable ? { anyOf: [base, { type: 'null' }], description: f.doc } : { ...base, description: f.doc };
+  }
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://github.com/ddb-audit/ddb-audit/schemas/change-record.json',
+    title: 'DynamoDB audit change record',
+    type: 'object',
+    additionalProperties: false,
+    required: FIELDS.map((f) => f.name),
+    properties,
+  };
+}
+
+function jsonSchemaType(type: FieldType): Record<string, unknown> {
+  switch (type) {
+    case 'string':
+      return { type: 'string' };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'int':
+    case 'bigint':
+      return { type: 'integer' };
+    case 'timestamp':
+      return { type: 'string', format: 'date-time' };
+    case 'string_list':
+      return { type: 'array', items: { type: 'string' } };
+  }
+}

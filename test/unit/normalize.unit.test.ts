@@ -1,0 +1,313 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import fc from 'fast-check';
+import { CHANGE_RECORD_FIELDS } from '../../schemas/change-record';
+import { attributeToJson, mapToJson } from '../../lambda/core/attribute-json';
+import { normalizeRecord, normalizeRecords } from '../../lambda/core/normalize';
+import { canonicalContent, recordHash } from '../../lambda/core/record-hash';
+import { loadEvent } from '../events/load';
+import { attributeValue, numberText, streamRecord } from '../support/dynamodb-arbitraries';
+
+const PROCESSED_AT = '2026-11-26T00:00:00.000Z';
+const PAYMENTS_TABLE = 'arn:aws:dynamodb:eu-west-1:033333333333:table/Payments';
+const ORDERS_TABLE = 'arn:aws:dynamodb:eu-west-1:222222222222:table/Orders';
+
+describe('normalizeRecord on the AWS documentation sample event', () => {
+  const [insert, modify, remove] = normalizeRecords(loadEvent('aws-docs-sample').Records, { processedAt: PROCESSED_AT });
+
+  it('maps INSERT, MODIFY and REMOVE to op c, u and d with the stream identity', () => {
+    expect([insert?.op, modify?.op, remove?.op]).toEqual(['c', 'u', 'd']);
+    expect(insert).toMatchObject({
+      event_id: 'c4ca4238a0b923820dcc509a6f75849b',
+      event_name: 'INSERT',
+      account_id: '222222222222',
+      region: 'eu-west-1',
+      table_name: 'ExampleTableWithStream',
+      sequence_number: '111',
+      stream_view_type: 'NEW_AND_OLD_IMAGES',
+      size_bytes: 26,
+      event_time: '2026-03-01T12:00:00.000Z',
+      dt: '2026-03-01',
+      processed_at: PROCESSED_AT,
+      is_ttl_expiry: false,
+      normalization_error: null,
+      raw_record: null,
+    });
+  });
+
+  it('writes images and keys as plain JSON and leaves absent images null', () => {
+    expect(insert?.keys).toBe('{"Id":101}');
+    expect(insert?.new_image).toBe('{"Message":"New item!","Id":101}');
+    expect(insert?.old_image).toBeNull();
+    expect(remove?.new_image).toBeNull();
+    expect(remove?.old_image).toBe('{"Message":"This item has changed","Id":101}');
+  });
+
+  it('lists changed attributes: all new for INSERT, differing for MODIFY, all old for REMOVE', () => {
+    expect(insert?.changed_attributes).toEqual(['Id', 'Message']);
+    expect(modify?.changed_attributes).toEqual(['Message']);
+    expect(remove?.changed_attributes).toEqual(['Id', 'Message']);
+  });
+
+  it('carries every schema field, and no other', () => {
+    expect(Object.keys(insert ?? {}).sort()).toEqual(CHANGE_RECORD_FIELDS.map((f) => f.name).sort());
+  });
+});
+
+describe('normalizeRecord on every DynamoDB type', () => {
+  const record = normalizeRecord(loadEvent('all-types').Records[0], { processedAt: PROCESSED_AT, sourceOptions: { [PAYMENTS_TABLE]: { actorAttribute: 'updatedBy' } } });
+  const image = record.new_image ?? '';
+
+  it('keeps 38-digit numbers, exponents and integers above 2^53 with exactly the digits received', () => {
+    expect(image).toContain('"balance":12345678901234567890123456789012345678');
+    expect(image).toContain('"tiny":-1.5E-130');
+    expect(image).toContain('"huge":9.9999999999999999999999999999999999999E+125');
+    expect(image).toContain('"count":9007199254740993');
+  });
+
+  it('writes sets as sorted arrays, binary as base64, NULL as null', () => {
+    const parsed = JSON.parse(image);
+    expect(parsed.tags).toEqual(['blue', 'green', 'red']);
+    expect(parsed.blobs).toEqual(['AQID', 'BAUG']);
+    expect(parsed.avatar).toBe('iVBORw0KGgo=');
+    expect(parsed.nothing).toBeNull();
+    expect(parsed.active).toBe(true);
+    expect(parsed.address.geo).toEqual({ lat: 45.764043, lon: 4.835659 });
+    expect(parsed.history[1]).toEqual([true, ['a', 'b']]);
+  });
+
+  it('round-trips empty strings, unicode, quotes, backslashes and control characters through JSON', () => {
+    const parsed = JSON.parse(image);
+    expect(parsed.name).toBe('Zoë "Q" O\'Brien \\ 東京 🚀');
+    expect(parsed.empty).toBe('');
+    expect(parsed.control).toBe('tab\there\nnewline\u0001bell');
+  });
+
+  it('reports attributes changed at any depth, added and removed, but not reordered maps or sets', () => {
+    // address.lines[2] changed deep inside; geo only reordered; tags only reordered; history's inner SS reordered.
+    expect(record.changed_attributes).toEqual(['address', 'balance', 'deleted', 'legacy', 'updatedBy']);
+  });
+
+  it('gives a canonical item_key with key names sorted, and keys in the order received', () => {
+    expect(record.item_key).toBe('{"pk":"user#0042","sk":"profile"}');
+    expect(record.keys).toBe('{"sk":"profile","pk":"user#0042"}');
+  });
+
+  it('keeps leading zeros of the account id and the sequence number as received', () => {
+    expect(record.account_id).toBe('033333333333');
+    expect(record.sequence_number).toBe('4000000000000000000000000000000000000042');
+  });
+
+  it('takes the actor from the configured attribute of the new image', () => {
+    expect(record).toMatchObject({ actor: 'alice@example.com', actor_source: 'attribute:updatedBy' });
+  });
+});
+
+describe('the unmarshall traps the normalizer avoids', () => {
+  it('unmarshall writes string sets as {} and throws on integers above 2^53, the normalizer does neither', () => {
+    const tags = { SS: ['a', 'b'] };
+    expect(JSON.stringify(unmarshall({ tags } as any))).toBe('{"tags":{}}');
+    expect(() => JSON.stringify(unmarshall({ n: { N: '9007199254740993' } } as any, { wrapNumbers: false }))).toThrow();
+    expect(mapToJson({ tags, n: { N: '9007199254740993' } }, 'image')).toBe('{"tags":["a","b"],"n":9007199254740993}');
+  });
+});
+
+describe('TTL expiry', () => {
+  const [ttl, userDelete] = normalizeRecords(loadEvent('ttl-expiry').Records, { processedAt: PROCESSED_AT, sourceOptions: { [ORDERS_TABLE]: { actorAttribute: 'updatedBy' } } });
+
+  it('marks REMOVE by the DynamoDB service as a TTL expiry with the service as actor', () => {
+    expect(ttl).toMatchObject({ is_ttl_expiry: true, actor: 'dynamodb.amazonaws.com', actor_source: 'ttl', op: 'd' });
+    expect(JSON.parse(ttl?.user_identity ?? 'null')).toEqual({ type: 'Service', principalId: 'dynamodb.amazonaws.com' });
+  });
+
+  it('treats a REMOVE without the service identity as a user delete, actor from the old image', () => {
+    expect(userDelete).toMatchObject({ is_ttl_expiry: false, actor: 'dave', actor_source: 'attribute:updatedBy', user_identity: null });
+  });
+});
+
+describe('stream view types', () => {
+  const [keysOnly, newOnly, oldOnly, both] = normalizeRecords(loadEvent('view-types').Records, { processedAt: PROCESSED_AT });
+
+  it('KEYS_ONLY carries keys but no images and no changed attributes', () => {
+    expect(keysOnly).toMatchObject({ stream_view_type: 'KEYS_ONLY', keys: '{"customerId":"c-1"}', new_image: null, old_image: null, changed_attributes: null, normalization_error: null });
+  });
+
+  it('NEW_IMAGE and OLD_IMAGE carry one image, and a MODIFY then has no changed attributes', () => {
+    expect(newOnly).toMatchObject({ new_image: '{"customerId":"c-1","tier":"platinum","modifiedBy":"frank"}', old_image: null, changed_attributes: null });
+    expect(oldOnly).toMatchObject({ new_image: null, old_image: '{"customerId":"c-1","tier":"gold","modifiedBy":"erin"}', changed_attributes: null });
+  });
+
+  it('NEW_AND_OLD_IMAGES lists what changed', () => {
+    expect(both?.changed_attributes).toEqual(['modifiedBy', 'tier']);
+  });
+});
+
+describe('malformed records', () => {
+  const records = loadEvent('malformed').Records;
+  const out = normalizeRecords(records, { processedAt: PROCESSED_AT });
+
+  it('yields exactly one record per input record, in order', () => {
+    expect(out).toHaveLength(records.length);
+    expect(out.map((r) => r.event_id)).toEqual(['missing-dynamodb', 'unknown-tag', 'bad-arn', 'bad-number', 'valid-after-bad', null]);
+  });
+
+  it('names what was wrong in normalization_error', () => {
+    expect(out.map((r) => r.normalization_error)).toEqual([
+      "dynamodb: expected the stream record's dynamodb block, got nothing",
+      'dynamodb.NewImage.weird: unknown type tag "Q"',
+      'eventSourceARN: "arn:aws:kinesis:eu-west-1:222222222222:stream/foo" is not a DynamoDB stream ARN: service is "kinesis", expected "dynamodb"',
+      'dynamodb.NewImage.n.N: "12abc" is not a number',
+      null,
+      'record: expected an object, got the string "not even an object"',
+    ]);
+  });
+
+  it('keeps the original record as raw_record and fills what could still be read', () => {
+    expect(JSON.parse(out[1]?.raw_record ?? 'null')).toEqual(records[1]);
+    expect(out[1]).toMatchObject({ account_id: '222222222222', table_name: 'Customers', sequence_number: '900000000000000000002', dt: '2026-03-04', op: 'c' });
+    expect(out[2]).toMatchObject({ account_id: 'unknown', table_name: 'unknown' });
+    expect(JSON.parse(out[5]?.raw_record ?? 'null')).toBe('not even an object');
+    expect(out[4]?.raw_record).toBeNull();
+  });
+
+  it('dates a record without an event time by when it was processed', () => {
+    expect(out[0]?.dt).toBe('2026-11-26');
+    expect(out[0]?.event_time).toBeNull();
+  });
+
+  it('rejects values with two type tags and nesting deeper than DynamoDB allows', () => {
+    expect(() => attributeToJson({ S: 'a', N: '1' }, 'x')).toThrow('x: an AttributeValue has exactly one type tag, got S, N');
+    let deep: Record<string, unknown> = { S: 'leaf' };
+    for (let i = 0; i < 40; i++) deep = { L: [deep] };
+    expect(() => attributeToJson(deep, 'x')).toThrow('nested deeper than 32 levels');
+  });
+
+  it('turns JSON-invalid decimal spellings into JSON numbers without changing the digits', () => {
+    expect(attributeToJson({ N: '+5' }, 'x')).toBe('5');
+    expect(attributeToJson({ N: '.5' }, 'x')).toBe('0.5');
+    expect(attributeToJson({ N: '007.50' }, 'x')).toBe('7.50');
+    expect(() => attributeToJson({ N: '' }, 'x')).toThrow('x.N: "" is not a number');
+    expect(() => attributeToJson({ N: 5 }, 'x')).toThrow('x.N: expected a number as a string, got number 5');
+  });
+});
+
+describe('redaction', () => {
+  const record = loadEvent('all-types').Records[0];
+  const options = { [PAYMENTS_TABLE]: { actorAttribute: 'updatedBy', redact: ['balance', 'address.geo.lat', 'absent.path', 'name.not_a_map'] } };
+  const out = normalizeRecord(record, { processedAt: PROCESSED_AT, sourceOptions: options });
+
+  it('replaces configured paths in both images, nested through maps', () => {
+    const newer = JSON.parse(out.new_image ?? '{}');
+    const older = JSON.parse(out.old_image ?? '{}');
+    expect(newer.balance).toBe('[REDACTED]');
+    expect(older.balance).toBe('[REDACTED]');
+    expect(newer.address.geo).toEqual({ lat: '[REDACTED]', lon: 4.835659 });
+    expect(out.new_image).not.toContain('12345678901234567890123456789012345678');
+  });
+
+  it('still lists a change to a redacted attribute, and names the paths that were replaced', () => {
+    expect(out.changed_attributes).toContain('balance');
+    expect(out.redacted_attributes).toEqual(['address.geo.lat', 'balance']);
+  });
+
+  it('does not change the stream record it was given', () => {
+    expect(record.dynamodb.NewImage.balance).toEqual({ N: '12345678901234567890123456789012345678' });
+  });
+
+  it('redacts raw_record of an error record too', () => {
+    const broken = structuredClone(record);
+    broken.dynamodb.NewImage.bad = { X: '1' };
+    const error = normalizeRecord(broken, { processedAt: PROCESSED_AT, sourceOptions: options });
+    expect(error.normalization_error).toContain('unknown type tag "X"');
+    expect(error.raw_record).not.toContain('12345678901234567890123456789012345678');
+    expect(error.redacted_attributes).toEqual(['address.geo.lat', 'balance']);
+  });
+
+  it('redacts the actor when the actor attribute itself is redacted', () => {
+    const actorRedacted = normalizeRecord(record, { processedAt: PROCESSED_AT, sourceOptions: { [PAYMENTS_TABLE]: { actorAttribute: 'updatedBy', redact: ['updatedBy'] } } });
+    expect(actorRedacted.actor).toBe('[REDACTED]');
+  });
+});
+
+describe('record_hash', () => {
+  const record = loadEvent('all-types').Records[0];
+
+  it('is the SHA-256 of the documented canonical form and ignores processed_at', () => {
+    const a = normalizeRecord(record, { processedAt: '2026-01-01T00:00:00.000Z' });
+    const b = normalizeRecord(record, { processedAt: '2027-01-01T00:00:00.000Z' });
+    expect(a.record_hash).toBe(b.record_hash);
+    expect(a.record_hash).toBe(recordHash(a));
+    expect(a.record_hash).toMatch(/^[0-9a-f]{64}$/);
+    const canonical = JSON.parse(canonicalContent(a));
+    expect(canonical[0]).toBe('ddb-audit/record-hash/v1');
+    expect(canonical).toContain(Date.parse('2026-03-02T12:00:00.000Z'));
+  });
+
+  it('changes when any hashed content changes', () => {
+    const a = normalizeRecord(record, { processedAt: PROCESSED_AT });
+    const changed = structuredClone(record);
+    changed.dynamodb.NewImage.balance.N = '1';
+    expect(normalizeRecord(changed, { processedAt: PROCESSED_AT }).record_hash).not.toBe(a.record_hash);
+    expect(recordHash({ ...a, actor: 'mallory' })).not.toBe(a.record_hash);
+  });
+});
+
+describe('properties', () => {
+  it('any AttributeValue becomes valid JSON equal to the unmarshalled value', () => {
+    fc.assert(
+      fc.property(attributeValue, (av) => {
+        const json = attributeToJson(av, 'v');
+        expect(JSON.parse(json)).toEqual(referenceValue(av));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('numbers keep their exact text at any depth', () => {
+    fc.assert(
+      fc.property(numberText, fc.integer({ min: 0, max: 5 }), (n, depth) => {
+        let av: Record<string, unknown> = { N: n };
+        for (let i = 0; i < depth; i++) av = i % 2 === 0 ? { L: [av] } : { M: { k: av } };
+        const json = attributeToJson(av, 'v');
+        expect(json.replace(/[[\]{}]|"k":/g, '')).toBe(n);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('every valid stream record normalizes without error to valid JSON fields and a reproducible hash', () => {
+    fc.assert(
+      fc.property(streamRecord, (record) => {
+        const out = normalizeRecord(record, { processedAt: PROCESSED_AT });
+        expect(out.normalization_error).toBeNull();
+        for (const text of [out.keys, out.new_image, out.old_image]) if (text !== null) JSON.parse(text);
+        expect(JSON.parse(JSON.stringify(out))).toEqual(out);
+        expect(out.record_hash).toBe(recordHash(out));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+/** An independent reference: unmarshall with numbers wrapped, sets as sorted arrays, numbers as doubles. */
+function referenceValue(av: Record<string, unknown>): unknown {
+  const plain = unmarshall({ v: av } as any, { wrapNumbers: true, convertWithoutMapWrapper: false } as any).v;
+  return toPlain(plain);
+}
+
+function toPlain(value: any): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Set) return [...value].sort(compareMemberText).map(toPlain);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (typeof value === 'object' && 'value' in value && Object.keys(value).length === 1 && typeof value.value === 'string') return Number(value.value);
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]));
+  return value;
+}
+
+// Set members are sorted by their JSON text as received (numbers: their digits); sort the reference alike.
+function compareMemberText(a: any, b: any): number {
+  const text = (m: any) => (m instanceof Uint8Array ? JSON.stringify(Buffer.from(m).toString('base64')) : typeof m === 'string' ? JSON.stringify(m) : String(m.value));
+  const x = text(a);
+  const y = text(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
