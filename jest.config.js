@@ -3,8 +3,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // ts-jest only transpiles here (isolatedModules); `npm test` runs `tsc --noEmit` first for types.
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  // .ts first: bin/ddb-audit.ts sits beside its JavaScript launcher bin/ddb-audit.js.
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  // ts-jest only transpiles here (tsconfig isolatedModules); `npm test` runs `tsc --noEmit` first for types.
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 60000,
   maxWorkers: 2,
 };

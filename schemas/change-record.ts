@@ -24,6 +24,8 @@ export interface FieldDefinition {
   readonly partition?: boolean;
   /** Part of the canonical content that `record_hash` covers. */
   readonly hashed?: boolean;
+  /** A string holding JSON text (an image, the keys): spliced into record_hash's canonical form as JSON, not re-quoted. */
+  readonly json?: boolean;
   readonly doc: string;
 }
 
@@ -52,12 +54,12 @@ export const CHANGE_RECORD_FIELDS = [
   { name: 'stream_view_type', type: 'string', nullable: true, hashed: true, doc: 'KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES.' },
   { name: 'size_bytes', type: 'bigint', nullable: true, hashed: true, doc: 'SizeBytes of the stream record.' },
   // What changed
-  { name: 'keys', type: 'string', nullable: true, hashed: true, doc: 'The key attributes as plain JSON text.' },
-  { name: 'item_key', type: 'string', nullable: true, hashed: true, doc: 'Canonical, stable text of the key attributes (sorted by name) for equality filters, e.g. {"pk":"user#1","sk":"profile"}.' },
-  { name: 'new_image', type: 'string', nullable: true, hashed: true, doc: 'The item after the change as plain JSON text; null when the view type does not carry it, or for REMOVE.' },
-  { name: 'old_image', type: 'string', nullable: true, hashed: true, doc: 'The item before the change as plain JSON text; null when the view type does not carry it, or for INSERT.' },
+  { name: 'keys', type: 'string', nullable: true, hashed: true, json: true, doc: 'The key attributes as plain JSON text.' },
+  { name: 'item_key', type: 'string', nullable: true, hashed: true, json: true, doc: 'Canonical, stable text of the key attributes (sorted by name) for equality filters, e.g. {"pk":"user#1","sk":"profile"}.' },
+  { name: 'new_image', type: 'string', nullable: true, hashed: true, json: true, doc: 'The item after the change as plain JSON text; null when the view type does not carry it, or for REMOVE.' },
+  { name: 'old_image', type: 'string', nullable: true, hashed: true, json: true, doc: 'The item before the change as plain JSON text; null when the view type does not carry it, or for INSERT.' },
   { name: 'changed_attributes', type: 'string_list', nullable: true, hashed: true, doc: 'Top-level attribute names that differ (MODIFY: added, removed or changed at any depth; INSERT: all of the new image; REMOVE: all of the old image). Null when the images needed are absent.' },
-  { name: 'user_identity', type: 'string', nullable: true, hashed: true, doc: 'The stream record userIdentity as JSON text (only TTL deletes carry one).' },
+  { name: 'user_identity', type: 'string', nullable: true, hashed: true, json: true, doc: 'The stream record userIdentity as JSON text (only TTL deletes carry one).' },
   // Who
   { name: 'actor', type: 'string', nullable: true, hashed: true, doc: 'Who made the change, as far as it is known: the configured actor attribute of the new image (old image for REMOVE), or dynamodb.amazonaws.com for TTL. Streams do not record the caller.' },
   { name: 'actor_source', type: 'string', nullable: true, hashed: true, doc: 'Where actor came from: "attribute:<name>" or "ttl"; null when unknown.' },
@@ -67,7 +69,7 @@ export const CHANGE_RECORD_FIELDS = [
   { name: 'record_hash', type: 'string', nullable: false, doc: 'SHA-256 (hex) of the canonical form of the hashed fields; identical for duplicate deliveries of one stream record.' },
   // Bad input, kept rather than dropped
   { name: 'normalization_error', type: 'string', nullable: true, hashed: true, doc: 'Why the stream record could not be normalized; null for normal records.' },
-  { name: 'raw_record', type: 'string', nullable: true, hashed: true, doc: 'The original stream record as JSON text, kept only when normalization_error is set.' },
+  { name: 'raw_record', type: 'string', nullable: true, hashed: true, json: true, doc: 'The original stream record as JSON text, kept only when normalization_error is set.' },
 ] as const satisfies readonly FieldDefinition[];
 
 type Fields = typeof CHANGE_RECORD_FIELDS;

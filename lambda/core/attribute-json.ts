@@ -8,7 +8,11 @@
  *   - B is its base64 text; SS/NS/BS become arrays, sorted so that one set always has one spelling;
  *   - NULL is null, BOOL a boolean, M an object in the attribute order received, L an array.
  * Anything else (unknown tag, two tags in one value, a malformed number) throws an
- * AttributeValueError naming the path, so the caller can deliver an error record instead.
+ * AttributeValueError, so the caller can deliver an error record instead.
+ *
+ * Speed matters (every change passes here), so the walk does not build attribute paths: `path` is
+ * undefined on the fast path, and only when a value fails does the caller walk again with a path
+ * (see `explainAttributeError`) to name where the problem is.
  */
 
 export class AttributeValueError extends Error {
@@ -24,103 +28,136 @@ const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const LOOSE_DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?([eE][+-]?\d+)?$/;
 
 /** Serializes one AttributeValue to JSON text. `path` names it in errors. */
-export function attributeToJson(value: unknown, path: string, depth = 0): string {
-  if (value === null || typeof value !== 'object') throw new AttributeValueError(`${path}: expected an AttributeValue object, got ${describe(value)}`);
+export function attributeToJson(value: unknown, path?: string, depth = 0): string {
+  if (value === null || typeof value !== 'object') throw new AttributeValueError(`${at(path)}: expected an AttributeValue object, got ${describe(value)}`);
   let tag: string | undefined;
   for (const key in value) {
-    if (tag !== undefined) throw new AttributeValueError(`${path}: an AttributeValue has exactly one type tag, got ${Object.keys(value).join(', ')}`);
+    if (tag !== undefined) throw new AttributeValueError(`${at(path)}: an AttributeValue has exactly one type tag, got ${Object.keys(value).join(', ')}`);
     tag = key;
   }
   const inner = (value as Record<string, unknown>)[tag as string];
   switch (tag) {
     case 'S':
-      if (typeof inner !== 'string') throw new AttributeValueError(`${path}.S: expected a string, got ${describe(inner)}`);
+      if (typeof inner !== 'string') throw new AttributeValueError(`${at(path, '.S')}: expected a string, got ${describe(inner)}`);
       return JSON.stringify(inner);
     case 'N':
-      return numberToken(inner, `${path}.N`);
+      return numberToken(inner, at(path, '.N'));
     case 'BOOL':
-      if (typeof inner !== 'boolean') throw new AttributeValueError(`${path}.BOOL: expected a boolean, got ${describe(inner)}`);
+      if (typeof inner !== 'boolean') throw new AttributeValueError(`${at(path, '.BOOL')}: expected a boolean, got ${describe(inner)}`);
       return inner ? 'true' : 'false';
     case 'NULL':
-      if (inner !== true) throw new AttributeValueError(`${path}.NULL: expected true, got ${describe(inner)}`);
+      if (inner !== true) throw new AttributeValueError(`${at(path, '.NULL')}: expected true, got ${describe(inner)}`);
       return 'null';
     case 'B':
-      return JSON.stringify(binaryToBase64(inner, `${path}.B`));
+      return JSON.stringify(binaryToBase64(inner, at(path, '.B')));
     case 'M':
-      if (depth >= MAX_NESTING_DEPTH) throw new AttributeValueError(`${path}: nested deeper than ${MAX_NESTING_DEPTH} levels`);
-      return mapToJson(inner, `${path}.M`, depth + 1);
+      if (depth >= MAX_NESTING_DEPTH) throw new AttributeValueError(`${at(path)}: nested deeper than ${MAX_NESTING_DEPTH} levels`);
+      return mapToJson(inner, at(path, '.M'), depth + 1);
     case 'L':
-      if (depth >= MAX_NESTING_DEPTH) throw new AttributeValueError(`${path}: nested deeper than ${MAX_NESTING_DEPTH} levels`);
-      return listToJson(inner, `${path}.L`, depth + 1);
+      if (depth >= MAX_NESTING_DEPTH) throw new AttributeValueError(`${at(path)}: nested deeper than ${MAX_NESTING_DEPTH} levels`);
+      return listToJson(inner, at(path, '.L'), depth + 1);
     case 'SS':
-      return setToJson(inner, `${path}.SS`, stringMember);
+      return setToJson(inner, at(path, '.SS'), stringMember);
     case 'NS':
-      return setToJson(inner, `${path}.NS`, numberToken);
+      return setToJson(inner, at(path, '.NS'), numberToken);
     case 'BS':
-      return setToJson(inner, `${path}.BS`, (member, p) => JSON.stringify(binaryToBase64(member, p)));
+      return setToJson(inner, at(path, '.BS'), (member, p) => JSON.stringify(binaryToBase64(member, p)));
     case undefined:
-      throw new AttributeValueError(`${path}: empty AttributeValue (no type tag)`);
+      throw new AttributeValueError(`${at(path)}: empty AttributeValue (no type tag)`);
     default:
-      throw new AttributeValueError(`${path}: unknown type tag "${tag}"`);
+      throw new AttributeValueError(`${at(path)}: unknown type tag "${tag}"`);
   }
 }
 
+/**
+ * Attribute names repeat across every record of a table, so their JSON spelling is cached
+ * (bounded: a table with unbounded distinct names just stops being cached).
+ */
+const quotedNames = new Map<string, string>();
+const MAX_CACHED_NAMES = 10_000;
+
+export function quoteName(name: string): string {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(name);
+    if (quotedNames.size < MAX_CACHED_NAMES) quotedNames.set(name, quoted);
+  }
+  return quoted;
+}
+
 /** Serializes a map of attribute name -> AttributeValue (an M value, an image or Keys). */
-export function mapToJson(map: unknown, path: string, depth = 0): string {
-  if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new AttributeValueError(`${path}: expected a map of attributes, got ${describe(map)}`);
+export function mapToJson(map: unknown, path?: string, depth = 0): string {
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) throw new AttributeValueError(`${at(path)}: expected a map of attributes, got ${describe(map)}`);
   let out = '{';
   let first = true;
   for (const name in map) {
-    out += (first ? '' : ',') + JSON.stringify(name) + ':' + attributeToJson((map as Record<string, unknown>)[name], `${path}.${name}`, depth);
+    out += (first ? '' : ',') + quoteName(name) + ':' + attributeToJson((map as Record<string, unknown>)[name], path === undefined ? undefined : `${path}.${name}`, depth);
     first = false;
   }
   return out + '}';
 }
 
-function listToJson(list: unknown, path: string, depth: number): string {
-  if (!Array.isArray(list)) throw new AttributeValueError(`${path}: expected a list, got ${describe(list)}`);
+function listToJson(list: unknown, path: string | undefined, depth: number): string {
+  if (!Array.isArray(list)) throw new AttributeValueError(`${at(path)}: expected a list, got ${describe(list)}`);
   let out = '[';
   for (let i = 0; i < list.length; i++) {
-    out += (i === 0 ? '' : ',') + attributeToJson(list[i], `${path}[${i}]`, depth);
+    out += (i === 0 ? '' : ',') + attributeToJson(list[i], path === undefined ? undefined : `${path}[${i}]`, depth);
   }
   return out + ']';
 }
 
-function setToJson(set: unknown, path: string, member: (m: unknown, p: string) => string): string {
-  if (!Array.isArray(set)) throw new AttributeValueError(`${path}: expected a list of set members, got ${describe(set)}`);
+function setToJson(set: unknown, path: string | undefined, member: (m: unknown, p: string | undefined) => string): string {
+  if (!Array.isArray(set)) throw new AttributeValueError(`${at(path)}: expected a list of set members, got ${describe(set)}`);
   const members = new Array<string>(set.length);
-  for (let i = 0; i < set.length; i++) members[i] = member(set[i], `${path}[${i}]`);
+  for (let i = 0; i < set.length; i++) members[i] = member(set[i], path === undefined ? undefined : `${path}[${i}]`);
   // Sets are unordered: sorting gives one set one spelling, so equal sets compare equal as text.
   members.sort();
   return `[${members.join(',')}]`;
 }
 
-function stringMember(member: unknown, path: string): string {
-  if (typeof member !== 'string') throw new AttributeValueError(`${path}: expected a string, got ${describe(member)}`);
+function stringMember(member: unknown, path: string | undefined): string {
+  if (typeof member !== 'string') throw new AttributeValueError(`${at(path)}: expected a string, got ${describe(member)}`);
   return JSON.stringify(member);
 }
 
 /** A DynamoDB number as a JSON number token, keeping every digit: never through a double. */
-export function numberToken(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw new AttributeValueError(`${path}: expected a number as a string, got ${describe(value)}`);
+export function numberToken(value: unknown, path: string | undefined): string {
+  if (typeof value !== 'string') throw new AttributeValueError(`${at(path)}: expected a number as a string, got ${describe(value)}`);
   if (JSON_NUMBER.test(value)) return value;
   return canonicalDecimal(value, path);
 }
 
 // Rewrites decimal spellings JSON rejects, textually: the digits are kept exactly.
-function canonicalDecimal(value: string, path: string): string {
+function canonicalDecimal(value: string, path: string | undefined): string {
   const m = LOOSE_DECIMAL.exec(value);
-  if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) throw new AttributeValueError(`${path}: "${truncate(value)}" is not a number`);
+  if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) throw new AttributeValueError(`${at(path)}: "${truncate(value)}" is not a number`);
   const sign = m[1] === '-' ? '-' : '';
   const intPart = (m[2] ?? '').replace(/^0+(?=\d)/, '') || '0';
   const fraction = m[3] ? `.${m[3]}` : '';
   return `${sign}${intPart}${fraction}${m[4] ?? ''}`;
 }
 
-function binaryToBase64(value: unknown, path: string): string {
+function binaryToBase64(value: unknown, path: string | undefined): string {
   if (typeof value === 'string') return value;
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-  throw new AttributeValueError(`${path}: expected base64 text or bytes, got ${describe(value)}`);
+  throw new AttributeValueError(`${at(path)}: expected base64 text or bytes, got ${describe(value)}`);
+}
+
+function at(path: string | undefined, suffix = ''): string | undefined {
+  return path === undefined ? undefined : `${path}${suffix}`;
+}
+
+/**
+ * Walks a value that failed on the fast path again, this time tracking paths, and returns the
+ * error that names where it failed.
+ */
+export function explainAttributeError(walk: (path: string) => unknown, root: string, fallback: AttributeValueError): AttributeValueError {
+  try {
+    walk(root);
+  } catch (err) {
+    if (err instanceof AttributeValueError) return err;
+  }
+  return fallback;
 }
 
 export function describe(value: unknown): string {

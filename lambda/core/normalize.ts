@@ -8,9 +8,9 @@
  *     every field that could still be read is filled in. It is never dropped and never throws;
  *   - nothing here does I/O, so it is tested without AWS.
  */
-import { ChangeRecord, SCHEMA_VERSION, UNKNOWN_PARTITION_VALUE } from '../../schemas/change-record';
+import { ChangeRecord, FIELD_NAMES, SCHEMA_VERSION, UNKNOWN_PARTITION_VALUE } from '../../schemas/change-record';
 import type { CollectorSourceOptions, CollectorSourceOptionsByTable } from '../../schemas/audit-config';
-import { AttributeValueError, attributeToJson, describe, mapToJson } from './attribute-json';
+import { AttributeValueError, attributeToJson, describe, mapToJson, quoteName } from './attribute-json';
 import { attributeValuesEqual } from './attribute-equality';
 import { redactImage, REDACTED_VALUE } from './redact';
 import { recordHash } from './record-hash';
@@ -26,6 +26,8 @@ export interface NormalizeOptions {
 const OPERATIONS: Record<string, 'c' | 'u' | 'd'> = { INSERT: 'c', MODIFY: 'u', REMOVE: 'd' };
 const VIEW_TYPES = new Set(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
 const TTL_PRINCIPAL = 'dynamodb.amazonaws.com';
+const TTL_ACTOR = { actor: TTL_PRINCIPAL, source: 'ttl' };
+const SEQUENCE_NUMBER = /^\d{1,64}$/;
 
 /** A record the normalizer refuses, with a one-line reason naming the field. */
 class MalformedRecordError extends Error {}
@@ -44,7 +46,12 @@ export function normalizeRecord(record: unknown, options: NormalizeOptions = {})
   try {
     return normalizeValid(record, processedAt, options.sourceOptions);
   } catch (err) {
-    const reason = err instanceof MalformedRecordError || err instanceof AttributeValueError ? err.message : `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
+    const reason =
+      err instanceof MalformedRecordError
+        ? err.message
+        : err instanceof AttributeValueError
+          ? explainImageError(record, err).message
+          : `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
     return errorRecord(record, reason, processedAt, options.sourceOptions);
   }
 }
@@ -60,7 +67,7 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
   const arn = requireArn(r.eventSourceARN);
   const ddb = r.dynamodb;
   if (ddb === null || typeof ddb !== 'object' || Array.isArray(ddb)) throw new MalformedRecordError(`dynamodb: expected the stream record's dynamodb block, got ${describe(ddb)}`);
-  if (typeof ddb.SequenceNumber !== 'string' || !/^\d{1,64}$/.test(ddb.SequenceNumber)) {
+  if (typeof ddb.SequenceNumber !== 'string' || !SEQUENCE_NUMBER.test(ddb.SequenceNumber)) {
     throw new MalformedRecordError(`dynamodb.SequenceNumber: expected a decimal string, got ${describe(ddb.SequenceNumber)}`);
   }
   const eventTime = requireEventTime(ddb.ApproximateCreationDateTime);
@@ -71,25 +78,35 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
   }
   if (ddb.Keys === undefined) throw new MalformedRecordError('dynamodb.Keys: missing (every stream record carries the item key)');
 
-  const keysJson = mapToJson(ddb.Keys, 'dynamodb.Keys');
-  const itemKey = canonicalKey(ddb.Keys);
+  const keys = serializeImage(ddb.Keys);
   const oldImage: Record<string, unknown> | undefined = ddb.OldImage;
   const newImage: Record<string, unknown> | undefined = ddb.NewImage;
+  // Only a MODIFY compares attribute by attribute; the others serialize each image in one pass.
+  const compare = eventName === 'MODIFY' && oldImage !== undefined && newImage !== undefined;
+  const oldSerialized = compare ? serializeImage(oldImage) : undefined;
+  const newSerialized = compare ? serializeImage(newImage) : undefined;
   const options: CollectorSourceOptions | undefined = sourceOptions?.[arn.tableArn];
 
   const isTtlExpiry = eventName === 'REMOVE' && isTtlIdentity(r.userIdentity);
-  const changed = changedAttributes(eventName, oldImage, newImage);
+  const changed = changedAttributes(eventName, oldImage, oldSerialized, newImage, newSerialized);
 
+  let oldJson = oldSerialized !== undefined ? joinObject(oldSerialized.names, oldSerialized.texts) : oldImage !== undefined ? mapToJson(oldImage) : null;
+  let newJson = newSerialized !== undefined ? joinObject(newSerialized.names, newSerialized.texts) : newImage !== undefined ? mapToJson(newImage) : null;
+  let redacted: string[] | null = null;
   const redact = options?.redact;
-  const oldRedaction = redact && oldImage !== undefined ? redactImage(oldImage, redact) : undefined;
-  const newRedaction = redact && newImage !== undefined ? redactImage(newImage, redact) : undefined;
-  const oldJson = oldImage === undefined ? null : mapToJson(oldRedaction?.image ?? oldImage, 'dynamodb.OldImage');
-  const newJson = newImage === undefined ? null : mapToJson(newRedaction?.image ?? newImage, 'dynamodb.NewImage');
-  const redacted = redact ? mergeRedacted(oldRedaction?.applied, newRedaction?.applied) : null;
+  if (redact !== undefined) {
+    // Rare path: re-serialize only images that carry a redacted path.
+    const oldRedaction = oldImage === undefined ? undefined : redactImage(oldImage, redact);
+    const newRedaction = newImage === undefined ? undefined : redactImage(newImage, redact);
+    if (oldRedaction && oldRedaction.applied.length > 0) oldJson = mapToJson(oldRedaction.image);
+    if (newRedaction && newRedaction.applied.length > 0) newJson = mapToJson(newRedaction.image);
+    redacted = mergeRedacted(oldRedaction?.applied, newRedaction?.applied);
+  }
 
-  const actor = isTtlExpiry ? { actor: TTL_PRINCIPAL, source: 'ttl' } : actorFrom(options, eventName === 'REMOVE' ? oldImage : newImage);
+  const actor = isTtlExpiry ? TTL_ACTOR : actorFrom(options, eventName === 'REMOVE' ? oldImage : newImage);
 
-  const content = {
+  // Built once, in schema order, with the hash filled in last.
+  const out: ChangeRecord = {
     schema_version: SCHEMA_VERSION,
     event_id: r.eventID as string,
     event_name: eventName as string,
@@ -97,6 +114,7 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
     is_ttl_expiry: isTtlExpiry,
     event_version: typeof r.eventVersion === 'string' ? r.eventVersion : null,
     event_time: eventTime,
+    processed_at: processedAt,
     account_id: arn.accountId,
     region: arn.region,
     table_name: arn.tableName,
@@ -105,19 +123,63 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
     sequence_number: ddb.SequenceNumber as string,
     stream_view_type: viewType as string,
     size_bytes: ddb.SizeBytes ?? null,
-    keys: keysJson,
-    item_key: itemKey,
+    keys: joinObject(keys.names, keys.texts),
+    item_key: canonicalKey(keys),
     new_image: newJson,
     old_image: oldJson,
     changed_attributes: changed,
     user_identity: r.userIdentity === undefined || r.userIdentity === null ? null : JSON.stringify(r.userIdentity),
-    actor: actor?.actor ?? null,
-    actor_source: actor?.source ?? null,
+    actor: actor === null ? null : actor.actor,
+    actor_source: actor === null ? null : actor.source,
     redacted_attributes: redacted,
+    overflow_uri: null,
+    record_hash: '',
     normalization_error: null,
     raw_record: null,
   };
-  return { ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content) };
+  out.record_hash = recordHash(out);
+  return out;
+}
+
+/** An item's top-level attributes, each serialized once: reused for the image text and for comparison. */
+interface SerializedImage {
+  readonly names: string[];
+  readonly texts: string[];
+}
+
+function serializeImage(image: unknown): SerializedImage {
+  if (image === null || typeof image !== 'object' || Array.isArray(image)) throw new AttributeValueError('expected a map of attributes');
+  const names: string[] = [];
+  const texts: string[] = [];
+  for (const name in image) {
+    names.push(name);
+    texts.push(attributeToJson((image as Record<string, unknown>)[name]));
+  }
+  return { names, texts };
+}
+
+function joinObject(names: readonly string[], texts: readonly string[]): string {
+  let out = '{';
+  for (let i = 0; i < names.length; i++) out += (i === 0 ? '' : ',') + quoteName(names[i] as string) + ':' + texts[i];
+  return out + '}';
+}
+
+/**
+ * The walk above names no paths (for speed). When it fails, walk the images again with paths so
+ * the error says where: "dynamodb.NewImage.address.M.geo: unknown type tag \"Q\"".
+ */
+function explainImageError(record: unknown, fallback: AttributeValueError): AttributeValueError {
+  const ddb = (record as { dynamodb?: Record<string, unknown> } | null)?.dynamodb;
+  if (ddb === null || typeof ddb !== 'object') return fallback;
+  for (const name of ['Keys', 'NewImage', 'OldImage']) {
+    if (ddb[name] === undefined) continue;
+    try {
+      mapToJson(ddb[name], `dynamodb.${name}`);
+    } catch (err) {
+      if (err instanceof AttributeValueError) return err;
+    }
+  }
+  return fallback;
 }
 
 function requireArn(value: unknown): StreamArnParts {
@@ -128,11 +190,18 @@ function requireArn(value: unknown): StreamArnParts {
 }
 
 // ApproximateCreationDateTime is epoch seconds (whole seconds in practice; fractions are kept to the ms).
+let lastEventSeconds = NaN;
+let lastEventTime = '';
+
 function requireEventTime(value: unknown): string {
+  // Records of one batch mostly share a few seconds: remember the last conversion.
+  if (value === lastEventSeconds) return lastEventTime;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 253402300799) {
     throw new MalformedRecordError(`dynamodb.ApproximateCreationDateTime: expected epoch seconds, got ${describe(value)}`);
   }
-  return new Date(Math.round(value * 1000)).toISOString();
+  lastEventTime = new Date(Math.round(value * 1000)).toISOString();
+  lastEventSeconds = value;
+  return lastEventTime;
 }
 
 function isTtlIdentity(identity: unknown): boolean {
@@ -142,14 +211,17 @@ function isTtlIdentity(identity: unknown): boolean {
 }
 
 /** The key attributes as JSON text with names sorted: one item, one spelling, whatever the order received. */
-function canonicalKey(keys: Record<string, unknown>): string {
-  const names = Object.keys(keys).sort();
-  let out = '{';
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
-    out += (i === 0 ? '' : ',') + JSON.stringify(name) + ':' + attributeToJson(keys[name], `dynamodb.Keys.${name}`);
+function canonicalKey(keys: SerializedImage): string {
+  if (keys.names.length <= 1) return joinObject(keys.names, keys.texts);
+  if (keys.names.length === 2) {
+    const [a, b] = keys.names as [string, string];
+    return a <= b ? joinObject(keys.names, keys.texts) : joinObject([b, a], [keys.texts[1] as string, keys.texts[0] as string]);
   }
-  return out + '}';
+  const order = keys.names.map((_, i) => i).sort((a, b) => ((keys.names[a] as string) < (keys.names[b] as string) ? -1 : 1));
+  return joinObject(
+    order.map((i) => keys.names[i] as string),
+    order.map((i) => keys.texts[i] as string),
+  );
 }
 
 /**
@@ -158,16 +230,33 @@ function canonicalKey(keys: Record<string, unknown>): string {
  * (KEYS_ONLY, or a one-sided view of a MODIFY). Computed before redaction, so a change to a
  * redacted attribute is still listed.
  */
-function changedAttributes(eventName: string, oldImage: Record<string, unknown> | undefined, newImage: Record<string, unknown> | undefined): string[] | null {
+function changedAttributes(
+  eventName: string,
+  oldImage: Record<string, unknown> | undefined,
+  oldSerialized: SerializedImage | undefined,
+  newImage: Record<string, unknown> | undefined,
+  newSerialized: SerializedImage | undefined,
+): string[] | null {
   if (eventName === 'INSERT') return newImage === undefined ? null : Object.keys(newImage).sort();
   if (eventName === 'REMOVE') return oldImage === undefined ? null : Object.keys(oldImage).sort();
-  if (oldImage === undefined || newImage === undefined) return null;
+  if (oldImage === undefined || newImage === undefined || oldSerialized === undefined || newSerialized === undefined) return null;
   const changed: string[] = [];
-  for (const name in newImage) {
-    if (!(name in oldImage) || !attributeValuesEqual(oldImage[name], newImage[name])) changed.push(name);
+  const oldNames = oldSerialized.names;
+  let oldTexts: Map<string, string> | undefined;
+  for (let i = 0; i < newSerialized.names.length; i++) {
+    const name = newSerialized.names[i] as string;
+    let before: string | undefined;
+    // Images of one item usually list attributes in the same order: compare position by position first.
+    if (oldNames[i] === name) before = oldSerialized.texts[i];
+    else {
+      oldTexts ??= new Map(oldNames.map((n, j) => [n, oldSerialized.texts[j] as string]));
+      before = oldTexts.get(name);
+    }
+    // Equal text means equal value. Different text may still be an equal map in another attribute order.
+    if (before === undefined || (before !== newSerialized.texts[i] && !attributeValuesEqual(oldImage[name], newImage[name]))) changed.push(name);
   }
-  for (const name in oldImage) {
-    if (!(name in newImage)) changed.push(name);
+  for (const name of oldNames) {
+    if (!Object.prototype.hasOwnProperty.call(newImage, name)) changed.push(name);
   }
   return changed.sort();
 }
@@ -226,7 +315,7 @@ function errorRecord(record: unknown, reason: string, processedAt: string, sourc
     normalization_error: reason,
     raw_record: rawJson(raw.record),
   };
-  return { ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content) };
+  return orderFields({ ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content) });
 }
 
 /**
@@ -257,6 +346,13 @@ function redactRawRecord(r: Record<string, any>, ddb: Record<string, any>, redac
 }
 
 const WITHHELD_IMAGE = '[WITHHELD: malformed image of a source with redacted attributes]';
+
+/** The record with its keys in schema order, as normal records have them. */
+function orderFields(record: ChangeRecord): ChangeRecord {
+  const ordered: Record<string, unknown> = {};
+  for (const name of FIELD_NAMES) ordered[name] = record[name];
+  return ordered as ChangeRecord;
+}
 
 function safeEventTime(value: unknown): string | null {
   try {

@@ -1,0 +1,56 @@
+/** The schema is written once; these prove that everything derived from it agrees. */
+import { CHANGE_RECORD_FIELDS, FIELD_NAMES, PARTITION_KEYS } from '../../schemas/change-record';
+import { changeRecordJsonSchema, glueDataColumns, gluePartitionKeys, hashedFieldNames, parquetSchemaDefinition } from '../../schemas/derive';
+import { FIREHOSE_S3_PREFIX, PARTITION_JQ_QUERY, partitionPath } from '../../schemas/partitioning';
+import { canonicalContent } from '../../lambda/core/record-hash';
+import { normalizeRecord } from '../../lambda/core/normalize';
+import { loadEvent } from '../events/load';
+
+describe('schema derivations', () => {
+  it('Glue data columns plus partition keys are exactly the schema fields, partition keys last', () => {
+    expect([...glueDataColumns(), ...gluePartitionKeys()].map((c) => c.name).sort()).toEqual([...FIELD_NAMES].sort());
+    expect(gluePartitionKeys().map((c) => c.name)).toEqual([...PARTITION_KEYS]);
+    expect(gluePartitionKeys().every((c) => c.type === 'string')).toBe(true);
+  });
+
+  it('the Parquet schema holds exactly the Glue data columns, in the same order, lower case', () => {
+    expect(Object.keys(parquetSchemaDefinition())).toEqual(glueDataColumns().map((c) => c.name));
+    expect(Object.keys(parquetSchemaDefinition()).every((name) => name === name.toLowerCase())).toBe(true);
+  });
+
+  it('maps logical types to Glue and Parquet types Athena reads', () => {
+    const glue = Object.fromEntries(glueDataColumns().map((c) => [c.name, c.type]));
+    const parquet = parquetSchemaDefinition() as Record<string, any>;
+    expect(glue.event_time).toBe('timestamp');
+    expect(parquet.event_time.type).toBe('TIMESTAMP_MILLIS');
+    expect(glue.changed_attributes).toBe('array<string>');
+    expect(parquet.changed_attributes).toMatchObject({ type: 'LIST', fields: { list: { repeated: true, fields: { element: { type: 'UTF8' } } } } });
+    expect(glue.size_bytes).toBe('bigint');
+    expect(parquet.size_bytes.type).toBe('INT64');
+  });
+
+  it('a normalized record has every field the JSON Schema requires, and no more', () => {
+    const schema = changeRecordJsonSchema() as { required: string[]; properties: Record<string, unknown> };
+    const record = normalizeRecord(loadEvent('aws-docs-sample').Records[0]);
+    expect(Object.keys(record).sort()).toEqual([...schema.required].sort());
+    expect(Object.keys(schema.properties)).toEqual([...FIELD_NAMES]);
+  });
+
+  it('record_hash covers every hashed field and only those', () => {
+    const record = normalizeRecord(loadEvent('aws-docs-sample').Records[0]);
+    expect(JSON.parse(canonicalContent(record))).toHaveLength(hashedFieldNames().length + 1);
+    expect(hashedFieldNames()).not.toContain('processed_at');
+    expect(hashedFieldNames()).not.toContain('record_hash');
+    expect(hashedFieldNames()).toContain('new_image');
+  });
+
+  it('the Firehose JQ query, the S3 prefix and the local partition path use the same keys in the same order', () => {
+    expect(PARTITION_JQ_QUERY).toBe('{account_id: .account_id, table_name: .table_name, dt: .dt}');
+    expect(FIREHOSE_S3_PREFIX).toBe('changes/account_id=!{partitionKeyFromQuery:account_id}/table_name=!{partitionKeyFromQuery:table_name}/dt=!{partitionKeyFromQuery:dt}/');
+    expect(partitionPath({ account_id: '012345678901', table_name: 'Orders', dt: '2026-03-01' })).toBe('changes/account_id=012345678901/table_name=Orders/dt=2026-03-01/');
+  });
+
+  it('every field is documented', () => {
+    expect(CHANGE_RECORD_FIELDS.every((f) => f.doc.length > 10)).toBe(true);
+  });
+});
