@@ -57,11 +57,11 @@ export function attributeToJson(value: unknown, path?: string, depth = 0): strin
       if (depth >= MAX_NESTING_DEPTH) throw new AttributeValueError(`${at(path)}: nested deeper than ${MAX_NESTING_DEPTH} levels`);
       return listToJson(inner, at(path, '.L'), depth + 1);
     case 'SS':
-      return setToJson(inner, at(path, '.SS'), stringMember);
+      return stringSetToJson(inner, at(path, '.SS'));
     case 'NS':
-      return setToJson(inner, at(path, '.NS'), numberToken);
+      return numberSetToJson(inner, at(path, '.NS'));
     case 'BS':
-      return setToJson(inner, at(path, '.BS'), (member, p) => JSON.stringify(binaryToBase64(member, p)));
+      return binarySetToJson(inner, at(path, '.BS'));
     case undefined:
       throw new AttributeValueError(`${at(path)}: empty AttributeValue (no type tag)`);
     default:
@@ -106,18 +106,37 @@ function listToJson(list: unknown, path: string | undefined, depth: number): str
   return out + ']';
 }
 
-function setToJson(set: unknown, path: string | undefined, member: (m: unknown, p: string | undefined) => string): string {
-  if (!Array.isArray(set)) throw new AttributeValueError(`${at(path)}: expected a list of set members, got ${describe(set)}`);
-  const members = new Array<string>(set.length);
-  for (let i = 0; i < set.length; i++) members[i] = member(set[i], path === undefined ? undefined : `${path}[${i}]`);
-  // Sets are unordered: sorting gives one set one spelling, so equal sets compare equal as text.
-  members.sort();
-  return `[${members.join(',')}]`;
+// Sets are unordered: members are sorted by their JSON text, so one set always has one spelling
+// and equal sets compare equal as text. One function per set type keeps each call site monomorphic.
+function stringSetToJson(set: unknown, path: string | undefined): string {
+  const members = setMembers(set, path);
+  for (let i = 0; i < members.length; i++) {
+    if (typeof members[i] !== 'string') throw new AttributeValueError(`${at(path, `[${i}]`)}: expected a string, got ${describe(members[i])}`);
+    members[i] = JSON.stringify(members[i]);
+  }
+  return joinSorted(members as string[]);
 }
 
-function stringMember(member: unknown, path: string | undefined): string {
-  if (typeof member !== 'string') throw new AttributeValueError(`${at(path)}: expected a string, got ${describe(member)}`);
-  return JSON.stringify(member);
+function numberSetToJson(set: unknown, path: string | undefined): string {
+  const members = setMembers(set, path);
+  for (let i = 0; i < members.length; i++) members[i] = numberToken(members[i], at(path, `[${i}]`));
+  return joinSorted(members as string[]);
+}
+
+function binarySetToJson(set: unknown, path: string | undefined): string {
+  const members = setMembers(set, path);
+  for (let i = 0; i < members.length; i++) members[i] = JSON.stringify(binaryToBase64(members[i], at(path, `[${i}]`)));
+  return joinSorted(members as string[]);
+}
+
+function setMembers(set: unknown, path: string | undefined): unknown[] {
+  if (!Array.isArray(set)) throw new AttributeValueError(`${at(path)}: expected a list of set members, got ${describe(set)}`);
+  return set.slice();
+}
+
+function joinSorted(members: string[]): string {
+  if (members.length > 1) members.sort();
+  return `[${members.join(',')}]`;
 }
 
 /** A DynamoDB number as a JSON number token, keeping every digit: never through a double. */

@@ -63,8 +63,15 @@ function sha256Hex(text: string): string {
   return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+// One batch's records repeat few timestamps: remember the last parse.
+let lastTimestamp = '';
+let lastMillis = NaN;
+
 function timestampMillis(value: string, field: string): number {
+  if (value === lastTimestamp) return lastMillis;
   const ms = Date.parse(value);
+  lastTimestamp = value;
+  lastMillis = ms;
   if (Number.isNaN(ms)) throw new Error(`${field}: "${value}" is not a timestamp`);
   return ms;
 }

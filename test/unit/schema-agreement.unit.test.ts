@@ -54,3 +54,12 @@ describe('schema derivations', () => {
     expect(CHANGE_RECORD_FIELDS.every((f) => f.doc.length > 10)).toBe(true);
   });
 });
+
+describe('README', () => {
+  it('documents every change-record field, in schema order, with its Glue type', () => {
+    const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'README.md'), 'utf8') as string;
+    const rows = [...readme.matchAll(/^\| `([a-z_]+)` \| ([a-z<>]+)/gm)].map((m) => [m[1], m[2]]);
+    const glue = Object.fromEntries([...glueDataColumns(), ...gluePartitionKeys()].map((c) => [c.name, c.type]));
+    expect(rows).toEqual(FIELD_NAMES.map((name) => [name, glue[name]]));
+  });
+});
