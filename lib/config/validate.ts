@@ -77,10 +77,16 @@ function findSemanticProblems(config: AuditConfig): string[] {
     }
   });
   problems.push(...tuningProblems(config.eventSource, 'eventSource'));
-  if (config.projectionStartDate !== undefined && Number.isNaN(Date.parse(`${config.projectionStartDate}T00:00:00Z`))) {
+  if (config.projectionStartDate !== undefined && !isCalendarDate(config.projectionStartDate)) {
     problems.push(`projectionStartDate: "${config.projectionStartDate}" is not a calendar date`);
   }
   return problems;
+}
+
+/** Date.parse accepts 2026-02-30 (it rolls over to March); a round trip does not. */
+function isCalendarDate(text: string): boolean {
+  const time = Date.parse(`${text}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text;
 }
 
 /** Limits the JSON Schema cannot state: Lambda takes a record age of -1 (no limit) or 60 s to 7 days. */

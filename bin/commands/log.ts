@@ -1,0 +1,148 @@
+/**
+ * `ddb-audit log digest [--data DIR] [--sign-key FILE] [--include-current-hour]`
+ *   Writes the hourly digests that are due for the local data folder (the same code as the digest
+ *   Lambda). Without --sign-key it uses DIR/.keys/digest-signing-key.pem, created on first use.
+ * `ddb-audit log verify [--from T] [--to T] [--data DIR | --bucket B [--region R]] [--public-key FILE]`
+ *   Walks the digest chain and every object it lists; exit 1 on any finding.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { KeyObject } from 'node:crypto';
+import { hourLabel, hourOfDigestKey } from '../../lambda/digest/digest-format';
+import { DIGESTS_PREFIX } from '../../schemas/partitioning';
+import { LocalFolderStore } from '../../lambda/digest/local-store';
+import { ed25519Signer, generateEd25519KeyPair, publicKeyFingerprint, Signer } from '../../lambda/digest/signing';
+import type { ObjectStore } from '../../lambda/digest/store';
+import { writeDueDigests } from '../../lambda/digest/write-digests';
+import { renderLogReport } from '../../cli/log/report';
+import { parseTimeBound } from '../../cli/log/time-range';
+import { verifyLog } from '../../cli/log/verify-log';
+import { readPublicKey } from './evidence';
+import { CommandIo, UsageError } from './io';
+
+const DEFAULT_DATA_DIR = './audit-data';
+/** Default local signing key, inside the data folder but hidden from the log's own listing. */
+export const DEFAULT_LOCAL_KEY = join('.keys', 'digest-signing-key.pem');
+const USAGE = 'usage: ddb-audit log digest|verify (see README: Tamper-evident log)';
+
+export async function run(args: string[], io: CommandIo): Promise<number> {
+  const [sub, ...rest] = args;
+  try {
+    if (sub === 'digest') return await runDigest(rest, io);
+    if (sub === 'verify') return await runVerify(rest, io);
+    throw new UsageError(sub === undefined ? `missing subcommand; ${USAGE}` : `unknown subcommand "${sub}"; ${USAGE}`);
+  } catch (err) {
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    io.stderr(`ddb-audit log${sub === 'digest' || sub === 'verify' ? ` ${sub}` : ''}: ${(err as Error).message}\n`);
+    return usage ? 2 : 1;
+  }
+}
+
+async function runDigest(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { data: { type: 'string' }, 'sign-key': { type: 'string' }, 'include-current-hour': { type: 'boolean' } },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const dataDir = resolve(io.cwd, values.data ?? DEFAULT_DATA_DIR);
+  const signer = values['sign-key'] ? await signerFromFile(resolve(io.cwd, values['sign-key'])) : await defaultLocalSigner(dataDir, io);
+  const result = await writeDueDigests({ store: new LocalFolderStore(dataDir), signer, now: new Date(), includeCurrentHour: values['include-current-hour'] ?? false });
+  const objects = result.written.reduce((n, w) => n + w.objects, 0);
+  const late = result.written.reduce((n, w) => n + w.lateObjects, 0);
+  const first = result.written[0];
+  const last = result.written.at(-1);
+  io.stdout(
+    (first && last
+      ? `wrote ${result.written.length} digest(s), ${first.hourStart.slice(0, 13)}:00Z to ${last.hourStart.slice(0, 13)}:00Z, listing ${objects} object(s)${late > 0 ? ` (${late} late)` : ''}\n`
+      : 'no digest due (every completed hour already has one; --include-current-hour digests the hour in progress)\n') +
+      `newest digest ${result.latestDigestKey ?? '(none)'}; signing key ${result.publicKeySha256}\n`,
+  );
+  return 0;
+}
+
+async function signerFromFile(path: string): Promise<Signer> {
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--sign-key ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    return ed25519Signer(pem, `--sign-key ${path}`);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+async function defaultLocalSigner(dataDir: string, io: CommandIo): Promise<Signer> {
+  const path = join(dataDir, DEFAULT_LOCAL_KEY);
+  try {
+    return ed25519Signer(await readFile(path, 'utf8'), path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const { privateKeyPem, publicKeyPem } = generateEd25519KeyPair();
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(path, privateKeyPem, { flag: 'wx', mode: 0o600 });
+  await writeFile(`${path}.pub`, publicKeyPem, { flag: 'wx' });
+  io.stderr(`created signing key ${path} (public key ${path}.pub, fingerprint ${publicKeyFingerprint(publicKeyPem)}); keep a copy of the .pub outside the data folder to pin it\n`);
+  return ed25519Signer(privateKeyPem, path);
+}
+
+async function runVerify(args: string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      data: { type: 'string' },
+      bucket: { type: 'string' },
+      region: { type: 'string' },
+      'public-key': { type: 'string' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.data && values.bucket) throw new UsageError('--data and --bucket are exclusive: a local folder or an S3 bucket');
+  if (values.region && !values.bucket) throw new UsageError('--region goes with --bucket');
+  let fromMs: number | undefined;
+  let toMs: number | undefined;
+  try {
+    if (values.from) fromMs = parseTimeBound(values.from, 'start', '--from');
+    if (values.to) toMs = parseTimeBound(values.to, 'end', '--to');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw new UsageError(`--from ${values.from} is after --to ${values.to}`);
+  const pinnedKey: KeyObject | undefined = values['public-key'] ? await readPublicKey(resolve(io.cwd, values['public-key']), '--public-key') : undefined;
+
+  let store: ObjectStore;
+  if (values.bucket) {
+    // Loaded only for --bucket; `require` because the CLI runs as CommonJS through tsx.
+    const { S3Client } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+    const { S3Store } = require('../../lambda/digest/s3-store') as typeof import('../../lambda/digest/s3-store');
+    store = new S3Store(new S3Client(values.region ? { region: values.region } : {}), values.bucket);
+  } else {
+    store = new LocalFolderStore(resolve(io.cwd, values.data ?? DEFAULT_DATA_DIR));
+  }
+
+  const now = new Date();
+  if (fromMs === undefined) fromMs = await firstDigestHour(store);
+  if (fromMs === undefined) {
+    io.stdout(`log verify ${store.location}: no digests yet (run ddb-audit log digest, or wait for the digest Lambda)\n`);
+    return 1;
+  }
+  const result = await verifyLog({ store, fromMs, toMs: toMs ?? now.getTime(), now, pinnedKey });
+  io.stdout(renderLogReport(store.location, result));
+  if (result.hoursChecked === 0) io.stdout(`  note  no hour from ${hourLabel(fromMs)} is due for a digest yet\n`);
+  return result.findings.length === 0 ? 0 : 1;
+}
+
+async function firstDigestHour(store: ObjectStore): Promise<number | undefined> {
+  const hours = (await store.list(DIGESTS_PREFIX)).map((o) => hourOfDigestKey(o.key)).filter((h): h is number => h !== undefined);
+  return hours.length === 0 ? undefined : Math.min(...hours);
+}

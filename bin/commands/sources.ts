@@ -1,0 +1,187 @@
+/**
+ * `ddb-audit sources add|list|validate [--cdk-json PATH]`: onboarding is one entry in cdk.json.
+ *
+ *   add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--kms-key-arn ARN]
+ *       validates the whole resulting config (the same checks as `cdk synth`), refuses a stream ARN
+ *       already present, writes the entry into cdk.json (other keys kept) and prints what the
+ *       source account must deploy.
+ *   list       one line per onboarded source (--json: one JSON object per line).
+ *   validate   the config's problems, in the same words as `cdk synth`; exit 1 when there are any.
+ *
+ * Exit status: 0 done; 1 the config has problems (validate, or add on an invalid result);
+ * 2 bad arguments, unreadable cdk.json, or a stream already onboarded.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { AuditConfig, SourceConfig } from '../../schemas/audit-config';
+import { parseStreamArn } from '../../lambda/core/stream-arn';
+import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, sourceStackName } from '../../lib/stack-names';
+import { CONTEXT_KEY, readCdkJson, writeCdkJson } from '../../lib/config/load';
+import { AuditConfigError, findConfigProblems } from '../../lib/config/validate';
+import { collectorRoleArn, sourceKeyPolicyStatement, streamResourcePolicy } from '../../lib/stream-policy';
+import { CommandIo, UsageError } from './io';
+
+const USAGE = 'usage: ddb-audit sources add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--kms-key-arn ARN] | list [--json] | validate  [--cdk-json PATH]';
+
+/** Exit status when the config itself is invalid. */
+const CONFIG_INVALID = 1;
+
+export async function run(args: string[], io: CommandIo): Promise<number> {
+  const [subcommand, ...rest] = args;
+  try {
+    switch (subcommand) {
+      case 'add':
+        return add(rest, io);
+      case 'list':
+        return list(rest, io);
+      case 'validate':
+        return validate(rest, io);
+      default:
+        throw new UsageError(subcommand === undefined ? `missing subcommand; ${USAGE}` : `unknown subcommand "${subcommand}"; ${USAGE}`);
+    }
+  } catch (err) {
+    io.stderr(`ddb-audit sources: ${(err as Error).message}\n`);
+    return 2;
+  }
+}
+
+function cdkJsonPath(value: string | undefined, io: CommandIo): string {
+  return resolve(io.cwd, value ?? io.env.DDB_AUDIT_CDK_JSON ?? 'cdk.json');
+}
+
+function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...options, 'cdk-json': { type: 'string' } }, allowPositionals: false, strict: true }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** The `audit` context of a cdk.json document (raw, not validated). */
+function auditContext(doc: Record<string, any>, path: string): Record<string, any> {
+  const audit = doc.context?.[CONTEXT_KEY];
+  if (audit === null || typeof audit !== 'object' || Array.isArray(audit)) {
+    throw new UsageError(`${path} has no "context.${CONTEXT_KEY}" object (see README-infra, Configuration)`);
+  }
+  return audit as Record<string, any>;
+}
+
+function add(args: string[], io: CommandIo): number {
+  const values = parse(args, {
+    'stream-arn': { type: 'string' },
+    'actor-attribute': { type: 'string' },
+    redact: { type: 'string' },
+    'kms-key-arn': { type: 'string' },
+  });
+  const streamArn = values['stream-arn'];
+  if (streamArn === undefined || streamArn === '') throw new UsageError('add needs --stream-arn ARN (the full stream ARN: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL)');
+
+  const path = cdkJsonPath(values['cdk-json'], io);
+  const doc = readCdkJson(path);
+  const audit = auditContext(doc, path);
+  const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
+  const existing = sources.findIndex((s) => (s as { streamArn?: unknown } | null)?.streamArn === streamArn);
+  if (existing >= 0) throw new UsageError(`stream ${streamArn} is already onboarded as sources[${existing}] in ${path}; nothing changed`);
+
+  const entry: Record<string, unknown> = { streamArn };
+  if (values['actor-attribute'] !== undefined) entry.actorAttribute = values['actor-attribute'];
+  if (values.redact !== undefined) entry.redact = values.redact.split(',').map((p) => p.trim());
+  if (values['kms-key-arn'] !== undefined) entry.kmsKeyArn = values['kms-key-arn'];
+
+  const candidate = { ...audit, sources: [...sources, entry] };
+  const problems = findConfigProblems(candidate);
+  if (problems.length > 0) {
+    io.stderr(`ddb-audit sources: not added, cdk.json unchanged. ${new AuditConfigError(problems).message}\n`);
+    return CONFIG_INVALID;
+  }
+  doc.context[CONTEXT_KEY] = candidate;
+  writeCdkJson(doc, path);
+  io.stdout(nextSteps(candidate as AuditConfig, entry as SourceConfig, sources.length, path));
+  return 0;
+}
+
+/** What the platform team and the source account do after the entry is written. */
+function nextSteps(config: AuditConfig, source: SourceConfig, index: number, path: string): string {
+  const arn = parseStreamArn(source.streamArn)!;
+  const role = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: arn.partition });
+  const indent = (text: string, by: string) => text.replace(/^/gm, by);
+  const lines = [
+    `Added sources[${index}] to ${path}: table ${arn.tableName} in account ${arn.accountId} (${arn.region}).`,
+    '',
+    'Deploy in this order (or all at once with `npx cdk deploy --all` when both accounts are bootstrapped with trust):',
+    `1. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME}`,
+    '   (adds the table to the Glue partition projection and its options to the collector).',
+    `2. Source account ${arn.accountId} grants its stream to the collector role ${role}:`,
+    `     npx cdk deploy --exclusively ${sourceStackName(arn.accountId)}      (with that account's credentials)`,
+    '   or, if the table is defined in the source team\'s own CDK app (TableV2), they set streamResourcePolicy to',
+    '   iam.PolicyDocument.fromJson() of this document (streamResourcePolicy() in lib/stream-policy.ts):',
+    indent(JSON.stringify(streamResourcePolicy(role), null, 2), '     '),
+  ];
+  if (source.kmsKeyArn !== undefined) {
+    lines.push(
+      `   and they add this statement to the key policy of ${source.kmsKeyArn}:`,
+      indent(JSON.stringify(sourceKeyPolicyStatement(role), null, 2), '     '),
+    );
+  }
+  lines.push(
+    `3. Audit account ${config.auditAccountId}: npx cdk deploy --exclusively ${MAPPINGS_STACK_NAME}      (creates the event source mapping)`,
+    '',
+    'Before you deploy, check the two known blockers:',
+    '  - a table encrypted with the AWS managed key aws/dynamodb cannot be read from another account:',
+    '    switch the table to a customer managed key (and pass --kms-key-arn) or to an AWS owned key;',
+    '  - each stream shard allows two concurrent readers and this pipeline is one of them.',
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function list(args: string[], io: CommandIo): number {
+  const values = parse(args, { json: { type: 'boolean' } });
+  const path = cdkJsonPath(values['cdk-json'], io);
+  const audit = auditContext(readCdkJson(path), path);
+  const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
+  if (values.json) {
+    io.stdout(sources.map((s) => `${JSON.stringify(s)}\n`).join(''));
+    return 0;
+  }
+  if (sources.length === 0) {
+    io.stdout(`no sources onboarded in ${path}\n`);
+    return 0;
+  }
+  const rows = sources.map((raw, i) => {
+    const s = (raw ?? {}) as Partial<SourceConfig>;
+    const arn = typeof s.streamArn === 'string' ? parseStreamArn(s.streamArn) : undefined;
+    return [
+      String(i),
+      arn?.accountId ?? '?',
+      arn?.region ?? '?',
+      arn?.tableName ?? `(invalid ARN: ${String(s.streamArn)})`,
+      arn?.streamLabel ?? '?',
+      s.actorAttribute ?? '-',
+      s.redact?.join(',') || '-',
+      s.kmsKeyArn ? 'yes' : 'no',
+    ];
+  });
+  io.stdout(formatTable(['#', 'account', 'region', 'table', 'stream label', 'actor attribute', 'redact', 'CMK'], rows));
+  return 0;
+}
+
+function validate(args: string[], io: CommandIo): number {
+  const values = parse(args, {});
+  const path = cdkJsonPath(values['cdk-json'], io);
+  const config = readCdkJson(path).context?.[CONTEXT_KEY];
+  const problems = findConfigProblems(config);
+  if (problems.length > 0) {
+    io.stderr(`${new AuditConfigError(problems).message}\n`);
+    return CONFIG_INVALID;
+  }
+  const sources = (config as AuditConfig).sources.length;
+  io.stdout(`${path}: audit config is valid (${sources} source${sources === 1 ? '' : 's'})\n`);
+  return 0;
+}
+
+function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}

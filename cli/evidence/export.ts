@@ -1,0 +1,144 @@
+/**
+ * `ddb-audit evidence export`: runs one bundled query and writes a self-contained, signed package.
+ *
+ * All or nothing: the query runs first; the package is written into a hidden sibling folder and
+ * renamed to --out only once it is complete and signed. A failed query or signature leaves nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { publicKeyFingerprint, Signer } from '../../lambda/digest/signing';
+import { sha256Hex } from '../../lambda/digest/sha256';
+import type { PartitionRef, QueryResult, RunQueryRequest } from '../query';
+import { csvLine } from './csv';
+import {
+  CSV_FILE,
+  EVIDENCE_FORMAT,
+  EvidenceManifest,
+  JSONL_FILE,
+  ManifestFile,
+  MANIFEST_FILE,
+  PartitionCovered,
+  PUBLIC_KEY_FILE,
+  serializeManifest,
+  SIGNATURE_FILE,
+  SUMMARY_FILE,
+} from './manifest';
+import { renderSummary } from './summary';
+import type { ToolInfo } from './tool-info';
+import { ExportValue, exportValue } from './values';
+
+export type QueryRunner = (request: RunQueryRequest) => Promise<QueryResult>;
+
+export interface ExportOptions {
+  readonly runQuery: QueryRunner;
+  readonly request: RunQueryRequest;
+  readonly outDir: string;
+  readonly signer: Signer;
+  readonly reason?: string;
+  readonly tool: ToolInfo;
+  readonly now?: () => Date;
+}
+
+export class OutputExistsError extends Error {
+  override name = 'OutputExistsError';
+}
+
+export async function exportEvidence(options: ExportOptions): Promise<{ outDir: string; manifest: EvidenceManifest }> {
+  const outDir = resolve(options.outDir);
+  if (await exists(outDir)) throw new OutputExistsError(`--out ${options.outDir} already exists; evidence packages are never overwritten`);
+
+  const result = await options.runQuery(options.request);
+
+  const staging = join(dirname(outDir), `.${basename(outDir)}.partial-${randomUUID()}`);
+  await mkdir(staging, { recursive: true });
+  try {
+    const manifest = await writePackage(staging, result, options);
+    if (await exists(outDir)) throw new OutputExistsError(`--out ${options.outDir} appeared while exporting; not overwritten`);
+    await rename(staging, outDir);
+    return { outDir, manifest };
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function writePackage(dir: string, result: QueryResult, options: ExportOptions): Promise<EvidenceManifest> {
+  const now = options.now ?? (() => new Date());
+  const columns = result.columns.map((c) => ({ name: c.name, type: c.type }));
+  const rows: Record<string, ExportValue>[] = result.rows.map((row) => {
+    const out: Record<string, ExportValue> = {};
+    for (const c of columns) out[c.name] = exportValue(row[c.name], c.type);
+    return out;
+  });
+
+  const files: ManifestFile[] = [];
+  const add = async (path: string, bytes: Buffer): Promise<void> => {
+    await writeFile(join(dir, path), bytes);
+    files.push({ path, bytes: bytes.length, sha256: sha256Hex(bytes) });
+  };
+  await add(CSV_FILE, Buffer.from(csvLine(columns.map((c) => c.name)) + rows.map((r) => csvLine(columns.map((c) => r[c.name] as ExportValue))).join(''), 'utf8'));
+  await add(JSONL_FILE, Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8'));
+  await add(PUBLIC_KEY_FILE, Buffer.from(options.signer.publicKeyPem, 'utf8'));
+
+  const isChangeRows = columns.some((c) => c.name === 'record_hash');
+  const partitions = partitionsOf(result, rows);
+  const body: Omit<EvidenceManifest, 'files'> = {
+    format: EVIDENCE_FORMAT,
+    created_at: now().toISOString(),
+    tool: { name: 'ddb-audit', version: options.tool.version, git_commit: options.tool.gitCommit },
+    reason: options.reason && options.reason.trim() !== '' ? options.reason : null,
+    query: { name: options.request.name, source_file: `athena-queries/${options.request.name}.sql`, sql: result.sql, params: { ...options.request.params } },
+    execution: {
+      engine: result.engine,
+      execution_id: result.executionId,
+      started_at: String(exportValue(result.startedAt, 'timestamp')),
+      ended_at: String(exportValue(result.endedAt, 'timestamp')),
+      data_source: 'athena' in options.request ? athenaSource(options.request.athena) : resolve(options.request.dataDir),
+    },
+    result: { row_count: rows.length, empty: rows.length === 0, columns, partitions_covered: partitions.list, partitions_source: partitions.source },
+    record_hashes: isChangeRows ? rows.map((r) => String(r.record_hash)) : null,
+    signing: {
+      algorithm: options.signer.algorithm,
+      signature_file: SIGNATURE_FILE,
+      public_key_file: PUBLIC_KEY_FILE,
+      public_key_sha256: publicKeyFingerprint(options.signer.publicKeyPem),
+      kms_key_id: options.signer.kmsKeyId ?? null,
+    },
+  };
+  await add(SUMMARY_FILE, Buffer.from(renderSummary(body, [...files]), 'utf8'));
+
+  const manifest: EvidenceManifest = { ...body, files };
+  const manifestBytes = serializeManifest(manifest);
+  const signature = await options.signer.sign(manifestBytes);
+  await writeFile(join(dir, MANIFEST_FILE), manifestBytes);
+  await writeFile(join(dir, SIGNATURE_FILE), signature);
+  return manifest;
+}
+
+function athenaSource(target: { workgroup: string; database?: string }): string {
+  return `athena:workgroup=${target.workgroup}${target.database ? `,database=${target.database}` : ''}`;
+}
+
+/** The engine's partition list when it gives one (local runs), else the partitions the rows carry. */
+function partitionsOf(result: QueryResult, rows: readonly Record<string, ExportValue>[]): { list: PartitionCovered[]; source: 'engine' | 'rows' } {
+  if (result.partitionsCovered) return { list: result.partitionsCovered.map((p: PartitionRef) => ({ account_id: p.account_id, table_name: p.table_name, dt: p.dt })), source: 'engine' };
+  const seen = new Map<string, PartitionCovered>();
+  for (const r of rows) {
+    const { account_id, table_name, dt } = r;
+    if (typeof account_id !== 'string' || typeof table_name !== 'string' || typeof dt !== 'string') continue;
+    seen.set(`${account_id}\u0000${table_name}\u0000${dt}`, { account_id, table_name, dt });
+  }
+  const list = [...seen.values()].sort((a, b) => `${a.account_id}/${a.table_name}/${a.dt}`.localeCompare(`${b.account_id}/${b.table_name}/${b.dt}`));
+  return { list, source: 'rows' };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}

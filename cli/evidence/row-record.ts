@@ -1,0 +1,86 @@
+/**
+ * Recomputes record_hash from an exported row (a JSON Lines object or a CSV row), so anyone can
+ * check that an exported change is exactly what the collector hashed.
+ *
+ * Rows come in several spellings: DuckDB gives typed values, Athena and CSV give text. Each hashed
+ * field is brought back to the change record's own type (schemas/change-record.ts) before
+ * lambda/core/record-hash.ts hashes it: timestamps from ISO or "yyyy-MM-dd HH:mm:ss[.SSS]" text
+ * (UTC), integers and booleans from their text, lists from JSON array text.
+ *
+ * A row with overflow_uri set cannot be checked from the row alone: the collector hashed the full
+ * change, whose images live in the overflow object, while the row carries null images. Such rows
+ * are reported as not recomputable, never as passing or failing.
+ */
+import { CHANGE_RECORD_FIELDS, ChangeRecord, FieldDefinition } from '../../schemas/change-record';
+import { recordHash } from '../../lambda/core/record-hash';
+import { timestampText } from './values';
+
+const HASHED: readonly FieldDefinition[] = (CHANGE_RECORD_FIELDS as readonly FieldDefinition[]).filter((f) => f.hashed);
+
+export type RecomputeOutcome =
+  | { readonly status: 'match'; readonly hash: string }
+  | { readonly status: 'mismatch'; readonly expected: string; readonly actual: string }
+  | { readonly status: 'invalid'; readonly reason: string }
+  | { readonly status: 'not-recomputable'; readonly reason: string };
+
+/** True when the row has a record_hash column: it is a change record and can be checked. */
+export function isChangeRow(row: Record<string, unknown>): boolean {
+  return 'record_hash' in row;
+}
+
+export function recomputeRecordHash(row: Record<string, unknown>): RecomputeOutcome {
+  const expected = row.record_hash;
+  if (typeof expected !== 'string' || !/^[0-9a-f]{64}$/.test(expected)) return { status: 'invalid', reason: `record_hash is ${JSON.stringify(expected)}, not a SHA-256 hex string` };
+  const overflow = row.overflow_uri;
+  if (typeof overflow === 'string' && overflow !== '') {
+    return { status: 'not-recomputable', reason: `oversize change: its images are in the overflow object ${overflow}, not in the row` };
+  }
+  const missing = HASHED.filter((f) => !(f.name in row)).map((f) => f.name);
+  if (missing.length > 0) return { status: 'not-recomputable', reason: `hashed columns not exported: ${missing.join(', ')}` };
+
+  const record: Record<string, unknown> = {};
+  for (const field of HASHED) {
+    const coerced = coerce(row[field.name], field);
+    if (coerced instanceof Error) return { status: 'invalid', reason: coerced.message };
+    record[field.name] = coerced;
+  }
+  const actual = recordHash(record as unknown as ChangeRecord);
+  return actual === expected ? { status: 'match', hash: actual } : { status: 'mismatch', expected, actual };
+}
+
+/** One exported value back to the change record's type; an Error names the column when it cannot be. */
+export function coerce(value: unknown, field: FieldDefinition): unknown {
+  if (value === null || value === undefined) return null;
+  const bad = (): Error => new Error(`${field.name}: ${JSON.stringify(value)} is not a ${field.type}`);
+  switch (field.type) {
+    case 'string':
+      return typeof value === 'string' ? value : bad();
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === 'false') return value === 'true';
+      return bad();
+    case 'int':
+    case 'bigint': {
+      if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+      if (typeof value === 'string' && /^-?\d+$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
+      return bad();
+    }
+    case 'timestamp': {
+      if (value instanceof Date) return value.toISOString();
+      if (typeof value !== 'string') return bad();
+      return timestampText(value) ?? bad();
+    }
+    case 'string_list': {
+      let list: unknown = value;
+      if (typeof value === 'string') {
+        try {
+          list = JSON.parse(value);
+        } catch {
+          return new Error(`${field.name}: ${JSON.stringify(value)} is not JSON array text`);
+        }
+      }
+      if (list === null) return null;
+      return Array.isArray(list) && list.every((v) => typeof v === 'string') ? list : bad();
+    }
+  }
+}

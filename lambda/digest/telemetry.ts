@@ -1,0 +1,31 @@
+/**
+ * Names shared by the digest Lambda's metrics and logs and the alarms that watch them
+ * (lib/constructs/digest.ts): one definition, so renaming a metric moves both sides.
+ */
+import { METRICS_NAMESPACE } from '../core/telemetry';
+
+export const DIGEST_METRICS_NAMESPACE = METRICS_NAMESPACE;
+export const DIGEST_SERVICE_NAME = 'ddb-audit-digest';
+
+export const DIGEST_METRIC = {
+  /** Digests written by one run (normally 1 an hour). */
+  digestsWritten: 'DigestsWritten',
+  /**
+   * Hours that were due but still had no digest when the run ended; 0 when caught up. The
+   * missed-hour alarm fires on any value above 0 and on no value at all (no run in the hour).
+   */
+  undigestedHours: 'UndigestedHours',
+  /** Change-log objects listed by the digests written. */
+  objectsDigested: 'ObjectsDigested',
+  /** Objects listed late (delivered before the hour of the digest that lists them). */
+  lateObjects: 'LateObjects',
+} as const;
+
+/** Log message of a run that failed; the chain is not extended until the cause is fixed. */
+export const DIGEST_FAILURE_LOG_MESSAGE = 'DIGEST_FAILURE';
+
+/** Environment variables the digest Lambda reads (set by the ChangeLogDigest construct). */
+export const DIGEST_ENV = {
+  bucket: 'CHANGE_LOG_BUCKET',
+  signingKeyId: 'DIGEST_SIGNING_KEY_ID',
+} as const;

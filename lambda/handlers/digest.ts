@@ -1,0 +1,61 @@
+/**
+ * The digest Lambda, run hourly by EventBridge: writes every due hourly digest of the change log
+ * (lambda/digest/write-digests.ts) to S3, signed with the KMS asymmetric key. Clients and the
+ * signer are set up once per execution environment; a missing environment variable fails the
+ * cold start with its name. Runs never overlap (reserved concurrency 1) and a digest is never
+ * overwritten (conditional put), so the chain cannot fork.
+ */
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { kmsSigner } from '../digest/kms-signer';
+import { S3Store } from '../digest/s3-store';
+import type { Signer } from '../digest/signing';
+import { DIGEST_ENV, DIGEST_FAILURE_LOG_MESSAGE, DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, DIGEST_SERVICE_NAME } from '../digest/telemetry';
+import { writeDueDigests } from '../digest/write-digests';
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+const bucket = requireEnv(DIGEST_ENV.bucket);
+const signingKeyId = requireEnv(DIGEST_ENV.signingKeyId);
+const logger = new Logger({ serviceName: DIGEST_SERVICE_NAME });
+const metrics = new Metrics({ namespace: DIGEST_METRICS_NAMESPACE, serviceName: DIGEST_SERVICE_NAME });
+const s3 = new S3Client({});
+const kms = new KMSClient({});
+let signer: Promise<Signer> | undefined;
+
+/** Leave this much of the timeout to finish the hour in progress and publish metrics. */
+const SAFETY_MARGIN_MS = 120_000;
+
+export async function handler(_event: unknown, context: Context): Promise<{ written: number; undigestedHours: number }> {
+  logger.addContext(context);
+  try {
+    signer ??= kmsSigner(kms, signingKeyId);
+    const result = await writeDueDigests({
+      store: new S3Store(s3, bucket),
+      signer: await signer,
+      now: new Date(),
+      deadlineMs: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
+    });
+    const objects = result.written.reduce((n, w) => n + w.objects, 0);
+    const late = result.written.reduce((n, w) => n + w.lateObjects, 0);
+    metrics.addMetric(DIGEST_METRIC.digestsWritten, MetricUnit.Count, result.written.length);
+    metrics.addMetric(DIGEST_METRIC.undigestedHours, MetricUnit.Count, result.undigestedHours);
+    metrics.addMetric(DIGEST_METRIC.objectsDigested, MetricUnit.Count, objects);
+    metrics.addMetric(DIGEST_METRIC.lateObjects, MetricUnit.Count, late);
+    logger.info('digests written', { bucket, written: result.written, undigestedHours: result.undigestedHours, latestDigestKey: result.latestDigestKey, publicKeySha256: result.publicKeySha256 });
+    return { written: result.written.length, undigestedHours: result.undigestedHours };
+  } catch (err) {
+    signer = undefined;
+    logger.error(DIGEST_FAILURE_LOG_MESSAGE, { bucket, error: err as Error });
+    throw err;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The event source mappings and the collector's stream-read policy, in their own audit-account stack.
+ *
+ * Why a separate stack: Lambda checks, when a mapping is created, that the collector may read the
+ * stream, which for a cross-account stream needs the source account's stream policy to exist, and
+ * that policy names the collector role, which must exist first. So `cdk deploy --all` must run
+ * audit stack (role) -> source stacks (stream policies) -> this stack (mappings), and only stacks,
+ * not resources, can be ordered across accounts.
+ */
+import { Stack, StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { ResolvedSource } from './config/load';
+import { StreamSubscriptions } from './constructs/stream-subscriptions';
+
+export interface MappingsStackProps extends StackProps {
+  readonly sources: readonly ResolvedSource[];
+  readonly collector: lambda.IFunction;
+  readonly collectorRole: iam.IRole;
+  readonly failureBucket: s3.IBucket;
+}
+
+export class MappingsStack extends Stack {
+  public readonly subscriptions: StreamSubscriptions;
+
+  constructor(scope: Construct, id: string, props: MappingsStackProps) {
+    super(scope, id, props);
+    // Strong references (CloudFormation exports): the audit stack cannot drop the function or the
+    // failure bucket while mappings still use them. Said explicitly so the choice is visible.
+    this.node.setContext('@aws-cdk/core:defaultCrossStackReferences', 'strong');
+    this.subscriptions = new StreamSubscriptions(this, 'Streams', {
+      collector: props.collector,
+      collectorRole: props.collectorRole,
+      sources: props.sources,
+      failureBucket: props.failureBucket,
+    });
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The contract between the audit account and a source account: the collector's role name, and
+ * the resource-based policy a source stream carries so that role can read it.
+ *
+ * Pure data (no aws-cdk-lib): the CDK stacks, the `ddb-audit sources` command and source teams'
+ * own CDK apps (TableV2 `streamResourcePolicy`) all build the same document from here.
+ */
+
+/** The only actions the collector needs on a stream (ListStreams is account-level and not grantable here). */
+export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'] as const;
+
+/** Prefix of the collector's execution role name. */
+export const COLLECTOR_ROLE_NAME_PREFIX = 'ddb-audit-collector';
+
+/** Name of the collector function in the audit account (one per region). */
+export const COLLECTOR_FUNCTION_NAME = 'ddb-audit-collector';
+
+/**
+ * The collector role's name. IAM names are global to an account while the pipeline is regional
+ * (cross-account stream reading only works within one region), so the region is part of it.
+ */
+export function collectorRoleName(region: string): string {
+  return `${COLLECTOR_ROLE_NAME_PREFIX}-${region}`;
+}
+
+export interface CollectorLocation {
+  readonly auditAccountId: string;
+  readonly region: string;
+  /** @default 'aws' */
+  readonly partition?: string;
+}
+
+/**
+ * The collector role's ARN, known before the role exists: source accounts name it in their
+ * stream policies, and the role has a fixed name for exactly this reason.
+ */
+export function collectorRoleArn(location: CollectorLocation): string {
+  return `arn:${location.partition ?? 'aws'}:iam::${location.auditAccountId}:role/${collectorRoleName(location.region)}`;
+}
+
+export interface StreamPolicyStatement {
+  readonly Sid: string;
+  readonly Effect: 'Allow';
+  readonly Principal: { readonly AWS: string };
+  readonly Action: string[];
+  readonly Resource: string;
+}
+
+export interface StreamPolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: StreamPolicyStatement[];
+}
+
+/**
+ * The stream's resource-based policy: exactly DescribeStream, GetRecords and GetShardIterator,
+ * to the collector role and nobody else.
+ *
+ * @param collectorRole the collector role ARN (see collectorRoleArn)
+ * @param streamArn the stream ARN; `*` (the default) means "the stream this policy is attached to",
+ *   which is what a TableV2 `streamResourcePolicy` needs since the stream ARN is unknown before deploy.
+ *
+ * With aws-cdk-lib: `iam.PolicyDocument.fromJson(streamResourcePolicy(collectorRoleArn(...)))`.
+ * PutResourcePolicy replaces a stream's whole policy: merge these statements if yours has others.
+ */
+export function streamResourcePolicy(collectorRole: string, streamArn = '*'): StreamPolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DdbAuditCollectorReadsStream',
+        Effect: 'Allow',
+        Principal: { AWS: collectorRole },
+        Action: [...STREAM_READ_ACTIONS],
+        Resource: streamArn,
+      },
+    ],
+  };
+}
+
+/**
+ * The key-policy statement a source account adds to its table's customer managed KMS key, so the
+ * collector can decrypt stream records. Key policies replace as a whole, so we never write them.
+ */
+export function sourceKeyPolicyStatement(collectorRole: string): Record<string, unknown> {
+  return {
+    Sid: 'DdbAuditCollectorDecryptsStream',
+    Effect: 'Allow',
+    Principal: { AWS: collectorRole },
+    Action: 'kms:Decrypt',
+    Resource: '*',
+    Condition: { StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' } },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * `npm start`: the whole pipeline on this machine, no AWS and no network. A generated workload
+ * goes as Lambda stream events through the real collector handler into the local Firehose,
+ * which writes Parquet; then every bundled query runs on it with DuckDB.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listQueryNames, loadQuery, runQuery } from '../../cli/query';
+import { formatTable } from '../../cli/query/format';
+import { startLocalPipeline } from '../pipeline';
+import { demoSourceOptions, generateWorkload, LedgerEntry } from './workload';
+
+export interface DemoOptions {
+  readonly dataDir: string;
+  readonly changes: number;
+  readonly seed: number;
+  /** Rows shown per query. */
+  readonly showRows?: number;
+  readonly write: (text: string) => void;
+  /** How the data folder is written in suggested commands (relative to the user's cwd). */
+  readonly dataArg: string;
+}
+
+export interface DemoSummary {
+  readonly changes: number;
+  readonly files: number;
+  readonly parquetBytes: number;
+  readonly seconds: number;
+  readonly queries: Record<string, number>;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Parameters for each bundled query, chosen from what the workload wrote so every query has rows. */
+export function demoParams(ledger: readonly LedgerEntry[]): Record<string, Record<string, string>> {
+  const days = ledger.map((e) => e.dt).sort();
+  const from = days[0] as string;
+  const to = days[days.length - 1] as string;
+  const perItem = new Map<string, LedgerEntry[]>();
+  for (const entry of ledger) {
+    const key = `${entry.accountId}|${entry.tableName}|${entry.itemKey}`;
+    perItem.set(key, [...(perItem.get(key) ?? []), entry]);
+  }
+  // The item with the longest history, preferring the leading-zero account.
+  const busiest = [...perItem.values()].sort((a, b) => b.length - a.length || (a[0] as LedgerEntry).accountId.localeCompare((b[0] as LedgerEntry).accountId))[0] as LedgerEntry[];
+  const item = busiest[0] as LedgerEntry;
+  return {
+    'item-history': { from, to, account_id: item.accountId, table_name: item.tableName, item_key: item.itemKey },
+    'table-changes': { from, to: from, account_id: item.accountId, table_name: item.tableName },
+    deletes: { from, to },
+    'attribute-history': { from, to, account_id: item.accountId, table_name: item.tableName, attribute: 'updatedBy' },
+    'actor-activity': { from, to, actor: 'José.Núñez@example.com' },
+    'daily-volume': { from, to },
+    'changes-deduplicated': { from, to, account_id: item.accountId },
+    'source-freshness': { from, to },
+    'evidence-changes': { from, to, account_id: item.accountId, table_name: item.tableName },
+  };
+}
+
+async function parquetFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.name.endsWith('.parquet')) out.push(path);
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_@.:\/=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const { write } = options;
+  const showRows = options.showRows ?? 5;
+  const started = Date.now();
+  write(`ddb-audit demo: the whole pipeline on this machine (no AWS, no network)\n`);
+  write(`  data folder: ${options.dataDir}\n\n`);
+
+  write(`1/3 Local Firehose and the real collector handler\n`);
+  const pipeline = await startLocalPipeline({ dataDir: options.dataDir, sourceOptions: demoSourceOptions() });
+  write(`  local Firehose (and S3 for overflow) listening on ${pipeline.firehose.endpoint}\n\n`);
+
+  const workload = generateWorkload({ changes: options.changes, seed: options.seed, ledger: true });
+  write(`2/3 Sending ${fmt(options.changes)} changes from 3 accounts and 7 tables as DynamoDB stream events\n`);
+  let sent = 0;
+  let failures = 0;
+  let nextReport = options.changes / 4;
+  try {
+    for (const event of workload.events()) {
+      const response = await pipeline.invoke(event);
+      failures += response.batchItemFailures.length;
+      sent += event.Records.length;
+      if (sent >= nextReport || sent === options.changes) {
+        write(`  ${fmt(sent).padStart(fmt(options.changes).length)} / ${fmt(options.changes)} changes sent (${Math.round((100 * sent) / options.changes)}%)\n`);
+        while (nextReport <= sent) nextReport += options.changes / 4;
+      }
+    }
+    write(`  flushing the Firehose buffers to Parquet...\n`);
+    await pipeline.firehose.flush();
+  } finally {
+    await pipeline.close();
+  }
+  const stats = pipeline.firehose.stats();
+  const { inserts, modifies, userDeletes, ttlExpiries } = workload.counts;
+  write(`  ${fmt(inserts)} inserts, ${fmt(modifies)} updates, ${fmt(userDeletes)} user deletes, ${fmt(ttlExpiries)} TTL expiries\n`);
+  write(`  Firehose: ${fmt(stats.calls)} PutRecordBatch calls, ${fmt(stats.recordsReceived)} records (packed), ${fmt(stats.rowsWritten)} rows in ${fmt(stats.files.length)} Parquet files`);
+  write(`${stats.processingFailures + stats.conversionFailures > 0 ? `, ${stats.processingFailures + stats.conversionFailures} under errors/` : ''}${failures > 0 ? `, ${failures} batches reported failures` : ''}\n\n`);
+
+  const params = demoParams(workload.ledger);
+  write(`3/3 Every bundled query (athena-queries/*.sql) on the local Parquet with DuckDB\n`);
+  const queries: Record<string, number> = {};
+  for (const name of listQueryNames()) {
+    const given = params[name] ?? { from: params['daily-volume']?.from ?? '', to: params['daily-volume']?.to ?? '' };
+    const result = await runQuery({ name, params: given, dataDir: options.dataDir });
+    queries[name] = result.rows.length;
+    const shownColumns = result.columns.slice(0, 7);
+    const hidden = result.columns.length - shownColumns.length;
+    write(`\n== ${name}: ${loadQuery(name).summary}\n`);
+    write(`   ${Object.entries(given).map(([k, v]) => `${k}=${v}`).join('  ')}\n`);
+    const table = formatTable(shownColumns, result.rows.slice(0, showRows), 26).split('\n');
+    table.pop(); // the "(n rows)" line: replaced by the full count below
+    table.pop();
+    write(`${table.map((line) => `   ${line}`).join('\n')}\n`);
+    write(`   (${fmt(result.rows.length)} row${result.rows.length === 1 ? '' : 's'}${result.rows.length > showRows ? `, first ${showRows} shown` : ''}${hidden > 0 ? `; ${hidden} more column${hidden === 1 ? '' : 's'}: --format json shows all` : ''})\n`);
+  }
+
+  const files = await parquetFiles(join(options.dataDir, 'changes'));
+  const runFiles = new Set(stats.files.map((f) => join(options.dataDir, f)));
+  let parquetBytes = 0;
+  for (const file of files) if (runFiles.has(file)) parquetBytes += (await stat(file)).size;
+  const seconds = (Date.now() - started) / 1000;
+  write(`\nSummary\n`);
+  write(`  changes:  ${fmt(stats.rowsWritten)} written this run (${fmt(files.length)} Parquet files in the folder, ${fmt(stats.files.length)} from this run)\n`);
+  write(`  bytes:    ${fmt(parquetBytes)} bytes of Parquet from ${fmt(stats.bytesWritten)} bytes of change-record JSON\n`);
+  write(`  time:     ${seconds.toFixed(1)} s\n`);
+  const data = options.dataArg === './audit-data' ? '' : ` --data ${shellQuote(options.dataArg)}`;
+  const ih = params['item-history'] as Record<string, string>;
+  write(`\nTry next\n`);
+  write(`  npx ddb-audit query --list\n`);
+  write(`  npx ddb-audit query item-history${data} ${Object.entries(ih).map(([k, v]) => `--param ${shellQuote(`${k}=${v}`)}`).join(' ')}\n`);
+  write(`  npx ddb-audit query deletes${data} --param from=${ih.from} --param to=${ih.to} --format csv\n`);
+  write(`  npx ddb-audit query daily-volume${data} --param from=${ih.from} --param to=${ih.to} --format json\n`);
+  write(`  ls ${shellQuote(options.dataArg)}/changes/*/*/*/\n`);
+  write(`  npm start again: a second run adds new changes beside the first, never over them.\n`);
+  return { changes: stats.rowsWritten, files: stats.files.length, parquetBytes, seconds, queries };
+}

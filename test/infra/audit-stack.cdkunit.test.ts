@@ -1,0 +1,331 @@
+/**
+ * The audit account's main stack, synthesized once from the example cdk.json config with the real
+ * CDK synthesizer (and the real esbuild bundling of the collector).
+ */
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { glueDataColumns, gluePartitionKeys } from '../../schemas/derive';
+import {
+  FIREHOSE_ERROR_PREFIX,
+  FIREHOSE_S3_PREFIX,
+  GLUE_DATABASE_NAME,
+  GLUE_TABLE_NAME,
+  OVERFLOW_PREFIX,
+  PARTITION_JQ_QUERY,
+  PROJECTION_LOCATION_TEMPLATE_SUFFIX,
+} from '../../schemas/partitioning';
+import { METRICS_NAMESPACE, NORMALIZATION_ERROR_LOG_MESSAGE, SERVICE_NAME } from '../../lambda/core/telemetry';
+import { collectorRoleName, COLLECTOR_FUNCTION_NAME } from '../../lib/stream-policy';
+import { AuditConfig } from '../../schemas/audit-config';
+import { buildTestApp, exampleConfig, queriesFolder } from '../support/audit-app';
+
+type Resources = Record<string, { Type: string; Properties: any; DependsOn?: string[] }>;
+
+let config: AuditConfig;
+let template: Template;
+let resources: Resources;
+
+beforeAll(() => {
+  config = exampleConfig();
+  const queries = queriesFolder({
+    'who-changed.sql': '-- who-changed: changes by actor\n-- Purpose: Who changed what,\n--   and when.\n-- Parameters: none\nSELECT 1\n',
+    'deletes.sql': 'SELECT 2\n',
+    'notes.txt': 'not a query',
+  });
+  const { stacks } = buildTestApp(config, { queriesDir: queries });
+  template = Template.fromStack(stacks.audit);
+  resources = template.toJSON().Resources as Resources;
+});
+
+function only(type: string): { id: string; props: any; dependsOn: string[] } {
+  const found = Object.entries(resources).filter(([, r]) => r.Type === type);
+  expect(found).toHaveLength(1);
+  const [id, r] = found[0]!;
+  return { id, props: r.Properties, dependsOn: r.DependsOn ?? [] };
+}
+
+function bucketByLogicalIdPart(part: string): { id: string; props: any } {
+  const found = Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::S3::Bucket' && id.includes(part));
+  expect(found).toHaveLength(1);
+  return { id: found[0]![0], props: found[0]![1].Properties };
+}
+
+function policyStatements(logicalIdPart: string): any[] {
+  const found = Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.includes(logicalIdPart));
+  expect(found).toHaveLength(1);
+  return found[0]![1].Properties.PolicyDocument.Statement;
+}
+
+const keyArn = () => ({ 'Fn::GetAtt': [only('AWS::KMS::Key').id, 'Arn'] });
+
+describe('KMS key', () => {
+  test('is a customer managed key with rotation, kept when the stack is deleted', () => {
+    template.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('change-log bucket', () => {
+  test('has Object Lock with the configured default retention, and versioning', () => {
+    const { props } = bucketByLogicalIdPart('ChangeLog');
+    expect(props.ObjectLockEnabled).toBe(true);
+    expect(props.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: config.retention.mode, Days: config.retention.days } },
+    });
+    expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+
+  test('blocks public access, encrypts with the audit key and logs access to the access-log bucket', () => {
+    const { props } = bucketByLogicalIdPart('ChangeLog');
+    expect(props.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(props.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn() });
+    expect(props.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: bucketByLogicalIdPart('AccessLogs').id }, LogFilePrefix: 'change-log/' });
+  });
+
+  test('denies plain-HTTP access and deleting objects or versions, for every principal', () => {
+    const { id } = bucketByLogicalIdPart('ChangeLog');
+    const policy = Object.values(resources).find((r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket.Ref === id)!;
+    const statements: any[] = policy.Properties.PolicyDocument.Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    const denyDelete = statements.find((s) => s.Sid === 'DenyDeletingChangeLog');
+    expect(denyDelete).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
+    expect(denyDelete.Action).toEqual(expect.arrayContaining(['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention']));
+  });
+});
+
+describe('failure and Athena results buckets', () => {
+  test('the failure bucket is KMS-encrypted, logged, and sends S3 events to EventBridge', () => {
+    const { props } = bucketByLogicalIdPart('MappingFailures');
+    expect(props.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+    expect(props.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    expect(props.LoggingConfiguration.LogFilePrefix).toBe('mapping-failures/');
+    expect(props.ObjectLockEnabled).toBeUndefined();
+  });
+
+  test('the results bucket is KMS-encrypted and expires results', () => {
+    const { props } = bucketByLogicalIdPart('AthenaResults');
+    expect(props.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.KMSMasterKeyID).toEqual(keyArn());
+    expect(props.LifecycleConfiguration.Rules[0]).toMatchObject({ ExpirationInDays: 30, Status: 'Enabled' });
+  });
+
+  test('every bucket refuses plain HTTP', () => {
+    const buckets = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::S3::Bucket').map(([id]) => id);
+    const tlsOnly = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::S3::BucketPolicy')
+      .filter((r) => r.Properties.PolicyDocument.Statement.some((s: any) => s.Condition?.Bool?.['aws:SecureTransport'] === 'false'))
+      .map((r) => r.Properties.Bucket.Ref);
+    expect(buckets).toHaveLength(4);
+    expect(tlsOnly.sort()).toEqual(buckets.sort());
+  });
+});
+
+describe('Glue table', () => {
+  test('has the data columns and partition keys derived from the change-record schema', () => {
+    const table = only('AWS::Glue::Table').props.TableInput;
+    expect(table.Name).toBe(GLUE_TABLE_NAME);
+    expect(table.StorageDescriptor.Columns).toEqual(glueDataColumns().map((c) => ({ Name: c.name, Type: c.type, Comment: c.comment })));
+    expect(table.PartitionKeys).toEqual(gluePartitionKeys().map((c) => ({ Name: c.name, Type: c.type, Comment: c.comment })));
+    expect(table.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe');
+    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: GLUE_DATABASE_NAME } });
+  });
+
+  test('projects account_id and table_name from the config (plus "unknown") and dt from the start date to NOW', () => {
+    const params = only('AWS::Glue::Table').props.TableInput.Parameters;
+    expect(params['projection.enabled']).toBe('true');
+    expect(params['projection.account_id.type']).toBe('enum');
+    expect(params['projection.account_id.values']).toBe('222222222222,033333333333,unknown');
+    expect(params['projection.table_name.values']).toBe('Orders,Customers,Payments,unknown');
+    expect(params['projection.dt.type']).toBe('date');
+    expect(params['projection.dt.range']).toBe(`${config.projectionStartDate},NOW`);
+    expect(params['projection.dt.format']).toBe('yyyy-MM-dd');
+    expect(params['storage.location.template']).toEqual({
+      'Fn::Join': ['', ['s3://', { Ref: bucketByLogicalIdPart('ChangeLog').id }, `/${PROJECTION_LOCATION_TEMPLATE_SUFFIX}`]],
+    });
+  });
+});
+
+describe('Firehose delivery stream', () => {
+  test('deaggregates NDJSON before extracting the partition keys with the shared JQ query', () => {
+    const dest = only('AWS::KinesisFirehose::DeliveryStream').props.ExtendedS3DestinationConfiguration;
+    expect(dest.ProcessingConfiguration.Processors).toEqual([
+      { Type: 'RecordDeAggregation', Parameters: [{ ParameterName: 'SubRecordType', ParameterValue: 'JSON' }] },
+      {
+        Type: 'MetadataExtraction',
+        Parameters: [
+          { ParameterName: 'MetadataExtractionQuery', ParameterValue: PARTITION_JQ_QUERY },
+          { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' },
+        ],
+      },
+    ]);
+    expect(dest.DynamicPartitioningConfiguration).toEqual({ Enabled: true });
+  });
+
+  test('writes Parquet converted with the Glue table under the partitioned prefix, failures under the error prefix', () => {
+    const dest = only('AWS::KinesisFirehose::DeliveryStream').props.ExtendedS3DestinationConfiguration;
+    expect(dest.Prefix).toBe(FIREHOSE_S3_PREFIX);
+    expect(dest.ErrorOutputPrefix).toBe(FIREHOSE_ERROR_PREFIX);
+    expect(dest.DataFormatConversionConfiguration).toMatchObject({
+      Enabled: true,
+      InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: {} } },
+      OutputFormatConfiguration: { Serializer: { ParquetSerDe: {} } },
+      SchemaConfiguration: { TableName: { Ref: only('AWS::Glue::Table').id } },
+    });
+  });
+
+  test('buffers as configured and encrypts at rest and in S3 with the audit key', () => {
+    const stream = only('AWS::KinesisFirehose::DeliveryStream').props;
+    expect(stream.ExtendedS3DestinationConfiguration.BufferingHints).toEqual({ IntervalInSeconds: config.delivery!.bufferIntervalSeconds, SizeInMBs: config.delivery!.bufferSizeMiB });
+    expect(stream.ExtendedS3DestinationConfiguration.EncryptionConfiguration).toEqual({ KMSEncryptionConfig: { AWSKMSKeyARN: keyArn() } });
+    expect(stream.DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyARN: keyArn(), KeyType: 'CUSTOMER_MANAGED_CMK' });
+  });
+
+  test('its role may write the change log but not delete from it, and waits for its policy', () => {
+    const statements = policyStatements('DeliveryRolePolicy');
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['s3:PutObject', 'glue:GetTable', 'kms:GenerateDataKey', 'logs:PutLogEvents']));
+    expect(actions.filter((a: string) => /Delete|\*/.test(a))).toEqual([]);
+    const stream = only('AWS::KinesisFirehose::DeliveryStream');
+    expect(stream.dependsOn.some((d) => d.startsWith('DeliveryRolePolicy'))).toBe(true);
+  });
+
+  test('its role may write exactly the log stream Firehose reports delivery errors to', () => {
+    const logging = only('AWS::KinesisFirehose::DeliveryStream').props.ExtendedS3DestinationConfiguration.CloudWatchLoggingOptions;
+    expect(logging.Enabled).toBe(true);
+    const grant = policyStatements('DeliveryRolePolicy').find((s) => s.Sid === 'WriteDeliveryErrors');
+    expect(grant.Action).toBe('logs:PutLogEvents');
+    const parts: unknown[] = grant.Resource['Fn::Join'][1];
+    expect(parts).toContainEqual(logging.LogGroupName);
+    expect(parts).toContainEqual(logging.LogStreamName);
+  });
+});
+
+describe('collector function', () => {
+  test('runs Node.js on ARM64 with tracing, under the fixed name and role name', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: COLLECTOR_FUNCTION_NAME,
+      Runtime: Match.stringLikeRegexp('^nodejs(22|24)\\.x$'),
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogGroup: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', { RoleName: collectorRoleName(config.region) });
+  });
+
+  test('gets the environment the handler requires and source maps enabled', () => {
+    const fn = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === COLLECTOR_FUNCTION_NAME)!;
+    const env = fn.Properties.Environment.Variables;
+    expect(env.DELIVERY_STREAM_NAME).toEqual({ Ref: only('AWS::KinesisFirehose::DeliveryStream').id });
+    expect(env.OVERFLOW_BUCKET).toEqual({ Ref: bucketByLogicalIdPart('ChangeLog').id });
+    expect(env.OVERFLOW_PREFIX).toBe(OVERFLOW_PREFIX);
+    expect(env.PACKING).toBe('ndjson');
+    expect(env.POWERTOOLS_SERVICE_NAME).toBe(SERVICE_NAME);
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
+    expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+    expect(env.SOURCE_OPTIONS).toBeUndefined();
+  });
+
+  test('logs to a KMS-encrypted log group with retention', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/${COLLECTOR_FUNCTION_NAME}`, RetentionInDays: 365, KmsKeyId: keyArn() });
+  });
+
+  test('may put records on its one delivery stream and write objects only under the overflow prefix', () => {
+    const statements = policyStatements('CollectorPolicy');
+    expect(statements.find((s) => s.Sid === 'DeliverChangeRecords')).toEqual({
+      Sid: 'DeliverChangeRecords',
+      Effect: 'Allow',
+      Action: 'firehose:PutRecordBatch',
+      Resource: { 'Fn::GetAtt': [only('AWS::KinesisFirehose::DeliveryStream').id, 'Arn'] },
+    });
+    expect(statements.find((s) => s.Sid === 'WriteOversizeChanges')).toEqual({
+      Sid: 'WriteOversizeChanges',
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketByLogicalIdPart('ChangeLog').id, 'Arn'] }, `/${OVERFLOW_PREFIX}*`]] },
+    });
+    expect(statements.find((s) => s.Sid === 'WriteDiscardedBatches').Action).toEqual(['s3:PutObject', 's3:ListBucket']);
+  });
+});
+
+describe('Athena workgroup', () => {
+  test('enforces engine v3, KMS-encrypted results in the results bucket and the bytes-scanned cutoff', () => {
+    const wg = only('AWS::Athena::WorkGroup').props;
+    expect(wg.WorkGroupConfiguration).toMatchObject({
+      EnforceWorkGroupConfiguration: true,
+      EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+      BytesScannedCutoffPerQuery: 10240 * 1024 * 1024,
+      ResultConfiguration: {
+        EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: keyArn() },
+        OutputLocation: { 'Fn::Join': ['', ['s3://', { Ref: bucketByLogicalIdPart('AthenaResults').id }, '/results/']] },
+      },
+    });
+  });
+
+  test('has one named query per .sql file, described by its Purpose header', () => {
+    const queries = Object.values(resources).filter((r) => r.Type === 'AWS::Athena::NamedQuery').map((r) => r.Properties);
+    expect(queries.map((q) => q.Name).sort()).toEqual(['deletes', 'who-changed']);
+    const whoChanged = queries.find((q) => q.Name === 'who-changed');
+    expect(whoChanged).toMatchObject({ Database: GLUE_DATABASE_NAME, WorkGroup: 'ddb-audit', Description: 'Who changed what, and when.' });
+    expect(whoChanged.QueryString).toContain('SELECT 1');
+  });
+});
+
+describe('alarms', () => {
+  const alarmNamed = (name: string) => {
+    const alarm = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.AlarmName === `ddb-audit-${name}`);
+    expect(alarm).toBeDefined();
+    return alarm!.Properties;
+  };
+
+  test('go to a KMS-encrypted topic with the configured e-mail subscribed', () => {
+    const topic = only('AWS::SNS::Topic');
+    expect(topic.props.KmsMasterKeyId).toEqual(keyArn());
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: config.alarmEmail, TopicArn: { Ref: topic.id } });
+    const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThanOrEqual(9);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic.id }]);
+  });
+
+  test('watch IteratorAge on the function dimension Lambda documents', () => {
+    expect(alarmNamed('CollectorIteratorAge')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: expect.any(String) } }],
+      Threshold: 600000,
+    });
+  });
+
+  test('watch Lambda errors and throttles, and Firehose freshness, conversions, partitions and S3 delivery', () => {
+    expect(alarmNamed('CollectorErrors')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors' });
+    expect(alarmNamed('CollectorThrottles')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles' });
+    const firehose = { Name: 'DeliveryStreamName', Value: { Ref: only('AWS::KinesisFirehose::DeliveryStream').id } };
+    expect(alarmNamed('FirehoseDataFreshness')).toMatchObject({ Namespace: 'AWS/Firehose', MetricName: 'DeliveryToS3.DataFreshness', Dimensions: [firehose] });
+    expect(alarmNamed('FirehoseFailedConversions')).toMatchObject({ Namespace: 'AWS/Firehose', MetricName: 'FailedConversion.Records', Dimensions: [firehose] });
+    expect(alarmNamed('FirehosePartitionCountExceeded')).toMatchObject({ Namespace: 'AWS/Firehose', MetricName: 'PartitionCountExceeded', Dimensions: [firehose] });
+    expect(alarmNamed('FirehoseS3DeliveryFailing')).toMatchObject({ MetricName: 'DeliveryToS3.Success', ComparisonOperator: 'LessThanThreshold' });
+  });
+
+  test('count the collector log lines carrying the normalization-error message', () => {
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: `{ $.message = "${NORMALIZATION_ERROR_LOG_MESSAGE}" }`,
+      MetricTransformations: [{ MetricNamespace: METRICS_NAMESPACE, MetricName: 'NormalizationErrorLogEvents', MetricValue: '1' }],
+    });
+    expect(alarmNamed('CollectorNormalizationErrors')).toMatchObject({ Namespace: METRICS_NAMESPACE, MetricName: 'NormalizationErrorLogEvents', Threshold: 1 });
+  });
+
+  test('announce any object written to the failure bucket', () => {
+    const rule = only('AWS::Events::Rule').props;
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: [{ Ref: bucketByLogicalIdPart('MappingFailures').id }] } },
+    });
+    expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { Ref: only('AWS::SNS::Topic').id } })]);
+  });
+
+  test('are shown on a dashboard with the pipeline metrics', () => {
+    const body = JSON.stringify(only('AWS::CloudWatch::Dashboard').props.DashboardBody);
+    for (const metric of ['IteratorAge', 'IncomingRecords', 'DeliveryToS3.DataFreshness', 'ChangesDelivered', 'TriggeredRules']) expect(body).toContain(metric);
+  });
+});

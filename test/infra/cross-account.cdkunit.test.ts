@@ -1,0 +1,193 @@
+/**
+ * The cross-account half of a deployment, from the example config (three tables in two source
+ * accounts): the source stacks' stream policies, the event source mappings, the deploy order, and
+ * cdk-nag's AwsSolutions checks over the whole app. One synth (with cdk-nag attached) for the file.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { AuditConfig } from '../../schemas/audit-config';
+import { AuditAppStacks } from '../../lib/audit-app';
+import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, sourceStackName } from '../../lib/stack-names';
+import { collectorRoleArn, streamResourcePolicy } from '../../lib/stream-policy';
+import { buildTestApp, exampleConfig } from '../support/audit-app';
+
+type Resource = { Type: string; Properties: any; DependsOn?: string[] };
+
+let config: AuditConfig;
+let app: App;
+let stacks: AuditAppStacks;
+let outdir: string;
+let synthError: unknown;
+const streams = {
+  orders: 'arn:aws:dynamodb:eu-west-1:222222222222:table/Orders/stream/2026-01-15T10:00:00.000',
+  customers: 'arn:aws:dynamodb:eu-west-1:222222222222:table/Customers/stream/2026-01-15T10:05:00.000',
+  payments: 'arn:aws:dynamodb:eu-west-1:033333333333:table/Payments/stream/2026-02-01T08:00:00.000',
+};
+
+beforeAll(() => {
+  config = exampleConfig();
+  ({ app, stacks, outdir } = buildTestApp(config, { nag: true }));
+  try {
+    app.synth();
+  } catch (err) {
+    synthError = err;
+  }
+});
+
+const resourcesOf = (stack: Stack) => Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+const ofType = (stack: Stack, type: string) => Object.entries(resourcesOf(stack)).filter(([, r]) => r.Type === type);
+
+describe('cdk-nag AwsSolutions checks', () => {
+  test('the whole app synthesizes with zero unacknowledged findings', () => {
+    expect(synthError).toBeUndefined();
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports.flatMap((r: { violations: unknown[] }) => r.violations)).toEqual([]);
+    // The same pack run directly over the synthesized tree agrees.
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+  });
+
+  test('the app registers the AwsSolutions pack (so the clean report above is not vacuous)', () => {
+    // Stage#_validationPlugins is aws-cdk-lib internal; it is the only way to list registered packs.
+    const plugins = (app as unknown as { _validationPlugins: { name: string }[] })._validationPlugins;
+    expect(plugins.map((p) => p.name)).toEqual(['AwsSolutions']);
+  });
+
+  test('the pack does flag what it should: a bucket without TLS enforcement or access logs', () => {
+    const probe = new App();
+    new s3.Bucket(new Stack(probe, 'Probe'), 'Insecure');
+    const rules = new AwsSolutionsChecks().validateScope(probe).violations.map((v) => v.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
+  });
+});
+
+describe('stacks and deploy order', () => {
+  test('one source stack per source account, in that account and the audit region', () => {
+    expect([...stacks.sources.keys()]).toEqual(['222222222222', '033333333333']);
+    for (const [account, stack] of stacks.sources) {
+      expect(stack.stackName).toBe(sourceStackName(account));
+      expect(stack.account).toBe(account);
+      expect(stack.region).toBe(config.region);
+    }
+    expect(stacks.audit.stackName).toBe(AUDIT_STACK_NAME);
+    expect(stacks.mappings.stackName).toBe(MAPPINGS_STACK_NAME);
+    expect(stacks.mappings.account).toBe(config.auditAccountId);
+  });
+
+  test('deploys the collector role first, then the stream policies, then the mappings', () => {
+    for (const source of stacks.sources.values()) expect(source.dependencies).toEqual([stacks.audit]);
+    expect(new Set(stacks.mappings.dependencies)).toEqual(new Set([stacks.audit, ...stacks.sources.values()]));
+    expect(stacks.audit.dependencies).toEqual([]);
+  });
+});
+
+describe('source stack stream policies', () => {
+  const roleArn = () => collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region });
+  const policiesOf = (account: string) => ofType(stacks.sources.get(account)!, 'Custom::DdbAuditStreamPolicy');
+
+  test('put a policy granting exactly the three read actions to the collector role, as a JSON string', () => {
+    const [[, orders]] = policiesOf('222222222222') as [[string, Resource]];
+    const create = JSON.parse(orders.Properties.Create);
+    expect(create).toMatchObject({ service: 'DynamoDB', action: 'PutResourcePolicy', physicalResourceId: { id: streams.orders } });
+    expect(typeof create.parameters.Policy).toBe('string');
+    expect(JSON.parse(create.parameters.Policy)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'DdbAuditCollectorReadsStream',
+          Effect: 'Allow',
+          Principal: { AWS: roleArn() },
+          Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+          Resource: streams.orders,
+        },
+      ],
+    });
+    expect(JSON.parse(create.parameters.Policy)).toEqual(streamResourcePolicy(roleArn(), streams.orders));
+    expect(create.parameters.ResourceArn).toBe(streams.orders);
+    expect(JSON.parse(orders.Properties.Update)).toEqual(create);
+  });
+
+  test('remove the policy when the source is removed, tolerating one already gone', () => {
+    const [[, orders]] = policiesOf('222222222222') as [[string, Resource]];
+    expect(JSON.parse(orders.Properties.Delete)).toMatchObject({
+      service: 'DynamoDB',
+      action: 'DeleteResourcePolicy',
+      parameters: { ResourceArn: streams.orders },
+      ignoreErrorCodesMatching: 'PolicyNotFoundException|ResourceNotFoundException',
+    });
+  });
+
+  test('update one stream after another within an account', () => {
+    const policies = policiesOf('222222222222');
+    expect(policies.map(([, r]) => JSON.parse(r.Properties.Create).parameters.ResourceArn)).toEqual([streams.orders, streams.customers]);
+    const [[firstId], [, second]] = policies as [[string, Resource], [string, Resource]];
+    expect(second.DependsOn).toContain(firstId);
+    expect(policiesOf('033333333333')).toHaveLength(1);
+  });
+
+  test("the custom resource may put and delete policies on this account's streams only", () => {
+    // Each custom resource adds its own policy to the stack's one provider role.
+    const statements = ofType(stacks.sources.get('222222222222')!, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:PutResourcePolicy', 'dynamodb:DeleteResourcePolicy'], Resource: streams.orders },
+      { Effect: 'Allow', Action: ['dynamodb:PutResourcePolicy', 'dynamodb:DeleteResourcePolicy'], Resource: streams.customers },
+    ]);
+  });
+});
+
+describe('event source mappings', () => {
+  const mappings = () => ofType(stacks.mappings, 'AWS::Lambda::EventSourceMapping');
+  const mappingFor = (arn: string) => mappings().find(([, r]) => r.Properties.EventSourceArn === arn)![1];
+
+  test('one per configured stream, reading from the trim horizon with partial-batch responses and bisect', () => {
+    expect(mappings().map(([, r]) => r.Properties.EventSourceArn).sort()).toEqual(Object.values(streams).sort());
+    for (const [, mapping] of mappings()) {
+      expect(mapping.Properties).toMatchObject({
+        StartingPosition: 'TRIM_HORIZON',
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        MaximumBatchingWindowInSeconds: 5,
+        ParallelizationFactor: 1,
+        MaximumRetryAttempts: 10,
+        MaximumRecordAgeInSeconds: 86400,
+      });
+    }
+  });
+
+  test('take the global tuning unless a source overrides it', () => {
+    expect(mappingFor(streams.orders).Properties.BatchSize).toBe(500);
+    expect(mappingFor(streams.payments).Properties.BatchSize).toBe(100);
+  });
+
+  test('send discarded batches to the failure bucket, never the change log', () => {
+    const destination = JSON.stringify(mappingFor(streams.orders).Properties.DestinationConfig.OnFailure.Destination);
+    expect(destination).toContain('MappingFailures');
+    expect(destination).not.toContain('ChangeLog');
+  });
+
+  test('wait for the stream-read policy, which grants exactly the onboarded streams', () => {
+    const [[policyId, policy]] = ofType(stacks.mappings, 'AWS::IAM::Policy') as [[string, Resource]];
+    for (const [, mapping] of mappings()) expect(mapping.DependsOn).toContain(policyId);
+    const statements: any[] = policy.Properties.PolicyDocument.Statement;
+    expect(statements).toEqual([
+      { Sid: 'ListStreams', Effect: 'Allow', Action: 'dynamodb:ListStreams', Resource: '*' },
+      {
+        Sid: 'ReadOnboardedStreams',
+        Effect: 'Allow',
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        Resource: [streams.orders, streams.customers, streams.payments],
+      },
+      {
+        Sid: 'DecryptSourceStreams',
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: 'arn:aws:kms:eu-west-1:033333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        Condition: { StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' } },
+      },
+    ]);
+    expect(policy.Properties.Roles).toHaveLength(1);
+  });
+});

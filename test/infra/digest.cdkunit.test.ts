@@ -1,0 +1,133 @@
+/**
+ * The ChangeLogDigest construct in a small test stack (a KMS-encrypted, Object-Locked bucket and
+ * an alarm topic), synthesized once with the real CDK synthesizer, esbuild bundling and cdk-nag.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ChangeLogDigest } from '../../lib/constructs/digest';
+import { DIGEST_ENV, DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, DIGEST_SERVICE_NAME } from '../../lambda/digest/telemetry';
+
+type Resources = Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
+
+let template: Template;
+let resources: Resources;
+let nagFindingsInConstruct: string[];
+let ids: { bucket: string; bucketKey: string; topic: string };
+
+beforeAll(() => {
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'digest-cdk-')) });
+  const stack = new Stack(app, 'DigestTest', { env: { account: '111122223333', region: 'eu-west-1' } });
+  const bucketKey = new kms.Key(stack, 'BucketKey', { enableKeyRotation: true });
+  const bucket = new s3.Bucket(stack, 'ChangeLog', { encryption: s3.BucketEncryption.KMS, encryptionKey: bucketKey, objectLockEnabled: true, enforceSSL: true, versioned: true });
+  const topic = new sns.Topic(stack, 'Alarms', { masterKey: bucketKey });
+  new ChangeLogDigest(stack, 'Digest', { bucket, bucketKey, alarmTopic: topic });
+  // The fixture around the construct is not under test: only findings inside Digest/ count.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const allFindings = nagFindings(app);
+  nagFindingsInConstruct = allFindings.filter((f) => f.includes(' DigestTest/Digest/'));
+
+  // Synthesized once: the template is written before validation runs, so read it from the assembly.
+  template = Template.fromJSON(JSON.parse(readFileSync(join(app.outdir, `${stack.artifactId}.template.json`), 'utf8')));
+  resources = template.toJSON().Resources as Resources;
+  const idOf = (type: string, part: string) => Object.keys(resources).find((id) => resources[id]!.Type === type && id.startsWith(part)) as string;
+  ids = { bucket: idOf('AWS::S3::Bucket', 'ChangeLog'), bucketKey: idOf('AWS::KMS::Key', 'BucketKey'), topic: idOf('AWS::SNS::Topic', 'Alarms') };
+});
+
+/** cdk-nag 3 reports through CDK validation: synthesis throws and writes a JSON report. */
+function nagFindings(app: App): string[] {
+  try {
+    app.synth();
+    return [];
+  } catch (err) {
+    const match = /found in: (\S+validation-report\.json)/.exec((err as Error).message);
+    if (!match) throw err;
+    const report = JSON.parse(readFileSync(match[1] as string, 'utf8'));
+    const out: string[] = [];
+    for (const plugin of report.pluginReports ?? []) {
+      for (const v of plugin.violations ?? []) for (const c of v.violatingConstructs ?? []) out.push(`${v.ruleName} ${c.constructPath}`);
+    }
+    // Synthesis failed, so something was found: an empty list would mean the report was misread.
+    if (out.length === 0) throw new Error(`validation failed but no finding was read from ${match[1]}`);
+    return out;
+  }
+}
+
+function resourcesOf(type: string): [string, Resources[string]][] {
+  return Object.entries(resources).filter(([, r]) => r.Type === type);
+}
+
+function digestPolicyStatements(): any[] {
+  const [entry] = resourcesOf('AWS::IAM::Policy').filter(([id]) => id.startsWith('DigestPolicy'));
+  return entry![1].Properties.PolicyDocument.Statement;
+}
+
+const bucketArn = () => ({ 'Fn::GetAtt': [ids.bucket, 'Arn'] });
+const objectsArn = (prefix: string) => ({ 'Fn::Join': ['', [bucketArn(), `/${prefix}*`]] });
+
+describe('ChangeLogDigest', () => {
+  test('creates an asymmetric ECC_NIST_P256 signing key that is kept when the stack is deleted', () => {
+    const keys = resourcesOf('AWS::KMS::Key').filter(([, r]) => r.Properties.KeySpec === 'ECC_NIST_P256');
+    expect(keys).toHaveLength(1);
+    expect(keys[0]![1].Properties.KeyUsage).toBe('SIGN_VERIFY');
+    expect(keys[0]![1].DeletionPolicy).toBe('Retain');
+  });
+
+  test('grants exactly list, read, write-digests, sign and bucket-key use, each on its narrowest resource', () => {
+    const statements = digestPolicyStatements();
+    const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+    expect(Object.keys(bySid).sort()).toEqual(['ListChangeLogAndDigests', 'ReadChangeLogAndDigests', 'SignDigests', 'UseBucketKeyThroughS3', 'WriteDigests', 'WriteOwnLogs']);
+    expect(bySid.ListChangeLogAndDigests).toMatchObject({ Action: 's3:ListBucket', Resource: bucketArn(), Condition: { StringLike: { 's3:prefix': ['changes/*', 'digests/*'] } } });
+    expect(bySid.ReadChangeLogAndDigests).toMatchObject({ Action: 's3:GetObject', Resource: [objectsArn('changes/'), objectsArn('digests/')] });
+    expect(bySid.WriteDigests).toMatchObject({ Action: 's3:PutObject', Resource: objectsArn('digests/') });
+    const signingKeyId = resourcesOf('AWS::KMS::Key').find(([, r]) => r.Properties.KeySpec === 'ECC_NIST_P256')![0];
+    expect(bySid.SignDigests).toMatchObject({ Action: ['kms:Sign', 'kms:GetPublicKey'], Resource: { 'Fn::GetAtt': [signingKeyId, 'Arn'] } });
+    expect(bySid.UseBucketKeyThroughS3).toMatchObject({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [ids.bucketKey, 'Arn'] }, Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } } });
+    const everyAction = statements.flatMap((s) => [s.Action].flat());
+    expect(everyAction).not.toContain('s3:DeleteObject');
+    expect(everyAction.some((a: string) => a.endsWith('*'))).toBe(false);
+  });
+
+  test('runs one digest at a time on Node.js 24 ARM64, with the bucket and signing key in its environment', () => {
+    const fn = resourcesOf('AWS::Lambda::Function').find(([id]) => id.startsWith('DigestFunction'))![1].Properties;
+    expect(fn.Runtime).toBe('nodejs24.x');
+    expect(fn.Architectures).toEqual(['arm64']);
+    expect(fn.ReservedConcurrentExecutions).toBe(1);
+    expect(fn.Environment.Variables[DIGEST_ENV.bucket]).toEqual({ Ref: ids.bucket });
+    expect(Object.keys(fn.Environment.Variables)).toContain(DIGEST_ENV.signingKeyId);
+  });
+
+  test('is scheduled hourly at minute 15, after the hour has settled', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(15 * * * ? *)', State: 'ENABLED' });
+  });
+
+  test('alarms on a missed hour, including an hour with no run at all, and notifies the topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: DIGEST_METRICS_NAMESPACE,
+      MetricName: DIGEST_METRIC.undigestedHours,
+      Dimensions: [{ Name: 'service', Value: DIGEST_SERVICE_NAME }],
+      Period: 3600,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: ids.topic }],
+    });
+  });
+
+  test('has no cdk-nag findings inside the construct', () => {
+    expect(nagFindingsInConstruct).toEqual([]);
+  });
+
+  test('rejects a schedule minute before the hour has settled, saying what it got', () => {
+    const stack = new Stack(new App(), 'Bad');
+    const bucketKey = new kms.Key(stack, 'K');
+    const bucket = new s3.Bucket(stack, 'B');
+    expect(() => new ChangeLogDigest(stack, 'Digest', { bucket, bucketKey, scheduleMinute: 5 })).toThrow('scheduleMinute must be an integer from 15 to 59 (digests wait 15 minutes after the hour), got 5');
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * The digest Lambda's path in AWS: the handler, S3Store and the KMS signer, against an in-memory
+ * bucket and key. No local S3 or KMS peer exists, so aws-sdk-client-mock answers the SDK calls:
+ * ListObjectsV2 in pages of two, GetObject as a byte stream, PutObject honouring If-None-Match,
+ * and KMS Sign through OpenSSL with a real P-256 key (ECDSA over the digest it is sent, as KMS).
+ */
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { digestKey, floorHour, HOUR_MS, parseDigest } from '../../lambda/digest/digest-format';
+import { S3Store } from '../../lambda/digest/s3-store';
+import { ObjectExistsError } from '../../lambda/digest/store';
+import { DIGEST_ENV } from '../../lambda/digest/telemetry';
+import { verifyLog } from '../../cli/log/verify-log';
+
+const BUCKET = 'audit-change-log';
+const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/digest-key';
+const s3 = mockClient(S3Client);
+const kms = mockClient(KMSClient);
+const objects = new Map<string, { body: Buffer; lastModified: Date }>();
+const work = mkdtempSync(join(tmpdir(), 'digest-s3-'));
+const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const privateFile = join(work, 'kms-private.pem');
+writeFileSync(privateFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+
+function fakeBucket(): void {
+  objects.clear();
+  s3.reset();
+  s3.on(ListObjectsV2Command).callsFake((input) => {
+    const keys = [...objects.keys()].filter((k) => k.startsWith(input.Prefix ?? '')).sort();
+    const start = Number(input.ContinuationToken ?? 0);
+    const page = keys.slice(start, start + 2);
+    const more = start + 2 < keys.length;
+    return { Contents: page.map((Key) => ({ Key, Size: objects.get(Key)!.body.length, LastModified: objects.get(Key)!.lastModified })), IsTruncated: more, NextContinuationToken: more ? String(start + 2) : undefined };
+  });
+  s3.on(GetObjectCommand).callsFake((input) => {
+    const found = objects.get(input.Key);
+    if (!found) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+    return { Body: Readable.from([found.body.subarray(0, 7), found.body.subarray(7)]), ContentLength: found.body.length };
+  });
+  s3.on(PutObjectCommand).callsFake((input) => {
+    if (input.IfNoneMatch === '*' && objects.has(input.Key)) {
+      throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', message: 'At least one of the pre-conditions you specified did not hold', $metadata: { httpStatusCode: 412 } });
+    }
+    objects.set(input.Key, { body: Buffer.from(input.Body as Uint8Array), lastModified: new Date() });
+    return { ETag: '"x"' };
+  });
+  kms.reset();
+  kms.on(GetPublicKeyCommand).resolves({ KeyId: KEY_ARN, KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', PublicKey: pair.publicKey.export({ type: 'spki', format: 'der' }) });
+  kms.on(SignCommand).callsFake((input) => ({ KeyId: KEY_ARN, SigningAlgorithm: 'ECDSA_SHA_256', Signature: execFileSync('openssl', ['pkeyutl', '-sign', '-inkey', privateFile], { input: Buffer.from(input.Message) }) }));
+}
+
+function deliver(key: string, at: Date): void {
+  objects.set(key, { body: Buffer.concat([Buffer.from('PAR1'), randomBytes(1000), Buffer.from('PAR1')]), lastModified: at });
+}
+
+type DigestHandler = (event: unknown, context: Context) => Promise<{ written: number; undigestedHours: number }>;
+/** The handler reads its environment at load, as in Lambda; loaded in this registry so the SDK mocks apply. */
+function loadHandler(): DigestHandler {
+  process.env[DIGEST_ENV.bucket] = BUCKET;
+  process.env[DIGEST_ENV.signingKeyId] = KEY_ARN;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.AWS_REGION = 'eu-west-1';
+  return require('../../lambda/handlers/digest').handler as DigestHandler;
+}
+
+const context = { functionName: 'digest', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+const thisHour = floorHour(Date.now());
+
+afterAll(() => {
+  s3.restore();
+  kms.restore();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('digest Lambda over S3 with a KMS key', () => {
+  beforeEach(fakeBucket);
+
+  test('writes signed, chained digests of the settled hours that anyone can verify offline with the KMS public key', async () => {
+    deliver('changes/account_id=012345678901/table_name=Orders/dt=2026-03-01/a.parquet', new Date(thisHour - 3 * HOUR_MS + 60_000));
+    deliver('changes/account_id=012345678901/table_name=Orders/dt=2026-03-01/b.parquet', new Date(thisHour - 3 * HOUR_MS + 120_000));
+    deliver('changes/account_id=111122223333/table_name=Customers/dt=2026-03-01/c.parquet', new Date(thisHour - 2 * HOUR_MS + 60_000));
+
+    const result = await loadHandler()({}, context);
+
+    const written = [...objects.keys()].filter((k) => /^digests\/\d{4}\//.test(k) && k.endsWith('.json'));
+    expect(result.written).toBe(written.length);
+    expect(result.undigestedHours).toBe(0);
+    const first = parseDigest(objects.get(digestKey(thisHour - 3 * HOUR_MS))!.body);
+    expect(first).toMatchObject({ previous_digest: null, object_count: 2, log_location: `s3://${BUCKET}`, signing: { algorithm: 'ECDSA_SHA_256', kms_key_id: KEY_ARN } });
+    expect(s3.commandCalls(PutObjectCommand).every((c) => c.args[0].input.IfNoneMatch === '*' && c.args[0].input.ChecksumAlgorithm === 'SHA256')).toBe(true);
+    expect(kms.commandCalls(SignCommand).every((c) => c.args[0].input.MessageType === 'DIGEST' && c.args[0].input.SigningAlgorithm === 'ECDSA_SHA_256')).toBe(true);
+
+    const store = new S3Store(new S3Client({ region: 'eu-west-1' }), BUCKET);
+    const verify = () => verifyLog({ store, fromMs: thisHour - 3 * HOUR_MS, toMs: thisHour, now: new Date(), pinnedKey: pair.publicKey });
+    expect((await verify()).findings).toEqual([]);
+
+    const tampered = objects.get('changes/account_id=111122223333/table_name=Customers/dt=2026-03-01/c.parquet')!;
+    tampered.body = Buffer.concat([tampered.body, Buffer.from('x')]);
+    expect((await verify()).findings.map((f) => `${f.kind} ${f.key}`)).toEqual(['modified-object changes/account_id=111122223333/table_name=Customers/dt=2026-03-01/c.parquet']);
+  });
+
+  test('a failed signing call fails the run and leaves no digest behind', async () => {
+    deliver('changes/account_id=012345678901/table_name=Orders/dt=2026-03-01/a.parquet', new Date(thisHour - 2 * HOUR_MS));
+    kms.on(SignCommand).rejects(new Error('ThrottlingException: Rate exceeded'));
+    await expect(loadHandler()({}, context)).rejects.toThrow('Rate exceeded');
+    expect([...objects.keys()].filter((k) => k.endsWith('.json'))).toEqual([]);
+  });
+});
+
+describe('S3Store', () => {
+  beforeEach(fakeBucket);
+  const store = () => new S3Store(new S3Client({ region: 'eu-west-1' }), BUCKET);
+
+  test('lists every page of a prefix', async () => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) deliver(`changes/x/${name}.parquet`, new Date());
+    deliver('errors/x.json', new Date());
+    expect((await store().list('changes/')).map((o) => o.key)).toEqual(['a', 'b', 'c', 'd', 'e'].map((n) => `changes/x/${n}.parquet`));
+  });
+
+  test('never overwrites an existing key', async () => {
+    await store().create('digests/2026/03/01/00.json', Buffer.from('first'), 'application/json');
+    await expect(store().create('digests/2026/03/01/00.json', Buffer.from('second'), 'application/json')).rejects.toBeInstanceOf(ObjectExistsError);
+    expect(objects.get('digests/2026/03/01/00.json')!.body.toString()).toBe('first');
+  });
+
+  test('hashes an object as a stream and answers undefined for a missing key', async () => {
+    objects.set('changes/k', { body: Buffer.from('hello'), lastModified: new Date() });
+    expect(await store().hash('changes/k')).toEqual({ sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', size: 5 });
+    expect(await store().hash('changes/missing')).toBeUndefined();
+  });
+});

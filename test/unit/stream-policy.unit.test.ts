@@ -1,0 +1,40 @@
+/** lib/stream-policy: the names and documents a source account relies on before the audit side exists. */
+import { collectorRoleArn, collectorRoleName, sourceKeyPolicyStatement, streamResourcePolicy } from '../../lib/stream-policy';
+
+test('the collector role name is fixed per region and its ARN is known in advance', () => {
+  expect(collectorRoleName('eu-west-1')).toBe('ddb-audit-collector-eu-west-1');
+  expect(collectorRoleArn({ auditAccountId: '011111111111', region: 'eu-west-1' })).toBe('arn:aws:iam::011111111111:role/ddb-audit-collector-eu-west-1');
+  expect(collectorRoleArn({ auditAccountId: '011111111111', region: 'cn-north-1', partition: 'aws-cn' })).toBe('arn:aws-cn:iam::011111111111:role/ddb-audit-collector-cn-north-1');
+});
+
+test('the stream policy grants exactly the three read actions to the collector role only', () => {
+  const role = 'arn:aws:iam::111111111111:role/ddb-audit-collector-eu-west-1';
+  const stream = 'arn:aws:dynamodb:eu-west-1:222222222222:table/Orders/stream/2026-01-15T10:00:00.000';
+  expect(streamResourcePolicy(role, stream)).toEqual({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DdbAuditCollectorReadsStream',
+        Effect: 'Allow',
+        Principal: { AWS: role },
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        Resource: stream,
+      },
+    ],
+  });
+});
+
+test('without a stream ARN the policy names "*", the stream it is attached to (TableV2 streamResourcePolicy)', () => {
+  expect(streamResourcePolicy('arn:aws:iam::111111111111:role/r').Statement[0]!.Resource).toBe('*');
+});
+
+test('the key-policy statement lets the collector decrypt only through DynamoDB', () => {
+  expect(sourceKeyPolicyStatement('arn:aws:iam::111111111111:role/r')).toEqual({
+    Sid: 'DdbAuditCollectorDecryptsStream',
+    Effect: 'Allow',
+    Principal: { AWS: 'arn:aws:iam::111111111111:role/r' },
+    Action: 'kms:Decrypt',
+    Resource: '*',
+    Condition: { StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' } },
+  });
+});
