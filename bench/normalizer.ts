@@ -23,19 +23,25 @@ export interface NormalizerFigures {
   record_bytes_avg: number;
 }
 
-export async function benchNormalizer(options: { records?: number; seconds?: number } = {}, rss = new PeakRss()): Promise<NormalizerFigures> {
+export async function benchNormalizer(options: { records?: number; seconds?: number; batchSize?: number } = {}, rss = new PeakRss()): Promise<NormalizerFigures> {
   const records = generateStreamRecords(options.records ?? 20_000);
   const texts = records.map((r) => JSON.stringify(r));
   const seconds = options.seconds ?? 3;
   const processedAt = new Date().toISOString();
+  // Work in Lambda-sized batches (the configured default batch size): results of one batch die young,
+  // as they do in the collector, instead of a 20,000-record result set filling the old generation.
+  const batch = options.batchSize ?? 500;
+  const inBatches = (work: (from: number, to: number) => unknown) => () => {
+    for (let i = 0; i < records.length; i += batch) work(i, Math.min(i + batch, records.length));
+  };
 
-  // Interleave the three so that machine noise (the other core, GC, turbo) hits all alike.
+  // Interleave the three so that machine noise (the other core, GC, turbo) hits all alike, keep the best.
   const rounds = 3;
   const best = { normalizer: 0, baseline: 0, parse: 0 };
   for (let round = 0; round < rounds; round++) {
-    best.normalizer = Math.max(best.normalizer, measureThroughput(records.length, seconds / rounds, () => normalizeRecords(records, { processedAt })));
-    best.baseline = Math.max(best.baseline, measureThroughput(records.length, seconds / rounds, () => baselineNormalize(records, processedAt)));
-    best.parse = Math.max(best.parse, measureThroughput(records.length, seconds / rounds, () => texts.map((t) => JSON.parse(t))));
+    best.normalizer = Math.max(best.normalizer, measureThroughput(records.length, seconds / rounds, inBatches((a, b) => normalizeRecords(records.slice(a, b), { processedAt }))));
+    best.baseline = Math.max(best.baseline, measureThroughput(records.length, seconds / rounds, inBatches((a, b) => baselineNormalize(records.slice(a, b), processedAt))));
+    best.parse = Math.max(best.parse, measureThroughput(records.length, seconds / rounds, inBatches((a, b) => texts.slice(a, b).map((t) => JSON.parse(t)))));
     rss.sample();
   }
 

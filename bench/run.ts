@@ -1,22 +1,57 @@
 /**
  * `npm run bench`: every benchmark section, each comparing against a baseline measured in the same
- * run. The last line of output is one JSON object with all figures (other tooling reads it).
+ * run. Heavy sections run in their own process, so each peak RSS is that section's alone.
+ * The last line of output is one JSON object with all figures (other tooling reads it).
+ *
+ *   BENCH_LOCAL_CHANGES  changes for the local pipeline section (default 1,000,000)
+ *   BENCH_VERIFY_MB      megabytes of Parquet for the log verify section (default 1000)
  */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { benchNormalizer } from './normalizer';
 import { PeakRss } from './measure';
 
+const log = (text: string) => process.stderr.write(`${text}\n`);
+
 async function main(): Promise<void> {
   const rss = new PeakRss().start();
-  const figures: Record<string, unknown> = {};
-  const log = (text: string) => process.stderr.write(`${text}\n`);
+  const figures: Record<string, unknown> = { node: process.version };
 
-  log('normalizer: full normalizer vs unmarshall baseline vs JSON.parse ...');
+  log('normalizer: full normalizer vs unmarshall baseline vs JSON.parse, batches of 500 ...');
   Object.assign(figures, await benchNormalizer({}, rss));
-  log(`  ${figures.normalizer_records_per_s} records/s (x${figures.ratio_vs_baseline} baseline, x${figures.ratio_vs_json_parse} JSON.parse); 1,000 x 4 KB batch peak RSS ${figures.batch_1000x4kb_peak_rss_mb} MB`);
-
+  log(`  ${figures.normalizer_records_per_s} records/s: x${figures.ratio_vs_baseline} the baseline, x${figures.ratio_vs_json_parse} JSON.parse; a 1,000 x 4 KB batch peaks at ${figures.batch_1000x4kb_peak_rss_mb} MB RSS`);
   figures.peak_rss_mb = rss.stop();
-  figures.node = process.version;
+
+  const changes = process.env.BENCH_LOCAL_CHANGES ?? '1000000';
+  log(`local pipeline: ${changes} changes, handler -> SDK -> local Firehose -> Parquet ...`);
+  Object.assign(figures, await runSection('local-pipeline.ts', [changes]));
+  log(`  ${figures.local_records_per_s} changes/s, peak RSS ${figures.local_peak_rss_mb} MB; one-partition query read ${figures.local_pruned_query_files_read} of ${figures.local_total_files} files`);
+
+  const mb = process.env.BENCH_VERIFY_MB ?? '1000';
+  log(`log verify: ${mb} MB of Parquet, ddb-audit log verify vs sha256sum ...`);
+  Object.assign(figures, await runSection('verify.ts', [mb]));
+  log(`  ${figures.verify_mb_per_s} MB/s vs sha256sum ${figures.sha256sum_mb_per_s} MB/s (x${figures.verify_ratio_vs_sha256sum})`);
+
   process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+/** Runs one section script in its own Node.js process and returns the JSON object on its last line. */
+function runSection(script: string, args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) return reject(new Error(`${script} exited with ${code}`));
+      try {
+        resolve(JSON.parse(last) as Record<string, unknown>);
+      } catch {
+        reject(new Error(`${script} printed no JSON result: ${last.slice(0, 200)}`));
+      }
+    });
+  });
 }
 
 main().catch((err) => {

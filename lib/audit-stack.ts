@@ -12,6 +12,7 @@ import { AuditBuckets } from './constructs/audit-buckets';
 import { AuditKey } from './constructs/audit-key';
 import { ChangeLogCatalog } from './constructs/change-log-catalog';
 import { ChangeLogDelivery } from './constructs/change-log-delivery';
+import { ChangeLogDigest } from './constructs/digest';
 import { CollectorFunction } from './constructs/collector-function';
 import { PipelineAlarms } from './constructs/pipeline-alarms';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
@@ -32,6 +33,7 @@ export class AuditStack extends Stack {
   public readonly queries: QueryWorkgroup;
   public readonly alarms: PipelineAlarms;
   public readonly dashboard: PipelineDashboard;
+  public readonly digest: ChangeLogDigest;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, props);
@@ -83,6 +85,8 @@ export class AuditStack extends Stack {
       bufferIntervalSeconds: delivery.bufferIntervalSeconds,
       failureBucket: this.buckets.failures,
     });
+    // Hourly signed digests of the change-log objects: the tamper-evident chain `ddb-audit log verify` walks.
+    this.digest = new ChangeLogDigest(this, 'Digest', { bucket: this.buckets.changeLog, bucketKey: this.key.key, alarmTopic: this.alarms.topic });
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
       collector: this.collector.function,
       deliveryStream: this.delivery.deliveryStream,

@@ -19,7 +19,10 @@
  * a verifier should reject a row where one does not parse as a single JSON value.
  *
  * processed_at, record_hash itself and overflow_uri are not covered, so duplicate deliveries of one
- * stream record (and the pointer row of an oversize change) carry the same hash.
+ * stream record (and the pointer row of an oversize change) carry the same hash. For the same
+ * reason dt is written as null when event_time is null: dt then comes from processed_at (an error
+ * record whose creation time could not be read), and a retry or replay on another day would
+ * otherwise hash differently.
  */
 import * as crypto from 'node:crypto';
 import { CHANGE_RECORD_FIELDS, ChangeRecord, FieldDefinition } from '../../schemas/change-record';
@@ -37,6 +40,7 @@ const HASHED: readonly { name: string; kind: Kind }[] = FIELDS.filter((f) => f.h
   kind: f.json ? 'json' : f.type === 'timestamp' ? 'timestamp' : 'plain',
 }));
 const PREFIX = `[${JSON.stringify(HASH_FORMAT)}`;
+const DT_INDEX = HASHED.findIndex((f) => f.name === 'dt');
 
 /** The canonical text that record_hash is the SHA-256 of. */
 export function canonicalContent(record: HashedContent): string {
@@ -45,7 +49,7 @@ export function canonicalContent(record: HashedContent): string {
   for (let i = 0; i < HASHED.length; i++) {
     const field = HASHED[i] as { name: string; kind: Kind };
     const value = r[field.name];
-    if (value === null || value === undefined) out += ',null';
+    if (value === null || value === undefined || (i === DT_INDEX && (r.event_time === null || r.event_time === undefined))) out += ',null';
     else if (field.kind === 'json') out += `,${value as string}`;
     else if (field.kind === 'timestamp') out += `,${timestampMillis(value as string, field.name)}`;
     else out += `,${JSON.stringify(value)}`;

@@ -7,22 +7,25 @@
  * order (a normal one when valid, an error record keeping the original when not), the bytes that
  * reach Firehose (or the overflow object) are valid UTF-8 JSON that parses back to exactly that
  * record, and every JSON-text field parses. Firehose and S3 are in-memory scripts here (no
- * network in unit tests); the wire path is covered by the integration tests.
+ * network in unit tests); the wire path is covered by the integration tests. FUZZ_RUNS=5000 runs
+ * the main property longer.
  */
 import fc from 'fast-check';
+import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import type { ChangeRecord } from '../../schemas/change-record';
 import { CHANGE_RECORD_FIELDS } from '../../schemas/change-record';
 import { silentLogger } from '../../lambda/core/logger';
+import { normalizeRecords } from '../../lambda/core/normalize';
 import { processBatch } from '../../lambda/core/process-batch';
 import type { Packing } from '../../lambda/core/packing';
-import { anyRecord, bigRecord, FUZZ_TABLE_ARN, Labeled } from '../support/malformed-arbitraries';
+import { anyRecord, bigRecord, FUZZ_TABLE_ARN, Labeled, makeBigRecord, nested } from '../support/malformed-arbitraries';
 import { RecordingS3, ScriptedFirehose } from '../support/scripted-firehose';
 
 const JSON_TEXT_FIELDS = CHANGE_RECORD_FIELDS.filter((f) => 'json' in f && f.json).map((f) => f.name as keyof ChangeRecord);
 
-const sourceOptions = fc.constantFrom({}, { [FUZZ_TABLE_ARN]: { actorAttribute: 'pk', redact: ['a.b', '"q"', 'huge', '__proto__'] } });
+const sourceOptions = fc.constantFrom<CollectorSourceOptionsByTable>({}, { [FUZZ_TABLE_ARN]: { actorAttribute: 'pk', redact: ['a.b', '"q"', 'huge', '__proto__'] } });
 
-async function run(labeled: readonly Labeled[], packing: Packing, options: object) {
+async function run(labeled: readonly Labeled[], packing: Packing, options: CollectorSourceOptionsByTable) {
   const firehose = new ScriptedFirehose();
   const s3 = new RecordingS3();
   const outcome = await processBatch(
@@ -84,18 +87,22 @@ describe('processBatch under fuzzed stream batches', () => {
             expect(record.raw_record).not.toBeNull();
             if (typeof original?.eventID === 'string') expect(record.event_id).toBe(original.eventID);
             // Without redaction configured for it, the original is kept whole.
-            if (record.redacted_attributes === null) expect(JSON.parse(record.raw_record as string)).toEqual(JSON.parse(JSON.stringify(input.record) ?? 'null'));
+            if (record.redacted_attributes === null) expect(record.raw_record).toBe(JSON.stringify(input.record) ?? JSON.stringify(String(input.record)));
           }
           expect(record.record_hash).toMatch(/^[0-9a-f]{64}$/);
           expectJsonFieldsParse(record);
         });
         expectDeliveredExactly(outcome, firehose, s3);
+        // A second delivery of the same records (a retried batch) is recognizable: same event_id, same record_hash.
+        const again = normalizeRecords(labeled.map((l) => l.record), { sourceOptions: options, processedAt: '2030-01-01T00:00:00.000Z' });
+        expect(again.map((r) => [r.event_id, r.record_hash])).toEqual(outcome.records.map((r) => [r.event_id, r.record_hash]));
       }),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 150) },
     );
   });
 
   it('keeps items up to the 400 KB limit whole: in one Firehose record, or in the overflow object behind a pointer', async () => {
+    let overflowed = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(bigRecord, { minLength: 1, maxLength: 3 }), fc.constantFrom<Packing>('ndjson', 'single'), async (labeled, packing) => {
         // Act
@@ -109,9 +116,26 @@ describe('processBatch under fuzzed stream batches', () => {
           if (input.dynamodb.OldImage) expect(JSON.parse(record.old_image as string).body).toBe(input.dynamodb.OldImage.body.S);
         });
         expectDeliveredExactly(outcome, firehose, s3);
+        overflowed += s3.objects.size;
       }),
-      { numRuns: 12 },
+      {
+        numRuns: 12,
+        // Always include the worst case: a MODIFY of a full 400 KB item whose JSON escapes to ~2.4 MB per image.
+        examples: [[[makeBigRecord({ eventName: 'MODIFY', viewType: 'NEW_AND_OLD_IMAGES', size: 399_000, char: '\u0001', id: 'worst-case', sequence: 10n ** 21n })], 'ndjson']],
+      },
     );
+    expect(overflowed).toBeGreaterThan(0);
+  });
+
+  it('delivers a record nested far beyond JSON.stringify\'s stack as an error record that says why its original is missing', async () => {
+    // Prepare: DynamoDB allows 32 levels; 100,000 can only be forged input, and no JSON text of it can be made here
+    const record = { eventID: 'deep', eventName: 'INSERT', eventSourceARN: 'arn:aws:dynamodb:eu-west-1:012345678901:table/Fuzz/stream/2026-01-01T00:00:00.000', dynamodb: { ApproximateCreationDateTime: 1772366400, Keys: { pk: nested(100_000, 'M') }, SequenceNumber: '1', StreamViewType: 'KEYS_ONLY' } };
+    // Act
+    const { outcome, firehose, s3 } = await run([{ record, valid: false, how: 'deep' }], 'ndjson', {});
+    // Assess
+    expect(outcome.records[0]?.normalization_error).toMatch(/nested deeper than 32 levels/);
+    expect(JSON.parse(outcome.records[0]?.raw_record as string)).toEqual({ unserializable: '[object Object]', reason: 'Maximum call stack size exceeded' });
+    expectDeliveredExactly(outcome, firehose, s3);
   });
 
   it('treats an event without a Records array as an empty batch, without throwing', async () => {
