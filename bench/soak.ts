@@ -2,7 +2,7 @@
  * Soak: at least a million changes through the local pipeline with faults on, driven the way the
  * event source mapping drives the collector, then a count of what reached the Parquet log.
  *
- *   generated stream batches (7 tables, 3 accounts; 1 record in 10,000 malformed)
+ *   generated stream batches (7 tables, 3 accounts, ~1 KB records; 1 in 10,000 malformed)
  *     -> mapping driver (retry from batchItemFailures, bisect on function error, on-failure records)
  *     -> the real collector handler and its real SDK clients
  *     -> local Firehose over HTTP (throttled calls, failed entries, slow calls, a down window)
@@ -21,10 +21,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { run as replay } from '../bin/commands/replay';
-import { demoSourceOptions, generateWorkload } from '../local/demo/workload';
+import { demoSourceOptions, SOURCE_TABLES, streamArn } from '../local/demo/workload';
 import { startLocalPipeline } from '../local/pipeline';
 import { auditDelivery, ExpectedIds } from '../test/support/delivery-audit';
 import { EventSourceMappingDriver } from '../test/support/mapping-driver';
+import { generateStreamRecords } from './stream-records';
 
 const FAULTS = { throttleRate: 0.05, failedEntryRate: 0.1, seed: 7 };
 /** Every DOWN_EVERY batches the endpoint goes down for DOWN_MS; every SLOW_EVERY batches calls are slow for a moment. */
@@ -32,6 +33,7 @@ const DOWN_EVERY = 400;
 const DOWN_MS = 3000;
 const SLOW_EVERY = 150;
 const MALFORMED_EVERY = 10_000;
+const BATCH_SIZE = 500;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { changes: { type: 'string' }, keep: { type: 'boolean' } } });
@@ -58,12 +60,11 @@ async function main(): Promise<number> {
   let replayed = 0;
   let malformed = 0;
   try {
-    const workload = generateWorkload({ changes, seed: 4242, batchSize: 500, start: new Date('2026-03-01T00:00:00Z'), end: new Date('2026-03-03T00:00:00Z') });
     let sent = 0;
     let batch = 0;
     let nextLog = Math.max(1, Math.floor(changes / 20));
-    for (const event of workload.events()) {
-      const records = event.Records.map((record) => (++malformed % MALFORMED_EVERY === 0 ? breakRecord(record) : record));
+    for (const streamRecords of soakBatches(changes, BATCH_SIZE)) {
+      const records = streamRecords.map((record) => (++malformed % MALFORMED_EVERY === 0 ? breakRecord(record) : record));
       await expected.add(records.map((r) => r.eventID as string));
       batch++;
       if (batch % DOWN_EVERY === 0) {
@@ -131,6 +132,28 @@ async function main(): Promise<number> {
   else rmSync(dataDir, { recursive: true, force: true });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return audit.lost === 0 && audit.unexpected === 0 && audit.hashMismatches === 0 && audit.changesIn === changes ? 0 : 1;
+}
+
+/**
+ * Stream batches of realistic ~1 KB records (bench/stream-records.ts: every type, mixed
+ * INSERT/MODIFY/REMOVE), each batch from one of the demo's seven tables in turn, spread over two
+ * days. Made batch by batch and forgotten once delivered: the generator holds no state that grows
+ * with the run, so RSS growth is the pipeline's own.
+ */
+function* soakBatches(changes: number, batchSize: number): Generator<DynamoDBRecord[]> {
+  const start = Date.parse('2026-03-01T00:00:00Z') / 1000;
+  let sequence = 10n ** 21n;
+  for (let offset = 0, batch = 0; offset < changes; offset += batchSize, batch++) {
+    const table = SOURCE_TABLES[batch % SOURCE_TABLES.length] as (typeof SOURCE_TABLES)[number];
+    const records = generateStreamRecords(Math.min(batchSize, changes - offset), { seed: batch + 1, streamArn: streamArn(table) });
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      record.eventID = `soak-${(offset + i).toString(36).padStart(8, '0')}`;
+      record.dynamodb.SequenceNumber = (sequence++).toString();
+      record.dynamodb.ApproximateCreationDateTime = start + Math.floor(((offset + i) / changes) * 2 * 86400);
+    }
+    yield records as DynamoDBRecord[];
+  }
 }
 
 /** An unknown type tag in the key: the record must come out as an error record, and not block its shard. */

@@ -7,16 +7,22 @@
  * A sub-record that is not a JSON object, or whose partition keys are missing or unusable as a
  * directory name, is not dropped: it is returned as a failure, which the caller writes under the
  * error prefix as Firehose writes "processing-failed" records.
+ *
+ * Each line is parsed once, here; the same parse also tells whether the record fits the Parquet
+ * schema (rows.ts), so the writer gets raw lines it never has to parse in JavaScript again.
  */
 import { PARTITION_KEYS } from '../../schemas/change-record';
 import { partitionPath } from '../../schemas/partitioning';
 import { MAX_SUBRECORDS_PER_RECORD } from './limits';
+import { conversionProblem } from './rows';
 
 export interface SubRecord {
   /** The change record's JSON text exactly as received (one line). */
   readonly line: string;
   /** Partition directory relative to the data folder, e.g. changes/account_id=…/table_name=…/dt=…/ */
   readonly partition: string;
+  /** Why the record does not fit the Parquet schema (a format-conversion failure to come), if it does not. */
+  readonly conversionProblem?: string;
 }
 
 export interface FailedSubRecord {
@@ -43,15 +49,20 @@ export function deaggregate(data: string): DeaggregatedRecord {
     return { records, failures };
   }
   for (const line of lines) {
-    const result = partitionOf(line);
-    if (typeof result === 'string') records.push({ line, partition: result });
-    else failures.push(result);
+    const result = parseSubRecord(line);
+    if ('errorCode' in result) failures.push(result);
+    else records.push(result.conversionProblem === undefined ? { line, partition: result.partition } : { line, partition: result.partition, conversionProblem: result.conversionProblem });
   }
   return { records, failures };
 }
 
 /** The partition directory of one JSON line, or why it has none (the JQ query would fail). */
 export function partitionOf(line: string): string | FailedSubRecord {
+  const result = parseSubRecord(line);
+  return 'errorCode' in result ? result : result.partition;
+}
+
+function parseSubRecord(line: string): { partition: string; conversionProblem: string | undefined } | FailedSubRecord {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -71,5 +82,5 @@ export function partitionOf(line: string): string | FailedSubRecord {
   if (!DT_VALUE.test(record.dt as string)) {
     return { raw: line, errorCode: 'DynamicPartitioning.MetadataExtractionFailed', errorMessage: `partition key dt is not yyyy-MM-dd: ${JSON.stringify(record.dt)}` };
   }
-  return partitionPath(record as { account_id: string; table_name: string; dt: string });
+  return { partition: partitionPath(record as { account_id: string; table_name: string; dt: string }), conversionProblem: conversionProblem(record) };
 }

@@ -6,11 +6,14 @@
  *
  * put() returns once the records are buffered; when the writer falls behind it waits, which the
  * HTTP endpoint turns into a slower reply (backpressure instead of unbounded memory).
+ *
+ * This class runs in whichever thread owns it: in-process ('inline'), or inside the delivery
+ * worker thread (delivery-worker.ts), which is the default.
  */
 import { BufferOptions, FlushBatch, PartitionBuffers } from './buffer';
 import { deaggregate, FailedSubRecord } from './deaggregate';
-import { ErrorRecord, writeErrorRecords } from './files';
-import { inlineWriterPool, workerWriterPool, WriterPool } from './writer-pool';
+import { ErrorRecord, writeErrorRecords, writePartitionBatch } from './files';
+import { ParquetFileWriter } from './parquet-writer';
 
 export interface DeliveryStreamOptions {
   readonly dataDir: string;
@@ -18,8 +21,8 @@ export interface DeliveryStreamOptions {
   readonly streamName?: string;
   /** @default sizeBytes 32 MiB, intervalMs 60 s, maxTotalBytes 128 MiB */
   readonly buffer?: Partial<BufferOptions>;
-  /** Where Parquet conversion runs. @default 'worker' */
-  readonly writer?: 'worker' | 'inline';
+  /** DuckDB threads of the Parquet writer. @default 1 */
+  readonly writerThreads?: number;
   /** put() waits while more than this many bytes are queued for the writer. @default 32 MiB */
   readonly maxPendingWriteBytes?: number;
 }
@@ -39,12 +42,20 @@ export interface DeliveryStats {
   readonly bufferedBytes: number;
 }
 
+/** What the HTTP endpoint needs of a delivery stream, wherever it runs. */
+export interface DeliveryStream {
+  put(records: readonly Buffer[]): Promise<void>;
+  flush(): Promise<void>;
+  stats(): DeliveryStats;
+  close(): Promise<void>;
+}
+
 export const DEFAULT_BUFFER: BufferOptions = { sizeBytes: 32 * 1024 * 1024, intervalMs: 60_000, maxTotalBytes: 128 * 1024 * 1024 };
 
-export class LocalDeliveryStream {
+export class LocalDeliveryStream implements DeliveryStream {
   readonly streamName: string;
   private readonly buffers: PartitionBuffers;
-  private readonly writer: WriterPool;
+  private writer: Promise<ParquetFileWriter> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly maxPendingWriteBytes: number;
   private readonly timer: NodeJS.Timeout;
@@ -64,7 +75,6 @@ export class LocalDeliveryStream {
     const buffer = { ...DEFAULT_BUFFER, ...options.buffer };
     this.buffers = new PartitionBuffers(buffer);
     this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? 32 * 1024 * 1024;
-    this.writer = (options.writer ?? 'worker') === 'worker' ? workerWriterPool(options.dataDir, this.streamName) : inlineWriterPool(options.dataDir, this.streamName);
     this.timer = setInterval(() => this.dispatch(this.buffers.expired(Date.now())), Math.max(50, Math.min(1000, buffer.intervalMs / 4)));
     this.timer.unref();
   }
@@ -73,15 +83,21 @@ export class LocalDeliveryStream {
   async put(records: readonly Buffer[]): Promise<void> {
     this.throwIfFailed();
     const failures: FailedSubRecord[] = [];
+    const unconvertible: ErrorRecord[] = [];
     const now = Date.now();
     for (const data of records) {
       this.recordsReceived++;
       const { records: subRecords, failures: failed } = deaggregate(data.toString('utf8'));
       failures.push(...failed);
       this.changesReceived += subRecords.length + failed.length;
-      for (const sub of subRecords) this.dispatch(this.buffers.add(sub.partition, sub.line, now));
+      for (const sub of subRecords) {
+        if (sub.conversionProblem === undefined) this.dispatch(this.buffers.add(sub.partition, sub.line, now));
+        else unconvertible.push({ raw: sub.line, errorCode: 'DataFormatConversion.MalformedData', errorMessage: sub.conversionProblem });
+      }
     }
-    if (failures.length > 0) this.writeProcessingFailures(failures);
+    if (failures.length > 0) this.writeErrors('processing-failed', failures);
+    // Firehose reports these when the buffer is delivered; the error objects are the same.
+    if (unconvertible.length > 0) this.writeErrors('format-conversion-failed', unconvertible);
     while (this.pendingWriteBytes > this.maxPendingWriteBytes && !this.writeError) {
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
@@ -99,7 +115,7 @@ export class LocalDeliveryStream {
     try {
       await this.flush();
     } finally {
-      await this.writer.close();
+      if (this.writer) await (await this.writer).close();
     }
   }
 
@@ -119,8 +135,9 @@ export class LocalDeliveryStream {
   private dispatch(batches: FlushBatch[]): void {
     for (const batch of batches) {
       this.pendingWriteBytes += batch.bytes;
+      this.writer ??= ParquetFileWriter.open({ threads: this.options.writerThreads });
       const write = this.writer
-        .write({ partition: batch.partition, lines: batch.lines })
+        .then((writer) => writePartitionBatch(writer, this.options.dataDir, this.streamName, batch.partition, batch.lines))
         .then((result) => {
           this.rowsWritten += result.rows;
           this.bytesWritten += result.bytes;
@@ -139,10 +156,10 @@ export class LocalDeliveryStream {
     }
   }
 
-  private writeProcessingFailures(failures: FailedSubRecord[]): void {
-    this.processingFailures += failures.length;
-    const records: ErrorRecord[] = failures;
-    const write = writeErrorRecords(this.options.dataDir, this.streamName, 'processing-failed', records)
+  private writeErrors(type: 'processing-failed' | 'format-conversion-failed', records: ErrorRecord[]): void {
+    if (type === 'processing-failed') this.processingFailures += records.length;
+    else this.conversionFailures += records.length;
+    const write = writeErrorRecords(this.options.dataDir, this.streamName, type, records)
       .then(() => undefined)
       .catch((err: Error) => {
         this.writeError ??= err;

@@ -9,10 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parquetSchemaDefinition } from '../../schemas/derive';
 import { ERRORS_PREFIX } from '../../schemas/partitioning';
-import { parquet } from './parquet-lib';
-import { ConversionError, ParquetRow, toParquetRow } from './rows';
+import { ParquetFileWriter } from './parquet-writer';
 
 export type ErrorOutputType = 'processing-failed' | 'format-conversion-failed';
 
@@ -30,12 +28,6 @@ export interface WrittenBatch {
   readonly conversionFailures: number;
 }
 
-let schema: unknown;
-function parquetSchema(): unknown {
-  schema ??= new parquet.ParquetSchema(parquetSchemaDefinition());
-  return schema;
-}
-
 /** Firehose-style object name: STREAM-VERSION-yyyy-MM-dd-HH-mm-ss-UUID. */
 export function objectName(streamName: string, now: Date, extension: string): string {
   const stamp = now.toISOString().slice(0, 19).replace(/[T:]/g, '-');
@@ -43,40 +35,33 @@ export function objectName(streamName: string, now: Date, extension: string): st
 }
 
 /**
- * Converts one partition's buffered change records and writes them as one Parquet object.
- * Records that do not convert go to errors/format-conversion-failed/.
+ * Writes one partition's buffered change records (already checked against the schema, see
+ * rows.ts) as one Parquet object. Records the Parquet writer still refuses go to
+ * errors/format-conversion-failed/.
  */
-export async function writePartitionBatch(dataDir: string, streamName: string, partition: string, lines: readonly string[]): Promise<WrittenBatch> {
-  const rows: ParquetRow[] = [];
-  const failures: ErrorRecord[] = [];
-  for (const line of lines) {
-    try {
-      rows.push(toParquetRow(line));
-    } catch (err) {
-      if (!(err instanceof ConversionError)) throw err;
-      failures.push({ raw: line, errorCode: 'DataFormatConversion.MalformedData', errorMessage: err.message });
-    }
-  }
-  if (failures.length > 0) await writeErrorRecords(dataDir, streamName, 'format-conversion-failed', failures);
-  if (rows.length === 0) return { rows: 0, bytes: 0, conversionFailures: failures.length };
-
+export async function writePartitionBatch(writer: ParquetFileWriter, dataDir: string, streamName: string, partition: string, lines: readonly string[]): Promise<WrittenBatch> {
   const now = new Date();
   const directory = join(dataDir, partition);
   await mkdir(directory, { recursive: true });
   const file = join(partition, objectName(streamName, now, '.parquet'));
   const temporary = join(directory, `.${randomUUID()}.inprogress`);
+  let rejected;
   try {
-    // v1 data pages, as Firehose's Hive writer produces; row groups sized so a 64 MiB buffer is a few groups.
-    const writer = await parquet.ParquetWriter.openFile(parquetSchema(), temporary, { useDataPageV2: false, rowGroupSize: 20000 });
-    for (const row of rows) await writer.appendRow(row);
-    await writer.close();
-    await rename(temporary, join(dataDir, file));
+    rejected = await writer.write(temporary, lines);
+    if (rejected.length < lines.length) await rename(temporary, join(dataDir, file));
   } catch (err) {
     await rm(temporary, { force: true });
     throw err;
   }
-  const bytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line), 0);
-  return { file, rows: rows.length, bytes, conversionFailures: failures.length };
+  if (rejected.length > 0) {
+    await writeErrorRecords(dataDir, streamName, 'format-conversion-failed', rejected.map((r) => ({ raw: r.line, errorCode: 'DataFormatConversion.MalformedData', errorMessage: r.reason })));
+  }
+  const rows = lines.length - rejected.length;
+  if (rows === 0) return { rows: 0, bytes: 0, conversionFailures: rejected.length };
+  let bytes = 0;
+  for (const line of lines) bytes += Buffer.byteLength(line);
+  for (const r of rejected) bytes -= Buffer.byteLength(r.line);
+  return { file, rows, bytes, conversionFailures: rejected.length };
 }
 
 /**

@@ -1,73 +1,52 @@
 /**
- * Converts one change record (JSON text, as the collector sends it) into a row for the Parquet
- * schema derived from schemas/ — the local stand-in for Firehose's OpenX JSON deserializer plus
- * Parquet serializer. Field list and types come from CHANGE_RECORD_FIELDS; nothing is named here.
+ * Whether one change record (parsed from the JSON text the collector sends) fits the Parquet
+ * schema derived from schemas/: the local stand-in for the checks Firehose's OpenX JSON
+ * deserializer and Parquet serializer make. Field list and types come from CHANGE_RECORD_FIELDS;
+ * nothing is named here.
  *
- * A record that does not fit the schema is a conversion failure (Firehose writes those under
- * errors/format-conversion-failed/), never a silently reshaped row.
+ * A record that does not fit is a conversion failure (Firehose writes those under
+ * errors/format-conversion-failed/), never a silently reshaped row. The Parquet writer
+ * (parquet-writer.ts) is stricter still (it casts every column), but it is lenient where
+ * DuckDB's JSON reader is ("42" reads as a BIGINT, null as a required field), so the
+ * schema's types and nullability are checked here first.
  */
 import { CHANGE_RECORD_FIELDS, FieldDefinition } from '../../schemas/change-record';
 
-const DATA_FIELDS: readonly FieldDefinition[] = CHANGE_RECORD_FIELDS.filter((f) => !('partition' in f && f.partition));
-
-export type ParquetRow = Record<string, unknown>;
-
-export class ConversionError extends Error {
-  override name = 'ConversionError';
-}
+/** The Parquet data columns, in schema order: every field but the partition keys. */
+export const DATA_FIELDS: readonly FieldDefinition[] = CHANGE_RECORD_FIELDS.filter((f) => !('partition' in f && f.partition));
 
 // ISO-8601 with an explicit UTC offset, as the collector writes (2026-03-01T12:00:00.000Z).
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/;
 
-export function toParquetRow(line: string): ParquetRow {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch (err) {
-    throw new ConversionError(`not JSON: ${(err as Error).message}`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConversionError('not a JSON object');
-  const record = parsed as Record<string, unknown>;
-  const row: ParquetRow = {};
+/** Why `record` does not fit the Parquet schema, or undefined when it does. */
+export function conversionProblem(record: Record<string, unknown>): string | undefined {
   for (const field of DATA_FIELDS) {
     const value = record[field.name];
     if (value === null || value === undefined) {
-      if (!field.nullable) throw new ConversionError(`${field.name} is required but ${value === null ? 'null' : 'missing'}`);
-      continue; // parquetjs writes an absent optional field as null
+      if (!field.nullable) return `${field.name} is required but ${value === null ? 'null' : 'missing'}`;
+      continue;
     }
-    row[field.name] = convertValue(field, value);
+    if (!fits(field, value)) {
+      const shown = JSON.stringify(value);
+      return `${field.name} is not a ${field.type}: ${shown === undefined ? String(value) : shown.slice(0, 80)}`;
+    }
   }
-  return row;
+  return undefined;
 }
 
-function convertValue(field: FieldDefinition, value: unknown): unknown {
+function fits(field: FieldDefinition, value: unknown): boolean {
   switch (field.type) {
     case 'string':
-      if (typeof value !== 'string') throw mismatch(field, value);
-      return value;
+      return typeof value === 'string';
     case 'boolean':
-      if (typeof value !== 'boolean') throw mismatch(field, value);
-      return value;
+      return typeof value === 'boolean';
     case 'int':
-      if (!Number.isInteger(value) || (value as number) < -(2 ** 31) || (value as number) >= 2 ** 31) throw mismatch(field, value);
-      return value;
+      return Number.isInteger(value) && (value as number) >= -(2 ** 31) && (value as number) < 2 ** 31;
     case 'bigint':
-      if (!Number.isSafeInteger(value)) throw mismatch(field, value);
-      return value;
-    case 'timestamp': {
-      if (typeof value !== 'string' || !ISO_TIMESTAMP.test(value)) throw mismatch(field, value);
-      const date = new Date(value);
-      if (Number.isNaN(date.getTime())) throw mismatch(field, value);
-      return date;
-    }
+      return Number.isSafeInteger(value);
+    case 'timestamp':
+      return typeof value === 'string' && ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
     case 'string_list':
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw mismatch(field, value);
-      // 3-level LIST group: { list: [{ element }] } (see schemas/derive parquetSchemaDefinition)
-      return { list: value.map((element: string) => ({ element })) };
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
   }
-}
-
-function mismatch(field: FieldDefinition, value: unknown): ConversionError {
-  const shown = JSON.stringify(value);
-  return new ConversionError(`${field.name} is not a ${field.type}: ${shown === undefined ? String(value) : shown.slice(0, 80)}`);
 }

@@ -55,7 +55,13 @@ function policyStatements(logicalIdPart: string): any[] {
   return found[0]![1].Properties.PolicyDocument.Statement;
 }
 
-const keyArn = () => ({ 'Fn::GetAtt': [only('AWS::KMS::Key').id, 'Arn'] });
+/** The symmetric audit key (the stack also holds the digest construct's asymmetric signing key). */
+function auditKeyId(): string {
+  const found = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::KMS::Key' && r.Properties.KeyUsage === undefined);
+  expect(found).toHaveLength(1);
+  return found[0]![0];
+}
+const keyArn = () => ({ 'Fn::GetAtt': [auditKeyId(), 'Arn'] });
 
 describe('KMS key', () => {
   test('is a customer managed key with rotation, kept when the stack is deleted', () => {
@@ -315,7 +321,10 @@ describe('alarms', () => {
   });
 
   test('announce any object written to the failure bucket', () => {
-    const rule = only('AWS::Events::Rule').props;
+    // The other rule in the stack is the digest's hourly schedule.
+    const rules = Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::Events::Rule' && id.startsWith('AlarmsFailureObject'));
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]![1].Properties;
     expect(rule.EventPattern).toEqual({
       source: ['aws.s3'],
       'detail-type': ['Object Created'],
