@@ -9,10 +9,11 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KeyObject } from 'node:crypto';
-import { ed25519Signer, generateEd25519KeyPair, parsePublicKey, publicKeyFingerprint, Signer } from '../../lambda/digest/signing';
+import { generateEd25519KeyPair, parsePublicKey, publicKeyFingerprint, Signer } from '../../lambda/digest/signing';
 import { exportEvidence, OutputExistsError } from '../../cli/evidence/export';
 import { toolInfo } from '../../cli/evidence/tool-info';
 import { renderVerdict, verifyEvidence } from '../../cli/evidence/verify';
+import { parseParams, signerFromKeyFile } from './args';
 import { CommandIo, UsageError } from './io';
 
 // Heavy modules (DuckDB, the AWS SDK) load only when used. `require`, not `import()`: the CLI runs
@@ -49,18 +50,6 @@ function isQueryInputError(err: unknown): boolean {
   return name === 'UnknownQueryError' || name === 'QueryParamError';
 }
 
-function parseParams(values: readonly string[]): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const entry of values) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--param "${entry}" is not key=value`);
-    const key = entry.slice(0, eq);
-    if (key in params) throw new UsageError(`--param ${key} given twice`);
-    params[key] = entry.slice(eq + 1);
-  }
-  return params;
-}
-
 async function runExport(args: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -88,7 +77,7 @@ async function runExport(args: string[], io: CommandIo): Promise<number> {
   if (values['sign-key'] && values['kms-key-id']) throw new UsageError('--sign-key and --kms-key-id are exclusive: one signature per package');
   if (!values['sign-key'] && !values['kms-key-id']) throw new UsageError('missing --sign-key FILE or --kms-key-id ARN (ddb-audit evidence keygen --out FILE makes a key)');
 
-  const signer = values['sign-key'] ? await fileSigner(resolve(io.cwd, values['sign-key'])) : await kmsSignerFor(values['kms-key-id'] as string);
+  const signer = values['sign-key'] ? await signerFromKeyFile(resolve(io.cwd, values['sign-key'])) : await kmsSignerFor(values['kms-key-id'] as string);
   const params = parseParams(values.param ?? []);
   const request = values.athena
     ? { name: values.query, params, athena: { workgroup: values.workgroup as string, database: values.database } }
@@ -110,20 +99,6 @@ async function runExport(args: string[], io: CommandIo): Promise<number> {
       `  check it: ddb-audit evidence verify ${values.out} --public-key TRUSTED.pem\n`,
   );
   return 0;
-}
-
-async function fileSigner(path: string): Promise<Signer> {
-  let pem: string;
-  try {
-    pem = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--sign-key ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  try {
-    return ed25519Signer(pem, `--sign-key ${path}`);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
 }
 
 function kmsClientFor(keyId: string) {

@@ -19,6 +19,7 @@ import { renderLogReport } from '../../cli/log/report';
 import { parseTimeBound } from '../../cli/log/time-range';
 import { verifyLog } from '../../cli/log/verify-log';
 import { readPublicKey } from './evidence';
+import { signerFromKeyFile } from './args';
 import { CommandIo, UsageError } from './io';
 
 const DEFAULT_DATA_DIR = './audit-data';
@@ -48,7 +49,7 @@ async function runDigest(args: string[], io: CommandIo): Promise<number> {
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const dataDir = resolve(io.cwd, values.data ?? DEFAULT_DATA_DIR);
-  const signer = values['sign-key'] ? await signerFromFile(resolve(io.cwd, values['sign-key'])) : await defaultLocalSigner(dataDir, io);
+  const signer = values['sign-key'] ? await signerFromKeyFile(resolve(io.cwd, values['sign-key'])) : await defaultLocalSigner(dataDir, io);
   const result = await writeDueDigests({ store: new LocalFolderStore(dataDir), signer, now: new Date(), includeCurrentHour: values['include-current-hour'] ?? false });
   const objects = result.written.reduce((n, w) => n + w.objects, 0);
   const late = result.written.reduce((n, w) => n + w.lateObjects, 0);
@@ -61,20 +62,6 @@ async function runDigest(args: string[], io: CommandIo): Promise<number> {
       `newest digest ${result.latestDigestKey ?? '(none)'}; signing key ${result.publicKeySha256}\n`,
   );
   return 0;
-}
-
-async function signerFromFile(path: string): Promise<Signer> {
-  let pem: string;
-  try {
-    pem = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--sign-key ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  try {
-    return ed25519Signer(pem, `--sign-key ${path}`);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
 }
 
 async function defaultLocalSigner(dataDir: string, io: CommandIo): Promise<Signer> {

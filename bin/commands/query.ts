@@ -8,22 +8,11 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AthenaQueryError, listQueryNames, loadQuery, QueryParamError, runQuery, UnknownQueryError } from '../../cli/query';
 import { formatResult, OutputFormat } from '../../cli/query/format';
+import { parseParams } from './args';
 import { CommandIo, UsageError } from './io';
 
 export const DEFAULT_DATA_DIR = './audit-data';
 const FORMATS: readonly OutputFormat[] = ['table', 'csv', 'json'];
-
-function parseParams(values: readonly string[]): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const entry of values) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--param "${entry}" is not key=value`);
-    const key = entry.slice(0, eq);
-    if (key in params) throw new UsageError(`--param ${key} given twice`);
-    params[key] = entry.slice(eq + 1);
-  }
-  return params;
-}
 
 function listing(): string {
   return listQueryNames()

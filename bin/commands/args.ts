@@ -1,0 +1,32 @@
+/** Argument helpers shared by the commands. */
+import { readFile } from 'node:fs/promises';
+import { ed25519Signer, Signer } from '../../lambda/digest/signing';
+import { UsageError } from './io';
+
+/** `--param key=value` entries as an object; a malformed or repeated one is a usage error naming it. */
+export function parseParams(values: readonly string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const entry of values) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param "${entry}" is not key=value`);
+    const key = entry.slice(0, eq);
+    if (key in params) throw new UsageError(`--param ${key} given twice`);
+    params[key] = entry.slice(eq + 1);
+  }
+  return params;
+}
+
+/** An Ed25519 signer from a PEM private key file named by --sign-key. */
+export async function signerFromKeyFile(path: string): Promise<Signer> {
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--sign-key ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    return ed25519Signer(pem, `--sign-key ${path}`);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
