@@ -41,43 +41,10 @@ function truncateComment(doc: string): string {
 }
 
 /**
- * A parquetjs-lite schema definition for the data columns. Choices follow what Athena reads in
- * files written by Firehose: INT64 TIMESTAMP_MILLIS (UTC), 3-level LIST groups for arrays
- * (a bare REPEATED primitive is the legacy 2-level form Trino misread), SNAPPY compression.
+ * DuckDB type of each logical type. The local Firehose writes Parquet through DuckDB with these
+ * (timestamps as INT64 TIMESTAMP_MILLIS, lists as 3-level LIST groups, as Athena reads Firehose's
+ * files), and the tests read our Parquet back expecting them.
  */
-export function parquetSchemaDefinition(): Record<string, unknown> {
-  const schema: Record<string, unknown> = {};
-  for (const f of FIELDS) {
-    if (f.partition) continue;
-    schema[f.name] = parquetField(f);
-  }
-  return schema;
-}
-
-function parquetField(f: FieldDefinition): Record<string, unknown> {
-  const optional = f.nullable;
-  const compression = 'SNAPPY';
-  switch (f.type) {
-    case 'string':
-      return { type: 'UTF8', optional, compression };
-    case 'boolean':
-      return { type: 'BOOLEAN', optional, compression };
-    case 'int':
-      return { type: 'INT32', optional, compression };
-    case 'bigint':
-      return { type: 'INT64', optional, compression };
-    case 'timestamp':
-      return { type: 'TIMESTAMP_MILLIS', optional, compression };
-    case 'string_list':
-      return {
-        type: 'LIST',
-        optional,
-        fields: { list: { repeated: true, fields: { element: { type: 'UTF8', compression } } } },
-      };
-  }
-}
-
-/** DuckDB type of each column as read from our Parquet, for tests and the local query layer. */
 export const DUCKDB_TYPES: Record<FieldType, string> = {
   string: 'VARCHAR',
   boolean: 'BOOLEAN',

@@ -50,6 +50,8 @@ export interface DeliveryStream {
   close(): Promise<void>;
 }
 
+export const DEFAULT_MAX_PENDING_WRITE_BYTES = 32 * 1024 * 1024;
+
 export const DEFAULT_BUFFER: BufferOptions = { sizeBytes: 32 * 1024 * 1024, intervalMs: 60_000, maxTotalBytes: 128 * 1024 * 1024 };
 
 export class LocalDeliveryStream implements DeliveryStream {
@@ -74,7 +76,7 @@ export class LocalDeliveryStream implements DeliveryStream {
     this.streamName = options.streamName ?? 'ddb-audit-local';
     const buffer = { ...DEFAULT_BUFFER, ...options.buffer };
     this.buffers = new PartitionBuffers(buffer);
-    this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? 32 * 1024 * 1024;
+    this.maxPendingWriteBytes = options.maxPendingWriteBytes ?? DEFAULT_MAX_PENDING_WRITE_BYTES;
     this.timer = setInterval(() => this.dispatch(this.buffers.expired(Date.now())), Math.max(50, Math.min(1000, buffer.intervalMs / 4)));
     this.timer.unref();
   }

@@ -91,9 +91,11 @@ class CompactReader {
       case T.DOUBLE:
         this.pos += 8;
         return;
-      case T.BINARY:
-        this.pos += this.varint();
+      case T.BINARY: {
+        const length = this.varint();
+        this.pos += length;
         return;
+      }
       case T.LIST:
       case T.SET: {
         const [elementType, size] = this.listHeader();

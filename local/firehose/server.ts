@@ -12,7 +12,8 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { BufferOptions } from './buffer';
-import { DEFAULT_BUFFER, DeliveryStats, LocalDeliveryStream } from './delivery-stream';
+import { DEFAULT_BUFFER, DeliveryStats, DeliveryStream, LocalDeliveryStream } from './delivery-stream';
+import { WorkerDeliveryStream } from './delivery-worker';
 import { entryFault, FaultOptions, throttleFault } from './faults';
 import { describeReply, parseDescribe, parsePutRecord, parsePutRecordBatch, ProtocolError, PutRequest, recordId, TARGET_PREFIX } from './protocol';
 import { seededRandom, Random } from './random';
@@ -24,6 +25,10 @@ export interface LocalFirehoseOptions {
   readonly streamName?: string;
   readonly region?: string;
   readonly buffer?: Partial<BufferOptions>;
+  /**
+   * Where records are deaggregated, buffered and converted to Parquet: a worker thread (the main
+   * thread then only answers HTTP), or this thread. @default 'worker'
+   */
   readonly writer?: 'worker' | 'inline';
   readonly faults?: FaultOptions;
   /** @default 0 (an ephemeral port) */
@@ -59,7 +64,8 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 export async function startLocalFirehose(options: LocalFirehoseOptions): Promise<LocalFirehose> {
   const streamName = options.streamName ?? 'ddb-audit-local';
   const region = options.region ?? 'us-east-1';
-  const stream = new LocalDeliveryStream({ dataDir: options.dataDir, streamName, buffer: options.buffer, writer: options.writer });
+  const streamOptions = { dataDir: options.dataDir, streamName, buffer: options.buffer };
+  const stream: DeliveryStream = options.writer === 'inline' ? new LocalDeliveryStream(streamOptions) : new WorkerDeliveryStream(streamOptions);
   let faults: FaultOptions = options.faults ?? {};
   let random: Random = seededRandom(faults.seed ?? 1);
   const counts = { calls: 0, throttled: 0, rejected: 0, failedEntries: 0, s3Puts: 0 };

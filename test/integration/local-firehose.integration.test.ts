@@ -5,12 +5,12 @@
  */
 import { DescribeDeliveryStreamCommand, FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHANGE_RECORD_FIELDS } from '../../schemas/change-record';
-import { DUCKDB_TYPES } from '../../schemas/derive';
+import { DUCKDB_TYPES, glueDataColumns } from '../../schemas/derive';
 import { LocalFirehose, startLocalFirehose } from '../../local/firehose';
 import { changesGlob } from '../../cli/query/duckdb-engine';
 
@@ -151,5 +151,72 @@ describe('local Firehose through the real AWS SDK', () => {
     expect(readFileSync(join(dataDir, 'overflow/2026/03/01/e7.json'), 'utf8')).toBe(body);
     const got = await s3.send(new GetObjectCommand({ Bucket: 'overflow-bucket', Key: 'overflow/2026/03/01/e7.json' }));
     expect(await got.Body?.transformToString()).toBe(body);
+  });
+});
+
+describe('local Firehose Parquet files, as Athena reads them', () => {
+  let dataDir: string;
+  let firehose: LocalFirehose;
+  let connection: DuckDBConnection;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ddb-audit-fh-parquet-'));
+    firehose = await startLocalFirehose({ dataDir, streamName: STREAM, writer: 'inline' });
+    connection = await (await DuckDBInstance.create(':memory:')).connect();
+  });
+  afterAll(async () => {
+    connection.closeSync();
+    await firehose.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('writes data columns in schema order, UTC INT64 millisecond timestamps, 3-level string lists and SNAPPY', async () => {
+    // Prepare
+    const client = new FirehoseClient({ endpoint: firehose.endpoint, region: 'us-east-1', credentials });
+    // Act
+    await client.send(new PutRecordBatchCommand({ DeliveryStreamName: STREAM, Records: [{ Data: ndjson([changeRecord(3), changeRecord(9)]) }] }));
+    await firehose.flush();
+    // Assess
+    const [file] = firehose.stats().files;
+    const path = join(dataDir, file as string);
+    const schema = (await connection.runAndReadAll(`SELECT name, type, converted_type, logical_type, repetition_type FROM parquet_schema('${path}')`)).getRowObjectsJson();
+    const top = schema.slice(1).filter((e) => e.name !== 'list' && e.name !== 'element');
+    expect(top.map((e) => e.name)).toEqual(glueDataColumns().map((c) => c.name));
+    const timestamps: string[] = CHANGE_RECORD_FIELDS.filter((f) => f.type === 'timestamp').map((f) => f.name);
+    // Converted type TIMESTAMP_MILLIS with no logical type: the legacy annotation that means UTC (as parquetjs-lite wrote).
+    expect(schema.filter((e) => timestamps.includes(String(e.name)))).toEqual(timestamps.map((name) => ({ name, type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', logical_type: null, repetition_type: 'OPTIONAL' })));
+    const list = schema.findIndex((e) => e.name === 'changed_attributes');
+    expect(schema.slice(list, list + 3).map((e) => [e.name, e.type, e.converted_type, e.repetition_type])).toEqual([
+      ['changed_attributes', null, 'LIST', 'OPTIONAL'],
+      ['list', null, null, 'REPEATED'],
+      ['element', 'BYTE_ARRAY', 'UTF8', 'OPTIONAL'],
+    ]);
+    const codecs = (await connection.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`)).getRowObjectsJson();
+    expect(codecs).toEqual([{ compression: 'SNAPPY' }]);
+    const rows = (await connection.runAndReadAll(`SELECT event_time, processed_at, new_image FROM read_parquet('${path}') ORDER BY event_id`)).getRowObjectsJS();
+    expect(rows).toEqual([
+      { event_time: new Date('2026-03-02T12:00:00.000Z'), processed_at: new Date('2026-03-02T12:00:01.250Z'), new_image: changeRecord(3).new_image },
+      { event_time: new Date('2026-03-02T12:00:00.000Z'), processed_at: new Date('2026-03-02T12:00:01.250Z'), new_image: changeRecord(9).new_image },
+    ]);
+  });
+
+  it('writes a record the Parquet writer refuses under errors/format-conversion-failed/ and the rest of its batch as Parquet', async () => {
+    // Prepare: 30 February passes the JSON-level checks; only the timestamp cast refuses it.
+    const records = Array.from({ length: 20 }, (_, i) => changeRecord(100 + 2 * i));
+    records[7] = changeRecord(114, { event_id: 'feb30', event_time: '2026-02-30T12:00:00.000Z' });
+    const client = new FirehoseClient({ endpoint: firehose.endpoint, region: 'us-east-1', credentials });
+    const before = firehose.stats();
+    // Act
+    await client.send(new PutRecordBatchCommand({ DeliveryStreamName: STREAM, Records: [{ Data: ndjson(records) }] }));
+    await firehose.flush();
+    // Assess
+    const after = firehose.stats();
+    expect([after.rowsWritten - before.rowsWritten, after.conversionFailures - before.conversionFailures]).toEqual([19, 1]);
+    const errorDir = join(dataDir, 'errors', 'format-conversion-failed');
+    const entries = readdirSync(errorDir, { recursive: true }).map(String).filter((p) => /[0-9a-f]{8}-[0-9a-f-]+$/.test(p)).flatMap((f) => readFileSync(join(errorDir, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
+    expect(entries.map((e) => [e.errorCode, JSON.parse(Buffer.from(e.rawData, 'base64').toString()).event_id])).toEqual([['DataFormatConversion.MalformedData', 'feb30']]);
+    const written = after.files.filter((f) => !before.files.includes(f)).map((f) => `'${join(dataDir, f)}'`);
+    const ids = (await connection.runAndReadAll(`SELECT event_id FROM read_parquet([${written.join(', ')}]) ORDER BY sequence_number`)).getRowObjectsJson().map((r) => r.event_id);
+    expect(ids).toEqual(records.filter((_, i) => i !== 7).map((r) => r.event_id));
   });
 });

@@ -4,7 +4,7 @@ import { entryFault, throttleFault } from '../../local/firehose/faults';
 import { MAX_BATCH_BYTES, MAX_RECORD_BYTES } from '../../local/firehose/limits';
 import { parsePutRecordBatch, ProtocolError } from '../../local/firehose/protocol';
 import { seededRandom } from '../../local/firehose/random';
-import { ConversionError, toParquetRow } from '../../local/firehose/rows';
+import { conversionProblem } from '../../local/firehose/rows';
 import { decodeAwsChunked, objectPath } from '../../local/firehose/s3-objects';
 
 const change = (overrides: Record<string, unknown> = {}) =>
@@ -142,20 +142,26 @@ describe('PutRecordBatch validation', () => {
   });
 });
 
-describe('toParquetRow', () => {
-  it('turns timestamps into dates and string lists into 3-level LIST rows, and leaves partition keys out', () => {
-    const row = toParquetRow(change());
-    expect(row.event_time).toEqual(new Date('2026-03-01T12:00:00.000Z'));
-    expect(row.changed_attributes).toEqual({ list: [{ element: 'pk' }] });
-    expect(row).not.toHaveProperty('account_id');
-    expect(row).not.toHaveProperty('old_image');
+describe('conversionProblem', () => {
+  const parsed = (overrides: Record<string, unknown> = {}) => JSON.parse(change(overrides)) as Record<string, unknown>;
+
+  it('accepts a record that fits the schema, with or without its optional fields', () => {
+    expect(conversionProblem(parsed())).toBeUndefined();
+    expect(conversionProblem(parsed({ event_time: null, changed_attributes: undefined, size_bytes: 9007199254740991 }))).toBeUndefined();
   });
 
   it('rejects a record that does not fit the schema instead of reshaping it', () => {
-    expect(() => toParquetRow(change({ record_hash: null }))).toThrow(new ConversionError('record_hash is required but null'));
-    expect(() => toParquetRow(change({ size_bytes: '42' }))).toThrow(ConversionError);
-    expect(() => toParquetRow(change({ event_time: '1 March 2026' }))).toThrow(/event_time is not a timestamp/);
-    expect(() => toParquetRow(change({ changed_attributes: [1] }))).toThrow(/changed_attributes/);
+    expect(conversionProblem(parsed({ record_hash: null }))).toBe('record_hash is required but null');
+    expect(conversionProblem(parsed({ size_bytes: '42' }))).toBe('size_bytes is not a bigint: "42"');
+    expect(conversionProblem(parsed({ event_time: '1 March 2026' }))).toMatch(/^event_time is not a timestamp/);
+    expect(conversionProblem(parsed({ changed_attributes: [1] }))).toMatch(/^changed_attributes is not a string_list/);
+    expect(conversionProblem(parsed({ schema_version: 2 ** 31 }))).toMatch(/^schema_version is not a int/);
+  });
+
+  it('marks unconvertible records during deaggregation and still partitions them', () => {
+    const { records, failures } = deaggregate(`${change()}\n${change({ processed_at: 'yesterday' })}`);
+    expect(failures).toEqual([]);
+    expect(records.map((r) => r.conversionProblem)).toEqual([undefined, expect.stringMatching(/^processed_at is not a timestamp/)]);
   });
 });
 

@@ -1,6 +1,8 @@
 /** The schema is written once; these prove that everything derived from it agrees. */
 import { CHANGE_RECORD_FIELDS, FIELD_NAMES, PARTITION_KEYS } from '../../schemas/change-record';
-import { changeRecordJsonSchema, glueDataColumns, gluePartitionKeys, hashedFieldNames, parquetSchemaDefinition } from '../../schemas/derive';
+import { changeRecordJsonSchema, DUCKDB_TYPES, glueDataColumns, gluePartitionKeys, hashedFieldNames } from '../../schemas/derive';
+import { DATA_FIELDS } from '../../local/firehose/rows';
+import { copyStatement } from '../../local/firehose/parquet-writer';
 import { FIREHOSE_S3_PREFIX, PARTITION_JQ_QUERY, partitionPath } from '../../schemas/partitioning';
 import { canonicalContent } from '../../lambda/core/record-hash';
 import { normalizeRecord } from '../../lambda/core/normalize';
@@ -13,20 +15,19 @@ describe('schema derivations', () => {
     expect(gluePartitionKeys().every((c) => c.type === 'string')).toBe(true);
   });
 
-  it('the Parquet schema holds exactly the Glue data columns, in the same order, lower case', () => {
-    expect(Object.keys(parquetSchemaDefinition())).toEqual(glueDataColumns().map((c) => c.name));
-    expect(Object.keys(parquetSchemaDefinition()).every((name) => name === name.toLowerCase())).toBe(true);
+  it('the local Parquet writer writes exactly the Glue data columns, in the same order, lower case', () => {
+    expect(DATA_FIELDS.map((f) => f.name)).toEqual(glueDataColumns().map((c) => c.name));
+    expect(DATA_FIELDS.every((f) => f.name === f.name.toLowerCase())).toBe(true);
+    expect(copyStatement('in.ndjson', 'out.parquet')).toContain('"changed_attributes"');
   });
 
   it('maps logical types to Glue and Parquet types Athena reads', () => {
     const glue = Object.fromEntries(glueDataColumns().map((c) => [c.name, c.type]));
-    const parquet = parquetSchemaDefinition() as Record<string, any>;
     expect(glue.event_time).toBe('timestamp');
-    expect(parquet.event_time.type).toBe('TIMESTAMP_MILLIS');
     expect(glue.changed_attributes).toBe('array<string>');
-    expect(parquet.changed_attributes).toMatchObject({ type: 'LIST', fields: { list: { repeated: true, fields: { element: { type: 'UTF8' } } } } });
     expect(glue.size_bytes).toBe('bigint');
-    expect(parquet.size_bytes.type).toBe('INT64');
+    expect(DUCKDB_TYPES).toMatchObject({ timestamp: 'TIMESTAMP', string_list: 'VARCHAR[]', bigint: 'BIGINT' });
+    expect(copyStatement('in.ndjson', 'out.parquet')).toContain('AS TIMESTAMP_MS) AS "event_time"');
   });
 
   it('a normalized record has every field the JSON Schema requires, and no more', () => {
@@ -58,7 +59,8 @@ describe('schema derivations', () => {
 describe('README', () => {
   it('documents every change-record field, in schema order, with its Glue type', () => {
     const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'README.md'), 'utf8') as string;
-    const rows = [...readme.matchAll(/^\| `([a-z_]+)` \| ([a-z<>]+)/gm)].map((m) => [m[1], m[2]]);
+    const section = readme.slice(readme.indexOf('### The change record'), readme.indexOf('### `ddb-audit normalize`'));
+    const rows = [...section.matchAll(/^\| `([a-z_]+)` \| ([a-z<>]+)/gm)].map((m) => [m[1], m[2]]);
     const glue = Object.fromEntries([...glueDataColumns(), ...gluePartitionKeys()].map((c) => [c.name, c.type]));
     expect(rows).toEqual(FIELD_NAMES.map((name) => [name, glue[name]]));
   });
