@@ -5,7 +5,8 @@
  *   generated stream batches (7 tables, 3 accounts, ~1 KB records; 1 in 10,000 malformed)
  *     -> mapping driver (retry from batchItemFailures, bisect on function error, on-failure records)
  *     -> the real collector handler and its real SDK clients
- *     -> local Firehose over HTTP (throttled calls, failed entries, slow calls, a down window)
+ *     -> local Firehose over HTTP (throttled calls, failed entries, calls that hang past the
+ *        function timeout, down windows longer than the collector's own retries)
  *     -> Parquet, read back by DuckDB: every input event_id must be there (lost = 0)
  *
  * Batches discarded after the retry limit, if any, are replayed with `ddb-audit replay` at the end,
@@ -28,10 +29,17 @@ import { EventSourceMappingDriver } from '../test/support/mapping-driver';
 import { generateStreamRecords } from './stream-records';
 
 const FAULTS = { throttleRate: 0.05, failedEntryRate: 0.1, seed: 7 };
-/** Every DOWN_EVERY batches the endpoint goes down for DOWN_MS; every SLOW_EVERY batches calls are slow for a moment. */
+/**
+ * The function timeout, kept short so faults reach the mapping: the collector stops retrying 5 s
+ * before it (its safety margin) and reports the rest as batchItemFailures.
+ */
+const FUNCTION_TIMEOUT_MS = 10_000;
+/** Every DOWN_EVERY batches the endpoint goes down for DOWN_MS (longer than the collector retries). */
 const DOWN_EVERY = 400;
-const DOWN_MS = 3000;
-const SLOW_EVERY = 150;
+const DOWN_MS = 6000;
+/** Every HANG_EVERY batches, calls made in a 200 ms window hang past the function timeout. */
+const HANG_EVERY = 500;
+const HANG_MS = FUNCTION_TIMEOUT_MS + 1000;
 const MALFORMED_EVERY = 10_000;
 const BATCH_SIZE = 500;
 
@@ -50,7 +58,7 @@ async function main(): Promise<number> {
   const pipeline = await startLocalPipeline({ dataDir, sourceOptions: demoSourceOptions(), faults: FAULTS, buffer: { sizeBytes: 8 * 1024 * 1024, maxTotalBytes: 48 * 1024 * 1024 } });
   const driver = new EventSourceMappingDriver(pipeline.handler, {
     maximumRetryAttempts: 10,
-    functionTimeoutMs: 60_000,
+    functionTimeoutMs: FUNCTION_TIMEOUT_MS,
     onFailure: (record) => {
       const dir = join(failureDir, 'aws', 'lambda', 'soak', record.DDBStreamBatchInfo.shardId);
       mkdirSync(dir, { recursive: true });
@@ -70,8 +78,8 @@ async function main(): Promise<number> {
       if (batch % DOWN_EVERY === 0) {
         await pipeline.firehose.down();
         setTimeout(() => void pipeline.firehose.up(), DOWN_MS).unref();
-      } else if (batch % SLOW_EVERY === 0) {
-        pipeline.firehose.setFaults({ ...FAULTS, delayMs: 1500 });
+      } else if (batch % HANG_EVERY === 0) {
+        pipeline.firehose.setFaults({ ...FAULTS, delayMs: HANG_MS });
         setTimeout(() => pipeline.firehose.setFaults(FAULTS), 200).unref();
       }
       await driver.process(records);

@@ -20,6 +20,7 @@ import { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { OVERFLOW_PREFIX } from '../../schemas/partitioning';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/core/telemetry';
 import { COLLECTOR_FUNCTION_NAME, collectorRoleName } from '../stream-policy';
+import { COLLECTOR_NODE_OPTIONS } from '../../lambda/core/runtime-options';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
@@ -85,8 +86,8 @@ export class CollectorFunction extends Construct {
         PACKING: props.packing,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        // Stack traces point into lambda/*.ts rather than the minified bundle.
-        NODE_OPTIONS: '--enable-source-maps',
+        // Source maps: stack traces point into lambda/*.ts. Semi-space: see lambda/core/runtime-options.ts.
+        NODE_OPTIONS: COLLECTOR_NODE_OPTIONS.join(' '),
       },
       bundling: {
         // esbuild from node_modules: no Docker.

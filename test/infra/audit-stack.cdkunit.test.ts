@@ -227,7 +227,7 @@ describe('collector function', () => {
     expect(env.PACKING).toBe('ndjson');
     expect(env.POWERTOOLS_SERVICE_NAME).toBe(SERVICE_NAME);
     expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
-    expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+    expect(env.NODE_OPTIONS).toBe('--enable-source-maps --max-semi-space-size=64');
     expect(env.SOURCE_OPTIONS).toBeUndefined();
   });
 

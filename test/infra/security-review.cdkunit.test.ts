@@ -1,0 +1,256 @@
+/**
+ * Security review of every synthesized template (audit stack, each source-account stack, mappings
+ * stack), from the example cdk.json, synthesized once. It fails on:
+ *   - an Allow statement with a wildcard action, or a wildcard resource, that is not in
+ *     WILDCARD_EXCEPTIONS below (each with its reason). A resource counts as a wildcard when it
+ *     contains "*" anywhere except as the tail of an object-key prefix of a resource defined in the
+ *     same template (`<bucket ARN>/changes/*`). In a KMS key policy, Resource "*" means "this key"
+ *     and is not counted;
+ *   - an Allow statement to any principal ("*");
+ *   - a resource policy granting a service principal without an aws:SourceAccount / aws:SourceArn
+ *     condition (confused deputy), unless listed in the exceptions;
+ *   - a bucket without all four public access blocks, without default encryption, or without a
+ *     policy denying every request that is not TLS;
+ *   - a stream resource policy granting more than DescribeStream, GetRecords and GetShardIterator,
+ *     to anyone but the collector role, or on another resource than its own stream;
+ *   - an unencrypted Firehose stream (server-side or at its S3 destination) or Athena workgroup
+ *     results that are not KMS-encrypted or whose settings clients may override.
+ * An exception that no longer matches anything also fails, so the list stays true.
+ */
+import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
+import { collectorRoleArn, STREAM_READ_ACTIONS, streamResourcePolicy } from '../../lib/stream-policy';
+import type { AuditConfig } from '../../schemas/audit-config';
+import { buildTestApp, exampleConfig } from '../support/audit-app';
+
+/** The one list of accepted wildcards and unconditioned service grants, each with its reason. */
+const WILDCARD_EXCEPTIONS: readonly { finding: RegExp; reason: string }[] = [
+  {
+    finding: /^DdbAuditCollector (Key|DigestSigningKey)\w+ KeyPolicy principal=account-root action kms:\*$/,
+    reason: 'CDK default key policy: the account root may administer the key, which delegates access to IAM policies in the audit account (without it the key becomes unmanageable).',
+  },
+  {
+    finding: /^DdbAuditCollector Key\w+ KeyPolicy principal=logs\.[a-z0-9-]+\.amazonaws\.com action kms:(Encrypt|Decrypt|ReEncrypt|GenerateDataKey|Describe)\*$/,
+    reason: 'CloudWatch Logs encrypts the log groups with the audit key; the statement is limited by a kms:EncryptionContext:aws:logs:arn condition to this account\'s log groups.',
+  },
+  {
+    finding: /^DdbAuditCollector Key\w+ KeyPolicy principal=((cloudwatch|events)\.amazonaws\.com,?)+ action kms:GenerateDataKey\*$/,
+    reason: 'CloudWatch alarms and the EventBridge failure-object rule publish to the KMS-encrypted alarm topic; GenerateDataKey* is the action family SNS documents for publishers.',
+  },
+  {
+    finding: /^DdbAuditCollector Key\w+ KeyPolicy principal=((cloudwatch|events)\.amazonaws\.com,?)+ unconditioned service grant$/,
+    reason: 'OPEN (issue 3): add aws:SourceAccount (or aws:SourceArn of the alarms and rule) to the key policy statements for cloudwatch/events, so another account\'s alarms or rules cannot use the key through SNS.',
+  },
+  {
+    finding: /^DdbAuditCollector AlarmsTopicPolicy\w+ TopicPolicy principal=events\.amazonaws\.com unconditioned service grant$/,
+    reason: 'OPEN (issue 3): add aws:SourceArn of the failure-object rule to the topic policy, so another account\'s EventBridge rule cannot publish forged alarms to the security team.',
+  },
+  {
+    finding: /^DdbAuditCollector DeliveryStreamServiceRoleDefaultPolicy\w+ Policy action kms:(ReEncrypt|GenerateDataKey)\*$/,
+    reason: 'The Firehose L2 grants its role these KMS action families for server-side encryption, on the audit key only (resource is that one key ARN).',
+  },
+  {
+    finding: /^DdbAuditCollector CollectorRoleDefaultPolicy\w+ Policy resource \* \(xray:PutTraceSegments,xray:PutTelemetryRecords\)$/,
+    reason: 'X-Ray tracing of the collector: PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+  },
+  {
+    finding: /^DdbAuditMappings StreamsStreamAccess\w+ Policy resource \* \(dynamodb:ListStreams\)$/,
+    reason: 'dynamodb:ListStreams is an account-level action without resource-level permissions; the event source mapping calls it. Stream reads are limited to the configured stream ARNs.',
+  },
+];
+
+type Json = any;
+
+interface StackTemplate {
+  readonly name: string;
+  readonly resources: Record<string, { Type: string; Properties?: Json }>;
+}
+
+let config: AuditConfig;
+let stacks: StackTemplate[];
+
+beforeAll(() => {
+  config = exampleConfig();
+  const { app } = buildTestApp(config);
+  stacks = app
+    .synth()
+    .stacks.map((s: CloudFormationStackArtifact) => ({ name: s.stackName, resources: (s.template as { Resources: StackTemplate['resources'] }).Resources }));
+});
+
+/** CloudFormation value -> text, with tokens written as ${Logical.Attr} / ${Ref}. */
+function flatten(value: Json): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(flatten).join(',');
+  if (value && typeof value === 'object') {
+    if ('Ref' in value) return `\${${value.Ref}}`;
+    if ('Fn::GetAtt' in value) return `\${${[].concat(value['Fn::GetAtt']).join('.')}}`;
+    if ('Fn::Join' in value) return (value['Fn::Join'][1] as Json[]).map(flatten).join(value['Fn::Join'][0]);
+    if ('Fn::Sub' in value) return flatten([].concat(value['Fn::Sub'])[0]);
+  }
+  return JSON.stringify(value);
+}
+
+const list = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+interface PolicySource {
+  readonly stack: string;
+  readonly id: string;
+  readonly kind: 'Policy' | 'KeyPolicy' | 'BucketPolicy' | 'TopicPolicy' | 'RolePolicy';
+  readonly statements: Json[];
+}
+
+function policySources(): PolicySource[] {
+  const out: PolicySource[] = [];
+  for (const stack of stacks) {
+    for (const [id, r] of Object.entries(stack.resources)) {
+      const p = r.Properties ?? {};
+      const add = (kind: PolicySource['kind'], doc: Json) => out.push({ stack: stack.name, id, kind, statements: list(doc?.Statement) });
+      if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') add('Policy', p.PolicyDocument);
+      if (r.Type === 'AWS::IAM::Role') for (const inline of list<Json>(p.Policies)) add('RolePolicy', inline.PolicyDocument);
+      if (r.Type === 'AWS::KMS::Key') add('KeyPolicy', p.KeyPolicy);
+      if (r.Type === 'AWS::S3::BucketPolicy') add('BucketPolicy', p.PolicyDocument);
+      if (r.Type === 'AWS::SNS::TopicPolicy') add('TopicPolicy', p.PolicyDocument);
+    }
+  }
+  return out;
+}
+
+function principalName(principal: Json): string {
+  if (principal === undefined) return '';
+  if (principal === '*' || principal?.AWS === '*') return '*';
+  const aws = list<Json>(principal?.AWS).map(flatten);
+  if (aws.length > 0) return aws.map((a) => (/:iam::\d{12}:root$/.test(a) ? 'account-root' : a)).join(',');
+  return list<string>(principal?.Service).join(',');
+}
+
+const SCOPED_OBJECT_PREFIX = /^\$\{[A-Za-z0-9]+\.Arn\}\/[^*]*\*$/;
+
+/** Every wildcard, anyone-grant and unconditioned service grant, as one line each. */
+function findings(): string[] {
+  const out: string[] = [];
+  for (const source of policySources()) {
+    for (const s of source.statements) {
+      if (s.Effect !== 'Allow') continue; // Deny statements only take away
+      const principal = principalName(s.Principal);
+      const where = `${source.stack} ${source.id} ${source.kind}${principal ? ` principal=${principal}` : ''}`;
+      if (principal === '*') out.push(`${where} grants to any principal`);
+      const actions = list<string>(s.Action ?? s.NotAction);
+      if (s.NotAction !== undefined || s.NotResource !== undefined) out.push(`${where} uses NotAction/NotResource`);
+      for (const action of actions.filter((a) => a.includes('*'))) out.push(`${where} action ${action}`);
+      for (const resource of list<Json>(s.Resource).map(flatten)) {
+        if (source.kind === 'KeyPolicy' && resource === '*') continue; // "this key"
+        if (resource.includes('*') && !SCOPED_OBJECT_PREFIX.test(resource)) out.push(`${where} resource ${resource} (${actions.join(',')})`);
+      }
+      const isService = list<string>(s.Principal?.Service).length > 0;
+      const conditionKeys = JSON.stringify(s.Condition ?? {});
+      if (isService && source.kind !== 'Policy' && source.kind !== 'RolePolicy' && !/aws:Source(Account|Arn)|kms:EncryptionContext|kms:ViaService/.test(conditionKeys)) out.push(`${where} unconditioned service grant`);
+    }
+  }
+  return out;
+}
+
+describe('security review of the synthesized templates', () => {
+  it('synthesizes the audit stack, one stack per source account and the mappings stack', () => {
+    const accounts = new Set(config.sources.map((s) => s.streamArn.split(':')[4]));
+    expect(stacks.map((s) => s.name).sort()).toEqual(['DdbAuditCollector', 'DdbAuditMappings', ...[...accounts].map((a) => `DdbAuditSource-${a}`)].sort());
+  });
+
+  it('has no wildcard grant, grant to anyone, or unconditioned service grant beyond the documented exceptions', () => {
+    const unexplained = findings().filter((f) => !WILDCARD_EXCEPTIONS.some((e) => e.finding.test(f)));
+    expect(unexplained).toEqual([]);
+  });
+
+  it('documents only exceptions that are still needed, each with a reason', () => {
+    const all = findings();
+    const stale = WILDCARD_EXCEPTIONS.filter((e) => !all.some((f) => e.finding.test(f))).map((e) => e.finding.source);
+    expect(stale).toEqual([]);
+    expect(WILDCARD_EXCEPTIONS.every((e) => e.reason.length > 40)).toBe(true);
+  });
+
+  it('blocks public access, encrypts by default and denies non-TLS requests on every bucket', () => {
+    const problems: string[] = [];
+    let buckets = 0;
+    for (const stack of stacks) {
+      const policies = Object.values(stack.resources).filter((r) => r.Type === 'AWS::S3::BucketPolicy');
+      for (const [id, r] of Object.entries(stack.resources).filter(([, r]) => r.Type === 'AWS::S3::Bucket')) {
+        buckets++;
+        const p = r.Properties ?? {};
+        const block = p.PublicAccessBlockConfiguration ?? {};
+        if (!['BlockPublicAcls', 'BlockPublicPolicy', 'IgnorePublicAcls', 'RestrictPublicBuckets'].every((k) => block[k] === true)) problems.push(`${id}: public access not fully blocked`);
+        if (list<Json>(p.BucketEncryption?.ServerSideEncryptionConfiguration).length === 0) problems.push(`${id}: no default encryption`);
+        const policy = policies.find((bp) => flatten(bp.Properties?.Bucket) === `\${${id}}`);
+        const tlsOnly = list<Json>(policy?.Properties?.PolicyDocument?.Statement).some((s) => {
+          const resources = list<Json>(s.Resource).map(flatten);
+          return (
+            s.Effect === 'Deny' &&
+            principalName(s.Principal) === '*' &&
+            list<string>(s.Action).includes('s3:*') &&
+            s.Condition?.Bool?.['aws:SecureTransport'] === 'false' &&
+            resources.includes(`\${${id}.Arn}`) &&
+            resources.includes(`\${${id}.Arn}/*`)
+          );
+        });
+        if (!tlsOnly) problems.push(`${id}: no policy denying non-TLS requests to the bucket and its objects`);
+      }
+    }
+    expect(buckets).toBeGreaterThanOrEqual(4); // change log, failures, Athena results, access logs
+    expect(problems).toEqual([]);
+  });
+
+  it('grants each source stream exactly the three read actions, to the collector role only, on that stream only', () => {
+    // Prepare
+    const role = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region });
+    const granted: string[] = [];
+    const problems: string[] = [];
+    // Act
+    for (const stack of stacks.filter((s) => s.name.startsWith('DdbAuditSource-'))) {
+      for (const [id, r] of Object.entries(stack.resources).filter(([, r]) => r.Type.startsWith('Custom::'))) {
+        for (const phase of ['Create', 'Update'] as const) {
+          const raw = r.Properties?.[phase];
+          if (raw === undefined) continue;
+          const call = JSON.parse(flatten(raw));
+          if (call.action !== 'PutResourcePolicy') continue;
+          const stream = call.parameters.ResourceArn as string;
+          if (phase === 'Create') granted.push(stream);
+          for (const s of JSON.parse(call.parameters.Policy).Statement as Json[]) {
+            if (s.Effect !== 'Allow') continue;
+            if (JSON.stringify(s.Principal) !== JSON.stringify({ AWS: role })) problems.push(`${id} ${phase}: principal ${JSON.stringify(s.Principal)}`);
+            if (JSON.stringify([...list<string>(s.Action)].sort()) !== JSON.stringify([...STREAM_READ_ACTIONS].sort())) problems.push(`${id} ${phase}: actions ${JSON.stringify(s.Action)}`);
+            if (list<string>(s.Resource).some((res) => res !== stream)) problems.push(`${id} ${phase}: resource ${JSON.stringify(s.Resource)} on ${stream}`);
+            if (s.Condition === undefined && s.NotPrincipal !== undefined) problems.push(`${id} ${phase}: NotPrincipal`);
+          }
+        }
+      }
+    }
+    // Assess
+    expect(problems).toEqual([]);
+    expect(granted.sort()).toEqual(config.sources.map((s) => s.streamArn).sort());
+    // The same document for teams that attach it themselves (TableV2 streamResourcePolicy).
+    expect(streamResourcePolicy(role).Statement).toEqual([{ Sid: 'DdbAuditCollectorReadsStream', Effect: 'Allow', Principal: { AWS: role }, Action: [...STREAM_READ_ACTIONS], Resource: '*' }]);
+  });
+
+  it('encrypts every Firehose stream with a customer managed key, at rest in the stream and at its S3 destination', () => {
+    const streams = stacks.flatMap((s) => Object.entries(s.resources).filter(([, r]) => r.Type === 'AWS::KinesisFirehose::DeliveryStream'));
+    expect(streams.length).toBeGreaterThan(0);
+    for (const [id, r] of streams) {
+      const p = r.Properties ?? {};
+      expect({ id, sse: p.DeliveryStreamEncryptionConfigurationInput?.KeyType }).toEqual({ id, sse: 'CUSTOMER_MANAGED_CMK' });
+      expect({ id, key: typeof p.DeliveryStreamEncryptionConfigurationInput?.KeyARN }).toEqual({ id, key: 'object' });
+      const destination = p.ExtendedS3DestinationConfiguration ?? p.S3DestinationConfiguration;
+      expect({ id, kms: destination?.EncryptionConfiguration?.KMSEncryptionConfig?.AWSKMSKeyARN !== undefined, none: destination?.EncryptionConfiguration?.NoEncryptionConfig }).toEqual({ id, kms: true, none: undefined });
+    }
+  });
+
+  it('encrypts Athena results with KMS in every workgroup and enforces the workgroup settings', () => {
+    const groups = stacks.flatMap((s) => Object.entries(s.resources).filter(([, r]) => r.Type === 'AWS::Athena::WorkGroup'));
+    expect(groups.length).toBeGreaterThan(0);
+    for (const [id, r] of groups) {
+      const c = r.Properties?.WorkGroupConfiguration ?? {};
+      expect({ id, enforced: c.EnforceWorkGroupConfiguration, option: c.ResultConfiguration?.EncryptionConfiguration?.EncryptionOption, key: c.ResultConfiguration?.EncryptionConfiguration?.KmsKey !== undefined }).toEqual({
+        id,
+        enforced: true,
+        option: expect.stringMatching(/^(SSE_KMS|CSE_KMS)$/),
+        key: true,
+      });
+    }
+  });
+});
