@@ -11,7 +11,7 @@
  *                  OVERFLOW_BUCKET, OVERFLOW_PREFIX
  * --cdk-json PATH  per-source options (actor attribute, redaction) from this config; without it,
  *                  SOURCE_OPTIONS as the collector has it, else ./cdk.json when present
- * --json           the report as one JSON object
+ * --json           the report as one JSON object (on stderr with --dry-run, whose stdout is the records)
  * Endpoints: AWS_ENDPOINT_URL_FIREHOSE / AWS_ENDPOINT_URL_S3 (the local pipeline's) when set.
  *
  * Exit 0 when every record was re-delivered; 1 when some were not (or a source could not be

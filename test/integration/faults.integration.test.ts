@@ -127,7 +127,7 @@ describe('the collector under injected Firehose faults, driven like an event sou
   it.each([
     [0.01, 600, 300],
     [0.1, 600, 300],
-    [0.5, 80, 80],
+    [0.5, 40, 40],
   ])('loses nothing when %p of the entries fail (FailedPutCount), one change per entry', async (rate, changes, batchSize) => {
     const result = await runScenario({ changes, batchSize, seed: 12, packing: 'single', faults: { failedEntryRate: rate, seed: 3 } });
     expect(result.firehose.failedEntries).toBeGreaterThan(0);
@@ -135,14 +135,17 @@ describe('the collector under injected Firehose faults, driven like an event sou
   });
 
   it('loses nothing when a call hangs past the function timeout: the mapping bisects, and the late call lands as duplicates', async () => {
-    // Prepare: only the first call hangs (the delay is lifted before the mapping retries)
+    // Prepare: calls hang until the first invocation has timed out; the mapping's retries go through
+    let endHang = () => {};
     const result = await runScenario({
       changes: 200,
       batchSize: 200,
       seed: 13,
       faults: { delayMs: 6500 },
-      mapping: { functionTimeoutMs: 5600 },
-      beforeBatch: (_batch, pipeline) => void setTimeout(() => pipeline.firehose.setFaults({}), 300),
+      mapping: { functionTimeoutMs: 5600, onFunctionError: () => endHang() },
+      beforeBatch: (_batch, pipeline) => {
+        endHang = () => pipeline.firehose.setFaults({});
+      },
     });
     // Assess
     expect(result.mapping.timeouts).toBe(1);

@@ -37,6 +37,8 @@ export interface MappingDriverOptions {
   readonly onFailure?: (record: OnFailureRecord) => void | Promise<void>;
   readonly shardId?: string;
   readonly functionArn?: string;
+  /** Told of each failed invocation before the mapping retries it (tests use it to end a fault). */
+  readonly onFunctionError?: (error: Error, timedOut: boolean) => void;
 }
 
 /** The invocation record Lambda writes to an S3 on-failure destination for a DynamoDB stream batch. */
@@ -82,7 +84,7 @@ class InvocationTimeout extends Error {}
 export class EventSourceMappingDriver {
   readonly stats: MappingStats = { invocations: 0, partialFailures: 0, functionErrors: 0, timeouts: 0, bisections: 0, discardedBatches: 0, discardedRecords: 0 };
   private readonly abandoned = new Set<Promise<unknown>>();
-  private readonly options: Required<Omit<MappingDriverOptions, 'onFailure'>> & Pick<MappingDriverOptions, 'onFailure'>;
+  private readonly options: Required<Omit<MappingDriverOptions, 'onFailure' | 'onFunctionError'>> & Pick<MappingDriverOptions, 'onFailure' | 'onFunctionError'>;
 
   constructor(
     private readonly handler: StreamHandler,
@@ -96,6 +98,7 @@ export class EventSourceMappingDriver {
       shardId: options.shardId ?? 'shardId-00000001772366400000-0a1b2c3d',
       functionArn: options.functionArn ?? 'arn:aws:lambda:us-east-1:000000000000:function:ddb-audit-collector-local',
       onFailure: options.onFailure,
+      onFunctionError: options.onFunctionError,
     };
   }
 
@@ -118,6 +121,7 @@ export class EventSourceMappingDriver {
         continue;
       }
       this.stats.functionErrors++;
+      this.options.onFunctionError?.(outcome.error, outcome.error instanceof InvocationTimeout);
       if (this.options.bisectBatchOnFunctionError && batch.records.length > 1) {
         this.stats.bisections++;
         const half = Math.ceil(batch.records.length / 2);
