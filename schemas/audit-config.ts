@@ -37,7 +37,7 @@ const tuningProperties = {
     type: 'integer',
     minimum: -1,
     maximum: 604800,
-    description: 'Records older than this go to the on-failure destination (-1: never; streams keep records 24 h). @default 86400',
+    description: 'Records older than this go to the on-failure destination, which keeps them for replay (-1: never). Keep it well under the stream\'s 24 h retention, or an outage can trim records from the stream before they are handed over. @default 43200',
   },
 } as const;
 
@@ -130,7 +130,9 @@ export const EVENT_SOURCE_DEFAULTS: Required<EventSourceTuning> = {
   maxBatchingWindowSeconds: 5,
   parallelizationFactor: 1,
   maxRetryAttempts: 10,
-  maxRecordAgeSeconds: 86400,
+  // Half the stream's 24 h retention: a batch stuck that long is handed to the failure bucket
+  // (with its full payload, for `ddb-audit replay`) while the stream still holds it.
+  maxRecordAgeSeconds: 43200,
 };
 
 export const DELIVERY_DEFAULTS = {

@@ -32,13 +32,14 @@ export class AuditKey extends Construct {
         conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*` } },
       }),
     );
-    // CloudWatch alarms and EventBridge publish to the KMS-encrypted alarm topic. No source
-    // condition: the documented key policy for alarm topics has none, and a wrong guess would
-    // silence every alarm; the topic policy already limits who may publish.
+    // CloudWatch alarms publish to the KMS-encrypted alarm topic. No source condition: the key policy
+    // AWS documents for alarm topics has none, and a wrong guess would silence every alarm. What it
+    // allows is using this key to encrypt, not reading anything of ours. (EventBridge publishes through
+    // a role of its own, granted by the topic, so it needs no statement here.)
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AlarmPublishersUseAlarmTopicKey',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
       }),

@@ -5,11 +5,12 @@
  * found), and an alarm on a dimension that never reports stays silent forever; so the iterator-age
  * alarm watches the function, which is the oldest record across every mapping.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -118,8 +119,20 @@ export class PipelineAlarms extends Construct {
         detail: { bucket: { name: [props.failureBucket.bucketName] } },
       },
     });
+    // EventBridge publishes through a role of this account's, not a topic policy that would let the
+    // events service principal publish for any account's rule (forged alarms to the security team).
+    const publisher = new iam.Role(this, 'FailureAlertPublisher', {
+      description: 'ddb-audit: lets the failure-object rule publish to the alarm topic',
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
+    });
+    this.topic.grantPublish(publisher);
+    Validations.of(publisher).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'Topic.grantPublish adds kms:GenerateDataKey* on the one audit key that encrypts the alarm topic: SNS needs that action family to encrypt what is published.',
+    });
     this.failureObjectRule.addTarget(
       new targets.SnsTopic(this.topic, {
+        role: publisher,
         message: events.RuleTargetInput.fromText(
           `ddb-audit: an event source mapping discarded a batch. Its invocation record is s3://${events.EventField.fromPath('$.detail.bucket.name')}/${events.EventField.fromPath('$.detail.object.key')}. Replay it (see the runbook): these changes are not in the log.`,
         ),

@@ -152,7 +152,7 @@ describe('event source mappings', () => {
         MaximumBatchingWindowInSeconds: 5,
         ParallelizationFactor: 1,
         MaximumRetryAttempts: 10,
-        MaximumRecordAgeInSeconds: 86400,
+        MaximumRecordAgeInSeconds: 43200,
       });
     }
   });

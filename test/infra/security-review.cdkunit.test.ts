@@ -33,16 +33,16 @@ const WILDCARD_EXCEPTIONS: readonly { finding: RegExp; reason: string }[] = [
     reason: 'CloudWatch Logs encrypts the log groups with the audit key; the statement is limited by a kms:EncryptionContext:aws:logs:arn condition to this account\'s log groups.',
   },
   {
-    finding: /^DdbAuditCollector Key\w+ KeyPolicy principal=((cloudwatch|events)\.amazonaws\.com,?)+ action kms:GenerateDataKey\*$/,
-    reason: 'CloudWatch alarms and the EventBridge failure-object rule publish to the KMS-encrypted alarm topic; GenerateDataKey* is the action family SNS documents for publishers.',
+    finding: /^DdbAuditCollector Key\w+ KeyPolicy principal=cloudwatch\.amazonaws\.com action kms:GenerateDataKey\*$/,
+    reason: 'CloudWatch alarms publish to the KMS-encrypted alarm topic; GenerateDataKey* is the action family SNS documents for publishers.',
   },
   {
-    finding: /^DdbAuditCollector Key\w+ KeyPolicy principal=((cloudwatch|events)\.amazonaws\.com,?)+ unconditioned service grant$/,
-    reason: 'OPEN (issue 3): add aws:SourceAccount (or aws:SourceArn of the alarms and rule) to the key policy statements for cloudwatch/events, so another account\'s alarms or rules cannot use the key through SNS.',
+    finding: /^DdbAuditCollector Key\w+ KeyPolicy principal=cloudwatch\.amazonaws\.com unconditioned service grant$/,
+    reason: 'The key policy AWS documents for alarms on an encrypted topic has no source condition, and a wrong guess would silence every alarm. It lets CloudWatch encrypt with this key, not read any data of ours. (EventBridge publishes through a role of this account instead.)',
   },
   {
-    finding: /^DdbAuditCollector AlarmsTopicPolicy\w+ TopicPolicy principal=events\.amazonaws\.com unconditioned service grant$/,
-    reason: 'OPEN (issue 3): add aws:SourceArn of the failure-object rule to the topic policy, so another account\'s EventBridge rule cannot publish forged alarms to the security team.',
+    finding: /^DdbAuditCollector AlarmsFailureAlertPublisherDefaultPolicy\w+ Policy action kms:GenerateDataKey\*$/,
+    reason: 'Topic.grantPublish for the failure-object rule\'s publisher role: GenerateDataKey* on the one audit key that encrypts the alarm topic.',
   },
   {
     finding: /^DdbAuditCollector DeliveryStreamServiceRoleDefaultPolicy\w+ Policy action kms:(ReEncrypt|GenerateDataKey)\*$/,
