@@ -90,8 +90,8 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
   const isTtlExpiry = eventName === 'REMOVE' && isTtlIdentity(r.userIdentity);
   const changed = changedAttributes(eventName, oldImage, oldSerialized, newImage, newSerialized);
 
-  let oldJson = oldSerialized !== undefined ? joinObject(oldSerialized.names, oldSerialized.texts) : oldImage !== undefined ? mapToJson(oldImage) : null;
-  let newJson = newSerialized !== undefined ? joinObject(newSerialized.names, newSerialized.texts) : newImage !== undefined ? mapToJson(newImage) : null;
+  let oldJson = oldSerialized !== undefined ? oldSerialized.json : oldImage !== undefined ? mapToJson(oldImage) : null;
+  let newJson = newSerialized !== undefined ? newSerialized.json : newImage !== undefined ? mapToJson(newImage) : null;
   let redacted: string[] | null = null;
   const redact = options?.redact;
   if (redact !== undefined) {
@@ -123,7 +123,7 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
     sequence_number: ddb.SequenceNumber as string,
     stream_view_type: viewType as string,
     size_bytes: ddb.SizeBytes ?? null,
-    keys: joinObject(keys.names, keys.texts),
+    keys: keys.json,
     item_key: canonicalKey(keys),
     new_image: newJson,
     old_image: oldJson,
@@ -145,17 +145,22 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
 interface SerializedImage {
   readonly names: string[];
   readonly texts: string[];
+  /** The whole item as JSON text, built in the same pass. */
+  readonly json: string;
 }
 
 function serializeImage(image: unknown): SerializedImage {
   if (image === null || typeof image !== 'object' || Array.isArray(image)) throw new AttributeValueError('expected a map of attributes');
   const names: string[] = [];
   const texts: string[] = [];
+  let json = '{';
   for (const name in image) {
+    const text = attributeToJson((image as Record<string, unknown>)[name]);
+    json += (names.length === 0 ? '' : ',') + quoteName(name) + ':' + text;
     names.push(name);
-    texts.push(attributeToJson((image as Record<string, unknown>)[name]));
+    texts.push(text);
   }
-  return { names, texts };
+  return { names, texts, json: `${json}}` };
 }
 
 function joinObject(names: readonly string[], texts: readonly string[]): string {
@@ -232,10 +237,10 @@ function isTtlIdentity(identity: unknown): boolean {
 
 /** The key attributes as JSON text with names sorted: one item, one spelling, whatever the order received. */
 function canonicalKey(keys: SerializedImage): string {
-  if (keys.names.length <= 1) return joinObject(keys.names, keys.texts);
+  if (keys.names.length <= 1) return keys.json;
   if (keys.names.length === 2) {
     const [a, b] = keys.names as [string, string];
-    return a <= b ? joinObject(keys.names, keys.texts) : joinObject([b, a], [keys.texts[1] as string, keys.texts[0] as string]);
+    return a <= b ? keys.json : joinObject([b, a], [keys.texts[1] as string, keys.texts[0] as string]);
   }
   const order = keys.names.map((_, i) => i).sort((a, b) => ((keys.names[a] as string) < (keys.names[b] as string) ? -1 : 1));
   return joinObject(
@@ -257,8 +262,8 @@ function changedAttributes(
   newImage: Record<string, unknown> | undefined,
   newSerialized: SerializedImage | undefined,
 ): string[] | null {
-  if (eventName === 'INSERT') return newImage === undefined ? null : Object.keys(newImage).sort();
-  if (eventName === 'REMOVE') return oldImage === undefined ? null : Object.keys(oldImage).sort();
+  if (eventName === 'INSERT') return newImage === undefined ? null : sortedNames(newImage);
+  if (eventName === 'REMOVE') return oldImage === undefined ? null : sortedNames(oldImage);
   if (oldImage === undefined || newImage === undefined || oldSerialized === undefined || newSerialized === undefined) return null;
   const changed: string[] = [];
   const oldNames = oldSerialized.names;
@@ -279,6 +284,21 @@ function changedAttributes(
     if (!Object.prototype.hasOwnProperty.call(newImage, name)) changed.push(name);
   }
   return changed.sort();
+}
+
+// Items of one table mostly carry the same attributes in the same order: remember the last sort.
+let lastNames: string[] = [];
+let lastSorted: string[] = [];
+
+function sortedNames(image: Record<string, unknown>): string[] {
+  const names = Object.keys(image);
+  let same = names.length === lastNames.length;
+  for (let i = 0; same && i < names.length; i++) same = names[i] === lastNames[i];
+  if (!same) {
+    lastNames = names;
+    lastSorted = [...names].sort();
+  }
+  return lastSorted.slice();
 }
 
 function actorFrom(options: CollectorSourceOptions | undefined, image: Record<string, unknown> | undefined): { actor: string; source: string } | null {

@@ -52,9 +52,18 @@ export function canonicalContent(record: HashedContent): string {
     if (value === null || value === undefined || (i === DT_INDEX && (r.event_time === null || r.event_time === undefined))) out += ',null';
     else if (field.kind === 'json') out += `,${value as string}`;
     else if (field.kind === 'timestamp') out += `,${timestampMillis(value as string, field.name)}`;
-    else out += `,${JSON.stringify(value)}`;
+    else out += `,${jsonValue(value)}`;
   }
   return `${out}]`;
+}
+
+// Characters JSON.stringify escapes in a string (control characters, quote, backslash, lone surrogates).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify's spelling, with a shortcut for the common plain string (most identity fields). */
+function jsonValue(value: unknown): string {
+  if (typeof value === 'string' && !NEEDS_ESCAPE.test(value)) return `"${value}"`;
+  return JSON.stringify(value);
 }
 
 export function recordHash(record: HashedContent): string {

@@ -311,3 +311,32 @@ function compareMemberText(a: any, b: any): number {
   const y = text(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+describe('record_hash canonical form', () => {
+  /** The documented form, built independently of record-hash.ts. */
+  function documentedForm(record: Record<string, any>): string {
+    const parts = [JSON.stringify('ddb-audit/record-hash/v1')];
+    for (const f of CHANGE_RECORD_FIELDS as readonly any[]) {
+      if (!f.hashed) continue;
+      let v = record[f.name];
+      if (f.name === 'dt' && record.event_time === null) v = null;
+      if (v === null || v === undefined) parts.push('null');
+      else if (f.json) parts.push(v);
+      else if (f.type === 'timestamp') parts.push(String(Date.parse(v)));
+      else parts.push(JSON.stringify(v));
+    }
+    return `[${parts.join(',')}]`;
+  }
+
+  it('matches the documented form for any valid record, and for awkward plain strings', () => {
+    fc.assert(
+      fc.property(streamRecord, fc.string({ unit: 'binary', maxLength: 20 }), (record, actor) => {
+        const out = normalizeRecord(record, { processedAt: PROCESSED_AT });
+        expect(canonicalContent(out)).toBe(documentedForm(out));
+        const awkward = { ...out, actor: `${actor}"\\\u0001\ud800🚀` };
+        expect(canonicalContent(awkward)).toBe(documentedForm(awkward));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
