@@ -2,18 +2,7 @@
  * Deterministic, realistic DynamoDB stream records for benchmarks: every type, nested maps and
  * lists, sets, big numbers, a mix of INSERT / MODIFY / REMOVE, and a target size per record.
  */
-
-/** A small, fast, seeded PRNG (mulberry32), so every run measures the same records. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../local/firehose/random';
 
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'écho', 'foxtrot', '東京', 'hotel', 'india', 'juliett', 'kilo', 'lima'];
 

@@ -38,7 +38,43 @@ export const attributeValue: fc.Arbitrary<Record<string, unknown>> = fc.letrec<{
 
 export const item: fc.Arbitrary<Record<string, Record<string, unknown>>> = fc.dictionary(attributeName, attributeValue, { minKeys: 1, maxKeys: 8 });
 
-const STREAM_ARN = 'arn:aws:dynamodb:eu-west-1:012345678901:table/Fuzz/stream/2026-01-01T00:00:00.000';
+export const STREAM_ARN = 'arn:aws:dynamodb:eu-west-1:012345678901:table/Fuzz/stream/2026-01-01T00:00:00.000';
+
+export interface StreamRecordParts {
+  readonly eventName: string;
+  readonly viewType: string;
+  readonly keys: Record<string, unknown>;
+  /** Images including the key attributes; each is left out where the operation or view type carries none. */
+  readonly oldImage: Record<string, unknown>;
+  readonly newImage: Record<string, unknown>;
+  readonly seconds: number;
+  readonly sequence: bigint;
+  readonly id: string;
+  readonly sizeBytes: number;
+}
+
+/** A stream record shaped as Lambda delivers it, with the images its operation and view type carry. */
+export function buildStreamRecord({ eventName, viewType, keys, oldImage, newImage, seconds, sequence, id, sizeBytes }: StreamRecordParts) {
+  const withNew = eventName !== 'REMOVE' && (viewType === 'NEW_IMAGE' || viewType === 'NEW_AND_OLD_IMAGES');
+  const withOld = eventName !== 'INSERT' && (viewType === 'OLD_IMAGE' || viewType === 'NEW_AND_OLD_IMAGES');
+  return {
+    eventID: id,
+    eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'eu-west-1',
+    eventSourceARN: STREAM_ARN,
+    dynamodb: {
+      ApproximateCreationDateTime: seconds,
+      Keys: keys,
+      ...(withNew ? { NewImage: newImage } : {}),
+      ...(withOld ? { OldImage: oldImage } : {}),
+      SequenceNumber: sequence.toString(),
+      SizeBytes: sizeBytes,
+      StreamViewType: viewType,
+    },
+  };
+}
 
 /** A valid stream record of any operation and view type. */
 export const streamRecord = fc
@@ -52,25 +88,7 @@ export const streamRecord = fc
     sequence: fc.bigInt({ min: 10n ** 20n, max: 10n ** 39n }),
     id: fc.uuid(),
   })
-  .map(({ eventName, viewType, pk, oldImage, newImage, seconds, sequence, id }) => {
+  .map(({ pk, oldImage, newImage, ...rest }) => {
     const keys = { pk: { S: pk } };
-    const withNew = eventName !== 'REMOVE' && (viewType === 'NEW_IMAGE' || viewType === 'NEW_AND_OLD_IMAGES');
-    const withOld = eventName !== 'INSERT' && (viewType === 'OLD_IMAGE' || viewType === 'NEW_AND_OLD_IMAGES');
-    return {
-      eventID: id,
-      eventName,
-      eventVersion: '1.1',
-      eventSource: 'aws:dynamodb',
-      awsRegion: 'eu-west-1',
-      eventSourceARN: STREAM_ARN,
-      dynamodb: {
-        ApproximateCreationDateTime: seconds,
-        Keys: keys,
-        ...(withNew ? { NewImage: { ...newImage, ...keys } } : {}),
-        ...(withOld ? { OldImage: { ...oldImage, ...keys } } : {}),
-        SequenceNumber: sequence.toString(),
-        SizeBytes: 100,
-        StreamViewType: viewType,
-      },
-    };
+    return buildStreamRecord({ ...rest, keys, oldImage: { ...oldImage, ...keys }, newImage: { ...newImage, ...keys }, sizeBytes: 100 });
   });

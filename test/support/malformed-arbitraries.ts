@@ -5,7 +5,7 @@
  * DynamoDB's 400 KB limit. Valid records come from ./dynamodb-arbitraries.ts.
  */
 import fc from 'fast-check';
-import { streamRecord } from './dynamodb-arbitraries';
+import { buildStreamRecord, streamRecord } from './dynamodb-arbitraries';
 
 /** A generated stream record and whether the normalizer must accept it. */
 export interface Labeled {
@@ -14,7 +14,6 @@ export interface Labeled {
   readonly how: string;
 }
 
-const STREAM_ARN = 'arn:aws:dynamodb:eu-west-1:012345678901:table/Fuzz/stream/2026-01-01T00:00:00.000';
 export const FUZZ_TABLE_ARN = 'arn:aws:dynamodb:eu-west-1:012345678901:table/Fuzz';
 
 type Rec = Record<string, any>;
@@ -147,25 +146,7 @@ export function makeBigRecord({ eventName, viewType, size, char, id, sequence }:
   const text = char.repeat(Math.max(1, Math.floor(size / Buffer.byteLength(char))));
   const keys = { pk: { S: id } };
   const image = (v: string) => ({ ...keys, body: { S: v === 'old' ? text : `${text.slice(0, -1)}${char === 'a' ? 'b' : 'a'}` }, version: { N: v === 'old' ? '1' : '2' } });
-  const withNew = eventName !== 'REMOVE' && (viewType === 'NEW_IMAGE' || viewType === 'NEW_AND_OLD_IMAGES');
-  const withOld = eventName !== 'INSERT' && (viewType === 'OLD_IMAGE' || viewType === 'NEW_AND_OLD_IMAGES');
-  const record = {
-    eventID: id,
-    eventName,
-    eventVersion: '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: 'eu-west-1',
-    eventSourceARN: STREAM_ARN,
-    dynamodb: {
-      ApproximateCreationDateTime: 1772366400,
-      Keys: keys,
-      ...(withNew ? { NewImage: image('new') } : {}),
-      ...(withOld ? { OldImage: image('old') } : {}),
-      SequenceNumber: sequence.toString(),
-      SizeBytes: size,
-      StreamViewType: viewType,
-    },
-  };
+  const record = buildStreamRecord({ eventName, viewType, keys, oldImage: image('old'), newImage: image('new'), seconds: 1772366400, sequence, id, sizeBytes: size });
   return { record, valid: true, how: `${eventName} ${viewType} of ${size} bytes of ${JSON.stringify(char)}` };
 }
 
