@@ -24,8 +24,8 @@
  * record whose creation time could not be read), and a retry or replay on another day would
  * otherwise hash differently.
  */
-import * as crypto from 'node:crypto';
 import { CHANGE_RECORD_FIELDS, ChangeRecord, FieldDefinition } from '../../schemas/change-record';
+import { sha256Hex } from './sha256';
 
 export const HASH_FORMAT = 'ddb-audit/record-hash/v1';
 
@@ -70,12 +70,6 @@ export function recordHash(record: HashedContent): string {
   return sha256Hex(canonicalContent(record));
 }
 
-// crypto.hash (Node.js 20.12+) hashes in one call without a Hash object: about a microsecond less per record.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-function sha256Hex(text: string): string {
-  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
 // One batch's records repeat few timestamps: remember the last parse.
 let lastTimestamp = '';
 let lastMillis = NaN;
@@ -83,8 +77,9 @@ let lastMillis = NaN;
 function timestampMillis(value: string, field: string): number {
   if (value === lastTimestamp) return lastMillis;
   const ms = Date.parse(value);
+  // Checked before it is remembered, so a second bad value throws as the first did.
+  if (Number.isNaN(ms)) throw new Error(`${field}: "${value}" is not a timestamp`);
   lastTimestamp = value;
   lastMillis = ms;
-  if (Number.isNaN(ms)) throw new Error(`${field}: "${value}" is not a timestamp`);
   return ms;
 }

@@ -30,9 +30,7 @@ export function sha256OfFile(path: string): Promise<StreamDigest> {
   return sha256OfStream(createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }));
 }
 
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+export { sha256Hex } from '../core/sha256';
 
 /** Runs `task` over `items` with at most `concurrency` in flight; results keep the input order. */
 export async function mapWithConcurrency<T, R>(items: readonly T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {

@@ -340,3 +340,11 @@ describe('record_hash canonical form', () => {
     );
   });
 });
+
+describe('record_hash of a row with a bad timestamp', () => {
+  it('fails every time, not only the first', () => {
+    const record = { ...normalizeRecord(loadEvent('aws-docs-sample').Records[0]), event_time: 'not a time' };
+    expect(() => recordHash(record)).toThrow('event_time: "not a time" is not a timestamp');
+    expect(() => recordHash(record)).toThrow('event_time: "not a time" is not a timestamp');
+  });
+});
