@@ -12,7 +12,7 @@
  *
  * Speed matters (every change passes here), so the walk does not build attribute paths: `path` is
  * undefined on the fast path, and only when a value fails does the caller walk again with a path
- * (see `explainAttributeError`) to name where the problem is.
+ * (see `explainImageError` in normalize.ts) to name where the problem is.
  */
 
 export class AttributeValueError extends Error {
@@ -101,7 +101,7 @@ function listToJson(list: unknown, path: string | undefined, depth: number): str
   if (!Array.isArray(list)) throw new AttributeValueError(`${at(path)}: expected a list, got ${describe(list)}`);
   let out = '[';
   for (let i = 0; i < list.length; i++) {
-    out += (i === 0 ? '' : ',') + attributeToJson(list[i], path === undefined ? undefined : `${path}[${i}]`, depth);
+    out += (i === 0 ? '' : ',') + attributeToJson(list[i], indexPath(path, i), depth);
   }
   return out + ']';
 }
@@ -111,7 +111,7 @@ function listToJson(list: unknown, path: string | undefined, depth: number): str
 function stringSetToJson(set: unknown, path: string | undefined): string {
   const members = setMembers(set, path);
   for (let i = 0; i < members.length; i++) {
-    if (typeof members[i] !== 'string') throw new AttributeValueError(`${at(path, `[${i}]`)}: expected a string, got ${describe(members[i])}`);
+    if (typeof members[i] !== 'string') throw new AttributeValueError(`${indexPath(path, i)}: expected a string, got ${describe(members[i])}`);
     members[i] = JSON.stringify(members[i]);
   }
   return joinSorted(members as string[]);
@@ -119,13 +119,13 @@ function stringSetToJson(set: unknown, path: string | undefined): string {
 
 function numberSetToJson(set: unknown, path: string | undefined): string {
   const members = setMembers(set, path);
-  for (let i = 0; i < members.length; i++) members[i] = numberToken(members[i], at(path, `[${i}]`));
+  for (let i = 0; i < members.length; i++) members[i] = numberToken(members[i], indexPath(path, i));
   return joinSorted(members as string[]);
 }
 
 function binarySetToJson(set: unknown, path: string | undefined): string {
   const members = setMembers(set, path);
-  for (let i = 0; i < members.length; i++) members[i] = JSON.stringify(binaryToBase64(members[i], at(path, `[${i}]`)));
+  for (let i = 0; i < members.length; i++) members[i] = JSON.stringify(binaryToBase64(members[i], indexPath(path, i)));
   return joinSorted(members as string[]);
 }
 
@@ -140,7 +140,7 @@ function joinSorted(members: string[]): string {
 }
 
 /** A DynamoDB number as a JSON number token, keeping every digit: never through a double. */
-export function numberToken(value: unknown, path: string | undefined): string {
+function numberToken(value: unknown, path: string | undefined): string {
   if (typeof value !== 'string') throw new AttributeValueError(`${at(path)}: expected a number as a string, got ${describe(value)}`);
   if (JSON_NUMBER.test(value)) return value;
   return canonicalDecimal(value, path);
@@ -166,17 +166,9 @@ function at(path: string | undefined, suffix = ''): string | undefined {
   return path === undefined ? undefined : `${path}${suffix}`;
 }
 
-/**
- * Walks a value that failed on the fast path again, this time tracking paths, and returns the
- * error that names where it failed.
- */
-export function explainAttributeError(walk: (path: string) => unknown, root: string, fallback: AttributeValueError): AttributeValueError {
-  try {
-    walk(root);
-  } catch (err) {
-    if (err instanceof AttributeValueError) return err;
-  }
-  return fallback;
+// Only a path being tracked (the slow, error-explaining walk) is extended: the fast path builds no strings.
+function indexPath(path: string | undefined, index: number): string | undefined {
+  return path === undefined ? undefined : `${path}[${index}]`;
 }
 
 export function describe(value: unknown): string {
