@@ -6,7 +6,6 @@
  * objects). Reading the source streams is granted next to the event source mappings
  * (./stream-subscriptions.ts), which is where the set of streams lives.
  */
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -21,8 +20,8 @@ import { OVERFLOW_PREFIX } from '../../schemas/partitioning';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/core/telemetry';
 import { COLLECTOR_FUNCTION_NAME, collectorRoleName } from '../stream-policy';
 import { COLLECTOR_NODE_OPTIONS } from '../../lambda/core/runtime-options';
+import { functionDefaults } from './function-defaults';
 
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
 export interface CollectorFunctionProps {
   readonly deliveryStream: firehose.IDeliveryStream;
@@ -64,15 +63,15 @@ export class CollectorFunction extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const defaults = functionDefaults('collector', {
+      nodeOptions: COLLECTOR_NODE_OPTIONS,
+      // Per-source options are inlined at bundle time: Lambda caps environment variables at 4 KB in all.
+      define: { 'process.env.SOURCE_OPTIONS': JSON.stringify(JSON.stringify(props.sourceOptions)) },
+    });
     this.function = new nodejs.NodejsFunction(this, 'Function', {
+      ...defaults,
       functionName: COLLECTOR_FUNCTION_NAME,
       description: 'ddb-audit collector: DynamoDB stream records to change records to Firehose',
-      entry: path.join(PROJECT_ROOT, 'lambda', 'handlers', 'collector.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: 1024,
       // Long enough for Firehose retries with backoff; the sink bounds itself by the remaining time.
       timeout: Duration.minutes(5),
@@ -80,24 +79,13 @@ export class CollectorFunction extends Construct {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       environment: {
+        ...defaults.environment,
         DELIVERY_STREAM_NAME: props.deliveryStream.deliveryStreamName,
         OVERFLOW_BUCKET: props.overflowBucket.bucketName,
         OVERFLOW_PREFIX,
         PACKING: props.packing,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        // Source maps: stack traces point into lambda/*.ts. Semi-space: see lambda/core/runtime-options.ts.
-        NODE_OPTIONS: COLLECTOR_NODE_OPTIONS.join(' '),
-      },
-      bundling: {
-        // esbuild from node_modules: no Docker.
-        forceDockerBundling: false,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        // The SDK is bundled at the version the tests ran against, not whatever the runtime ships.
-        bundleAwsSDK: true,
-        define: { 'process.env.SOURCE_OPTIONS': JSON.stringify(JSON.stringify(props.sourceOptions)) },
       },
     });
 

@@ -10,7 +10,6 @@
  * can check digests offline with node:crypto or OpenSSL. KMS's Ed25519 spec is not used: it signs
  * at most 4 KB raw, and its pre-hashed variant is not checkable with Node.js 20 or OpenSSL 3.0.
  */
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -18,7 +17,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -27,8 +25,8 @@ import { Construct } from 'constructs';
 import { CHANGES_PREFIX, DIGESTS_PREFIX } from '../../schemas/partitioning';
 import { SETTLE_MINUTES } from '../../lambda/digest/digest-format';
 import { DIGEST_ENV, DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, DIGEST_SERVICE_NAME } from '../../lambda/digest/telemetry';
+import { functionDefaults } from './function-defaults';
 
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
 export interface ChangeLogDigestProps {
   /** The change-log bucket (Object Lock): read under changes/, written under digests/. */
@@ -86,14 +84,10 @@ export class ChangeLogDigest extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const defaults = functionDefaults('digest');
     this.function = new nodejs.NodejsFunction(this, 'Function', {
+      ...defaults,
       description: 'ddb-audit digest: hourly signed, chained digests of the change log',
-      entry: path.join(PROJECT_ROOT, 'lambda', 'handlers', 'digest.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       // Memory buys CPU and network for hashing; a run stops starting hours 2 minutes before the timeout.
       memorySize: 1769,
       timeout: Duration.minutes(15),
@@ -102,12 +96,12 @@ export class ChangeLogDigest extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: {
+        ...defaults.environment,
         [DIGEST_ENV.bucket]: props.bucket.bucketName,
         [DIGEST_ENV.signingKeyId]: this.signingKey.keyArn,
         POWERTOOLS_SERVICE_NAME: DIGEST_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: DIGEST_METRICS_NAMESPACE,
       },
-      bundling: { forceDockerBundling: false, target: 'node24', minify: true, sourceMap: true, bundleAwsSDK: true },
     });
 
     const policy = new iam.Policy(this, 'Policy', {
