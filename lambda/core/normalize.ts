@@ -12,7 +12,7 @@ import { ChangeRecord, FIELD_NAMES, SCHEMA_VERSION, UNKNOWN_PARTITION_VALUE } fr
 import type { CollectorSourceOptions, CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { AttributeValueError, attributeToJson, describe, mapToJson, quoteName } from './attribute-json';
 import { attributeValuesEqual } from './attribute-equality';
-import { redactImage, REDACTED_VALUE } from './redact';
+import { redactImage, REDACTED_VALUE, RedactionResult } from './redact';
 import { recordHash } from './record-hash';
 import { parseStreamArn, StreamArnParts, explainStreamArn } from './stream-arn';
 
@@ -90,18 +90,14 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
   const isTtlExpiry = eventName === 'REMOVE' && isTtlIdentity(r.userIdentity);
   const changed = changedAttributes(eventName, oldImage, oldSerialized, newImage, newSerialized);
 
-  let oldJson = oldSerialized !== undefined ? oldSerialized.json : oldImage !== undefined ? mapToJson(oldImage) : null;
-  let newJson = newSerialized !== undefined ? newSerialized.json : newImage !== undefined ? mapToJson(newImage) : null;
-  let redacted: string[] | null = null;
+  // Redaction first, so each image is serialized once: the redacted copy where a path matched, else
+  // the original (whose per-attribute texts a MODIFY has already built for the comparison above).
   const redact = options?.redact;
-  if (redact !== undefined) {
-    // Rare path: re-serialize only images that carry a redacted path.
-    const oldRedaction = oldImage === undefined ? undefined : redactImage(oldImage, redact);
-    const newRedaction = newImage === undefined ? undefined : redactImage(newImage, redact);
-    if (oldRedaction && oldRedaction.applied.length > 0) oldJson = mapToJson(oldRedaction.image);
-    if (newRedaction && newRedaction.applied.length > 0) newJson = mapToJson(newRedaction.image);
-    redacted = mergeRedacted(oldRedaction?.applied, newRedaction?.applied);
-  }
+  const oldRedaction = redact !== undefined && oldImage !== undefined ? redactImage(oldImage, redact) : undefined;
+  const newRedaction = redact !== undefined && newImage !== undefined ? redactImage(newImage, redact) : undefined;
+  const oldJson = imageJson(oldImage, oldSerialized, oldRedaction);
+  const newJson = imageJson(newImage, newSerialized, newRedaction);
+  const redacted = redact === undefined ? null : mergeRedacted(oldRedaction?.applied, newRedaction?.applied);
 
   const actor = isTtlExpiry ? TTL_ACTOR : actorFrom(options, eventName === 'REMOVE' ? oldImage : newImage);
 
@@ -161,6 +157,13 @@ function serializeImage(image: unknown): SerializedImage {
     texts.push(text);
   }
   return { names, texts, json: `${json}}` };
+}
+
+/** An image's JSON text, serialized once: redacted where a configured path matched. */
+function imageJson(image: Record<string, unknown> | undefined, serialized: SerializedImage | undefined, redaction: RedactionResult | undefined): string | null {
+  if (image === undefined) return null;
+  if (redaction !== undefined && redaction.applied.length > 0) return mapToJson(redaction.image);
+  return serialized !== undefined ? serialized.json : mapToJson(image);
 }
 
 function joinObject(names: readonly string[], texts: readonly string[]): string {
