@@ -42,6 +42,13 @@ const HASHED: readonly { name: string; kind: Kind }[] = FIELDS.filter((f) => f.h
 const PREFIX = `[${JSON.stringify(HASH_FORMAT)}`;
 const DT_INDEX = HASHED.findIndex((f) => f.name === 'dt');
 
+// A batch repeats most field values (stream ARN, account, table, view type, the attribute list of
+// INSERTs): each field remembers its last value and that value's spelling, which spares the escape
+// scan and JSON.stringify for all but the first record of a run. Only primitives and string lists
+// are remembered, by value, so the result is the same as writing every field afresh.
+const lastValues: unknown[] = HASHED.map(() => undefined);
+const lastTexts: string[] = HASHED.map(() => '');
+
 /** The canonical text that record_hash is the SHA-256 of. */
 export function canonicalContent(record: HashedContent): string {
   const r = record as unknown as Record<string, unknown>;
@@ -51,10 +58,25 @@ export function canonicalContent(record: HashedContent): string {
     const value = r[field.name];
     if (value === null || value === undefined || (i === DT_INDEX && (r.event_time === null || r.event_time === undefined))) out += ',null';
     else if (field.kind === 'json') out += `,${value as string}`;
-    else if (field.kind === 'timestamp') out += `,${timestampMillis(value as string, field.name)}`;
-    else out += `,${jsonValue(value)}`;
+    else {
+      const last = lastValues[i];
+      if (value === last || (Array.isArray(value) && Array.isArray(last) && sameStrings(value, last))) out += lastTexts[i];
+      else {
+        const text = `,${field.kind === 'timestamp' ? timestampMillis(value as string, field.name) : jsonValue(value)}`;
+        lastValues[i] = Array.isArray(value) ? value.slice() : value;
+        lastTexts[i] = text;
+        out += text;
+      }
+    }
   }
   return `${out}]`;
+}
+
+/** Same strings in the same order (only strings: an object member could have changed since). */
+function sameStrings(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] || typeof a[i] !== 'string') return false;
+  return true;
 }
 
 // Characters JSON.stringify escapes in a string (control characters, quote, backslash, lone surrogates).
@@ -70,16 +92,22 @@ export function recordHash(record: HashedContent): string {
   return sha256Hex(canonicalContent(record));
 }
 
-// One batch's records repeat few timestamps: remember the last parse.
-let lastTimestamp = '';
-let lastMillis = NaN;
+// ISO-8601 UTC with milliseconds, as the collector writes it: "2026-03-01T12:34:56.789Z".
+const ISO_MILLIS = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)\.(\d{3})Z$/;
+let lastDay = '';
+let lastDayMillis = NaN;
 
 function timestampMillis(value: string, field: string): number {
-  if (value === lastTimestamp) return lastMillis;
+  const m = ISO_MILLIS.exec(value);
+  if (m !== null) {
+    // The day part is parsed once per day; the time of day is arithmetic on digits.
+    if (m[1] !== lastDay) {
+      lastDayMillis = Date.parse(`${m[1]}T00:00:00.000Z`);
+      lastDay = m[1] as string;
+    }
+    if (!Number.isNaN(lastDayMillis)) return lastDayMillis + ((+(m[2] as string) * 60 + +(m[3] as string)) * 60 + +(m[4] as string)) * 1000 + +(m[5] as string);
+  }
   const ms = Date.parse(value);
-  // Checked before it is remembered, so a second bad value throws as the first did.
   if (Number.isNaN(ms)) throw new Error(`${field}: "${value}" is not a timestamp`);
-  lastTimestamp = value;
-  lastMillis = ms;
   return ms;
 }

@@ -1,6 +1,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { CHANGE_RECORD_FIELDS } from '../../schemas/change-record';
+import { hashedFieldNames } from '../../schemas/derive';
 import { attributeToJson, mapToJson } from '../../lambda/core/attribute-json';
 import { normalizeRecord, normalizeRecords } from '../../lambda/core/normalize';
 import { canonicalContent, recordHash } from '../../lambda/core/record-hash';
@@ -262,6 +263,18 @@ describe('properties', () => {
     );
   });
 
+  it('writes sets of any size sorted by member text, leaving the received members in place', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ unit: 'binary', maxLength: 6 }), { maxLength: 40 }), (members) => {
+        const received = [...members];
+        const json = attributeToJson({ SS: members }, 'v');
+        expect(json).toBe(`[${members.map((m) => JSON.stringify(m)).sort().join(',')}]`);
+        expect(members).toEqual(received);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('numbers keep their exact text at any depth', () => {
     fc.assert(
       fc.property(numberText, fc.integer({ min: 0, max: 5 }), (n, depth) => {
@@ -338,6 +351,30 @@ describe('record_hash canonical form', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('record_hash of timestamps', () => {
+  const base = normalizeRecord(loadEvent('aws-docs-sample').Records[0], { processedAt: PROCESSED_AT });
+  const EVENT_TIME = 1 + hashedFieldNames().indexOf('event_time'); // after the format tag
+
+  it('reads any instant the collector writes as Date.parse does, however the records follow each other', () => {
+    // Records of one day, of another day, and back: the per-day shortcut must not carry a day over.
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 253402300799999 }), { minLength: 1, maxLength: 8 }), (instants) => {
+        for (const ms of instants) {
+          const eventTime = new Date(ms).toISOString();
+          expect(JSON.parse(canonicalContent({ ...base, event_time: eventTime }))[EVENT_TIME]).toBe(ms);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('falls back to Date.parse for other spellings', () => {
+    for (const eventTime of ['2026-03-01T12:00:00Z', '2026-03-01T24:00:00.000Z', '2026-03-01T12:00:00.5+02:00']) {
+      expect(JSON.parse(canonicalContent({ ...base, event_time: eventTime }))[EVENT_TIME]).toBe(Date.parse(eventTime));
+    }
   });
 });
 
