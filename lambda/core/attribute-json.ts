@@ -70,19 +70,22 @@ export function attributeToJson(value: unknown, path?: string, depth = 0): strin
 }
 
 /**
- * Attribute names repeat across every record of a table, so their JSON spelling is cached
- * (bounded: a table with unbounded distinct names just stops being cached).
+ * Attribute names repeat across every record of a table, so their JSON spelling as an object member
+ * (`"name":`, and `,"name":` after the first) is cached (bounded: a table with unbounded distinct
+ * names just stops being cached).
  */
-const quotedNames = new Map<string, string>();
+const memberPrefixes = new Map<string, readonly [first: string, next: string]>();
 const MAX_CACHED_NAMES = 10_000;
 
-export function quoteName(name: string): string {
-  let quoted = quotedNames.get(name);
-  if (quoted === undefined) {
-    quoted = JSON.stringify(name);
-    if (quotedNames.size < MAX_CACHED_NAMES) quotedNames.set(name, quoted);
+/** `"name":` for the first member of an object, `,"name":` for the others. */
+export function memberPrefix(name: string, first: boolean): string {
+  let prefixes = memberPrefixes.get(name);
+  if (prefixes === undefined) {
+    const quoted = `${JSON.stringify(name)}:`;
+    prefixes = [quoted, `,${quoted}`];
+    if (memberPrefixes.size < MAX_CACHED_NAMES) memberPrefixes.set(name, prefixes);
   }
-  return quoted;
+  return first ? prefixes[0] : prefixes[1];
 }
 
 /** Serializes a map of attribute name -> AttributeValue (an M value, an image or Keys). */
@@ -91,7 +94,7 @@ export function mapToJson(map: unknown, path?: string, depth = 0): string {
   let out = '{';
   let first = true;
   for (const name in map) {
-    out += (first ? '' : ',') + quoteName(name) + ':' + attributeToJson((map as Record<string, unknown>)[name], path === undefined ? undefined : `${path}.${name}`, depth);
+    out += memberPrefix(name, first) + attributeToJson((map as Record<string, unknown>)[name], path === undefined ? undefined : `${path}.${name}`, depth);
     first = false;
   }
   return out + '}';

@@ -10,7 +10,7 @@
  */
 import { ChangeRecord, FIELD_NAMES, SCHEMA_VERSION, UNKNOWN_PARTITION_VALUE } from '../../schemas/change-record';
 import type { CollectorSourceOptions, CollectorSourceOptionsByTable } from '../../schemas/audit-config';
-import { AttributeValueError, attributeToJson, describe, mapToJson, quoteName } from './attribute-json';
+import { AttributeValueError, attributeToJson, describe, mapToJson, memberPrefix } from './attribute-json';
 import { attributeValuesEqual } from './attribute-equality';
 import { redactImage, REDACTED_VALUE, RedactionResult } from './redact';
 import { recordHash } from './record-hash';
@@ -152,7 +152,7 @@ function serializeImage(image: unknown): SerializedImage {
   let json = '{';
   for (const name in image) {
     const text = attributeToJson((image as Record<string, unknown>)[name]);
-    json += (names.length === 0 ? '' : ',') + quoteName(name) + ':' + text;
+    json += memberPrefix(name, names.length === 0) + text;
     names.push(name);
     texts.push(text);
   }
@@ -168,7 +168,7 @@ function imageJson(image: Record<string, unknown> | undefined, serialized: Seria
 
 function joinObject(names: readonly string[], texts: readonly string[]): string {
   let out = '{';
-  for (let i = 0; i < names.length; i++) out += (i === 0 ? '' : ',') + quoteName(names[i] as string) + ':' + texts[i];
+  for (let i = 0; i < names.length; i++) out += memberPrefix(names[i] as string, i === 0) + texts[i];
   return out + '}';
 }
 
@@ -280,13 +280,20 @@ function changedAttributes(
       oldTexts ??= new Map(oldNames.map((n, j) => [n, oldSerialized.texts[j] as string]));
       before = oldTexts.get(name);
     }
-    // Equal text means equal value. Different text may still be an equal map in another attribute order.
-    if (before === undefined || (before !== newSerialized.texts[i] && !attributeValuesEqual(oldImage[name], newImage[name]))) changed.push(name);
+    // Equal text means equal value. Different text may still be an equal map in another attribute
+    // order (sets are written sorted, so only a map can differ in text alone).
+    const after = newSerialized.texts[i] as string;
+    if (before === undefined || (before !== after && !(mayHoldMap(before) && mayHoldMap(after) && attributeValuesEqual(oldImage[name], newImage[name])))) changed.push(name);
   }
   for (const name of oldNames) {
     if (!Object.prototype.hasOwnProperty.call(newImage, name)) changed.push(name);
   }
   return changed.sort();
+}
+
+/** Whether an attribute's text can contain a map: an object, or a list with one (a string with a brace only costs a structural check). */
+function mayHoldMap(text: string): boolean {
+  return text.charCodeAt(0) === 0x7b /* { */ || (text.charCodeAt(0) === 0x5b /* [ */ && text.includes('{'));
 }
 
 // Items of one table mostly carry the same attributes in the same order: remember the last sort.

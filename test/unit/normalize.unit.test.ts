@@ -6,7 +6,7 @@ import { attributeToJson, mapToJson } from '../../lambda/core/attribute-json';
 import { normalizeRecord, normalizeRecords } from '../../lambda/core/normalize';
 import { canonicalContent, recordHash } from '../../lambda/core/record-hash';
 import { loadEvent } from '../events/load';
-import { attributeValue, numberText, streamRecord } from '../support/dynamodb-arbitraries';
+import { attributeValue, buildStreamRecord, item, numberText, streamRecord } from '../support/dynamodb-arbitraries';
 
 const PROCESSED_AT = '2026-11-26T00:00:00.000Z';
 const PAYMENTS_TABLE = 'arn:aws:dynamodb:eu-west-1:033333333333:table/Payments';
@@ -275,6 +275,22 @@ describe('properties', () => {
     );
   });
 
+  it('a MODIFY that only reorders maps and sets, at any depth, changes no attribute; changing one lists it', () => {
+    fc.assert(
+      fc.property(item, fc.nat(), (oldItem, pick) => {
+        const keys = { pk: { S: 'k' } };
+        const reordered = reorderMap(oldItem);
+        const modify = (newImage: Record<string, unknown>) =>
+          normalizeRecord(buildStreamRecord({ eventName: 'MODIFY', viewType: 'NEW_AND_OLD_IMAGES', keys, oldImage: oldItem, newImage, seconds: 1772366400, sequence: 1n, id: 'e1', sizeBytes: 1 }));
+        expect(modify(reordered).changed_attributes).toEqual([]);
+        const names = Object.keys(oldItem);
+        const target = names[pick % names.length] as string;
+        expect(modify({ ...reordered, [target]: { L: [reordered[target]] } }).changed_attributes).toEqual([target]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('numbers keep their exact text at any depth', () => {
     fc.assert(
       fc.property(numberText, fc.integer({ min: 0, max: 5 }), (n, depth) => {
@@ -300,6 +316,18 @@ describe('properties', () => {
     );
   });
 });
+
+/** The same item with every map's attributes and every set's members in reverse order, at any depth. */
+function reorderMap(map: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(map).reverse().map(([name, av]) => [name, reorderValue(av as Record<string, any>)]));
+}
+
+function reorderValue(av: Record<string, any>): Record<string, unknown> {
+  if (av.M !== undefined) return { M: reorderMap(av.M) };
+  if (av.L !== undefined) return { L: av.L.map(reorderValue) };
+  for (const tag of ['SS', 'NS', 'BS']) if (av[tag] !== undefined) return { [tag]: [...av[tag]].reverse() };
+  return av;
+}
 
 /** An independent reference: unmarshall with numbers wrapped, sets as sorted arrays, numbers as doubles. */
 function referenceValue(av: Record<string, unknown>): unknown {
