@@ -4,13 +4,18 @@
  *   - baseline: the obvious implementation: `unmarshall` from @aws-sdk/util-dynamodb plus a
  *     Set/BigInt-safe JSON.stringify for the images, with everything else (identity, changed
  *     attributes, record_hash) done the same way, so the ratio isolates the conversion approach;
- *   - json_parse: JSON.parse of the same stream records as text (what receiving them costs).
+ *   - json_parse: JSON.parse of the same stream records as text (what receiving them costs);
+ *   - stringify_and_hash: a reference point, not a normalizer: V8's native JSON.stringify of each
+ *     record's Keys and images (AttributeValue maps, tags and all) plus one SHA-256 over that text:
+ *     the two things a change record cannot do without (its images as text, its record_hash),
+ *     done by native code with nothing else. It shows how much of JSON.parse's time those alone take.
  * The normalizer's input is the parsed record, as the Lambda runtime hands it over.
  */
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { normalizeRecords } from '../lambda/core/normalize';
+import { sha256Hex } from '../lambda/core/sha256';
 import { COLLECTOR_NODE_OPTIONS } from '../lambda/core/runtime-options';
 import { generateStreamRecords } from './stream-records';
 import { measureThroughput, PeakRss } from './measure';
@@ -19,16 +24,19 @@ export interface NormalizerFigures {
   normalizer_records_per_s: number;
   baseline_records_per_s: number;
   json_parse_records_per_s: number;
+  stringify_and_hash_records_per_s: number;
   ratio_vs_baseline: number;
   ratio_vs_json_parse: number;
+  /** stringify_and_hash vs JSON.parse: the ratio a normalizer would reach if everything else were free. */
+  stringify_and_hash_ratio_vs_json_parse: number;
   batch_1000x4kb_peak_rss_mb: number;
   /** Peak RSS of the process that measured the normalizer. */
   peak_rss_mb: number;
   record_bytes_avg: number;
 }
 
-export type Contender = 'normalizer' | 'baseline' | 'json_parse';
-const CONTENDERS: readonly Contender[] = ['normalizer', 'baseline', 'json_parse'];
+export type Contender = 'normalizer' | 'baseline' | 'json_parse' | 'stringify_and_hash';
+const CONTENDERS: readonly Contender[] = ['normalizer', 'baseline', 'json_parse', 'stringify_and_hash'];
 
 /**
  * Each contender runs in its own fresh process (same records, same Node.js options), twice, and the
@@ -46,8 +54,10 @@ export async function benchNormalizer(options: { repeats?: number } = {}): Promi
     normalizer_records_per_s: Math.round(best.normalizer.perSecond),
     baseline_records_per_s: Math.round(best.baseline.perSecond),
     json_parse_records_per_s: Math.round(best.json_parse.perSecond),
+    stringify_and_hash_records_per_s: Math.round(best.stringify_and_hash.perSecond),
     ratio_vs_baseline: round2(best.normalizer.perSecond / best.baseline.perSecond),
     ratio_vs_json_parse: round2(best.normalizer.perSecond / best.json_parse.perSecond),
+    stringify_and_hash_ratio_vs_json_parse: round2(best.stringify_and_hash.perSecond / best.json_parse.perSecond),
     batch_1000x4kb_peak_rss_mb: batchMemory(),
     peak_rss_mb: best.normalizer.peakRssMb,
     record_bytes_avg: best.json_parse.recordBytes ?? 0,
@@ -80,6 +90,7 @@ export function measureContender(contender: Contender, options: { records?: numb
     normalizer: (a, b) => normalizeRecords(records.slice(a, b), { processedAt }),
     baseline: (a, b) => baselineNormalize(records.slice(a, b), processedAt),
     json_parse: (a, b) => texts.slice(a, b).map((t) => JSON.parse(t)),
+    stringify_and_hash: (a, b) => records.slice(a, b).map(stringifyAndHash),
   };
   const perSecond = measureThroughput(count, options.seconds ?? 3, () => {
     for (let i = 0; i < count; i += batch) work[contender](i, Math.min(i + batch, count));
@@ -93,6 +104,11 @@ function batchMemory(): number {
   const result = spawnSync(process.execPath, [...COLLECTOR_NODE_OPTIONS, '--import', 'tsx', `${__dirname}/batch-memory.ts`], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`batch-memory failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}').peak_rss_mb;
+}
+
+function stringifyAndHash(record: any): string {
+  const ddb = record.dynamodb;
+  return sha256Hex(JSON.stringify(ddb.Keys) + (ddb.NewImage ? JSON.stringify(ddb.NewImage) : '') + (ddb.OldImage ? JSON.stringify(ddb.OldImage) : ''));
 }
 
 function round2(x: number): number {
