@@ -5,6 +5,8 @@
  *     Set/BigInt-safe JSON.stringify for the images, with everything else (identity, changed
  *     attributes, record_hash) done the same way, so the ratio isolates the conversion approach;
  *   - json_parse: JSON.parse of the same stream records as text (what receiving them costs);
+ *   - normalizer_and_serialize: the normalizer plus the sink's JSON.stringify of each change record,
+ *     the collector's whole per-record work before packing (not compared with a goal);
  *   - stringify_and_hash: a reference point, not a normalizer: V8's native JSON.stringify of each
  *     record's Keys and images (AttributeValue maps, tags and all) plus one SHA-256 over that text:
  *     the two things a change record cannot do without (its images as text, its record_hash),
@@ -25,6 +27,7 @@ export interface NormalizerFigures {
   baseline_records_per_s: number;
   json_parse_records_per_s: number;
   stringify_and_hash_records_per_s: number;
+  normalizer_and_serialize_records_per_s: number;
   ratio_vs_baseline: number;
   ratio_vs_json_parse: number;
   /** stringify_and_hash vs JSON.parse: the ratio a normalizer would reach if everything else were free. */
@@ -35,8 +38,8 @@ export interface NormalizerFigures {
   record_bytes_avg: number;
 }
 
-export type Contender = 'normalizer' | 'baseline' | 'json_parse' | 'stringify_and_hash';
-const CONTENDERS: readonly Contender[] = ['normalizer', 'baseline', 'json_parse', 'stringify_and_hash'];
+export type Contender = 'normalizer' | 'baseline' | 'json_parse' | 'stringify_and_hash' | 'normalizer_and_serialize';
+const CONTENDERS: readonly Contender[] = ['normalizer', 'baseline', 'json_parse', 'stringify_and_hash', 'normalizer_and_serialize'];
 
 /**
  * Each contender runs in its own fresh process (same records, same Node.js options), twice, and the
@@ -55,6 +58,7 @@ export async function benchNormalizer(options: { repeats?: number } = {}): Promi
     baseline_records_per_s: Math.round(best.baseline.perSecond),
     json_parse_records_per_s: Math.round(best.json_parse.perSecond),
     stringify_and_hash_records_per_s: Math.round(best.stringify_and_hash.perSecond),
+    normalizer_and_serialize_records_per_s: Math.round(best.normalizer_and_serialize.perSecond),
     ratio_vs_baseline: round2(best.normalizer.perSecond / best.baseline.perSecond),
     ratio_vs_json_parse: round2(best.normalizer.perSecond / best.json_parse.perSecond),
     stringify_and_hash_ratio_vs_json_parse: round2(best.stringify_and_hash.perSecond / best.json_parse.perSecond),
@@ -91,6 +95,7 @@ export function measureContender(contender: Contender, options: { records?: numb
     baseline: (a, b) => baselineNormalize(records.slice(a, b), processedAt),
     json_parse: (a, b) => texts.slice(a, b).map((t) => JSON.parse(t)),
     stringify_and_hash: (a, b) => records.slice(a, b).map(stringifyAndHash),
+    normalizer_and_serialize: (a, b) => normalizeRecords(records.slice(a, b), { processedAt }).map((record) => `${JSON.stringify(record)}\n`),
   };
   const perSecond = measureThroughput(count, options.seconds ?? 3, () => {
     for (let i = 0; i < count; i += batch) work[contender](i, Math.min(i + batch, count));

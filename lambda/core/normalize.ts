@@ -13,6 +13,7 @@ import type { CollectorSourceOptions, CollectorSourceOptionsByTable } from '../.
 import { AttributeValueError, attributeToJson, describe, mapToJson, memberPrefix } from './attribute-json';
 import { attributeValuesEqual } from './attribute-equality';
 import { redactImage, REDACTED_VALUE, RedactionResult } from './redact';
+import { flattened } from './flat-string';
 import { recordHash } from './record-hash';
 import { parseStreamArn, StreamArnParts, explainStreamArn } from './stream-arn';
 
@@ -95,8 +96,8 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
   const redact = options?.redact;
   const oldRedaction = redact !== undefined && oldImage !== undefined ? redactImage(oldImage, redact) : undefined;
   const newRedaction = redact !== undefined && newImage !== undefined ? redactImage(newImage, redact) : undefined;
-  const oldJson = imageJson(oldImage, oldSerialized, oldRedaction);
-  const newJson = imageJson(newImage, newSerialized, newRedaction);
+  const oldJson = flattened(imageJson(oldImage, oldSerialized, oldRedaction));
+  const newJson = flattened(imageJson(newImage, newSerialized, newRedaction));
   const redacted = redact === undefined ? null : mergeRedacted(oldRedaction?.applied, newRedaction?.applied);
 
   const actor = isTtlExpiry ? TTL_ACTOR : actorFrom(options, eventName === 'REMOVE' ? oldImage : newImage);
@@ -119,7 +120,7 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
     sequence_number: ddb.SequenceNumber as string,
     stream_view_type: viewType as string,
     size_bytes: ddb.SizeBytes ?? null,
-    keys: keys.json,
+    keys: flattened(keys.json),
     item_key: canonicalKey(keys),
     new_image: newJson,
     old_image: oldJson,
