@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { normalizeRecords } from '../lambda/core/normalize';
+import { changeRecordLine } from '../lambda/core/packing';
 import { sha256Hex } from '../lambda/core/sha256';
 import { COLLECTOR_NODE_OPTIONS } from '../lambda/core/runtime-options';
 import { generateStreamRecords } from './stream-records';
@@ -95,7 +96,7 @@ export function measureContender(contender: Contender, options: { records?: numb
     baseline: (a, b) => baselineNormalize(records.slice(a, b), processedAt),
     json_parse: (a, b) => texts.slice(a, b).map((t) => JSON.parse(t)),
     stringify_and_hash: (a, b) => records.slice(a, b).map(stringifyAndHash),
-    normalizer_and_serialize: (a, b) => normalizeRecords(records.slice(a, b), { processedAt }).map((record) => `${JSON.stringify(record)}\n`),
+    normalizer_and_serialize: (a, b) => normalizeRecords(records.slice(a, b), { processedAt }).map(changeRecordLine),
   };
   const perSecond = measureThroughput(count, options.seconds ?? 3, () => {
     for (let i = 0; i < count; i += batch) work[contender](i, Math.min(i + batch, count));

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { normalizeRecords } from '../../lambda/core/normalize';
+import { changeRecordLine } from '../../lambda/core/packing';
 import { collectorSourceOptions, loadAuditConfig } from '../../lib/config/load';
 import { CommandIo, UsageError } from './io';
 
@@ -22,7 +23,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     const records = parseStreamEvent(text, file ?? 'standard input');
     const sourceOptions = loadSourceOptions(values['cdk-json'] ?? resolve(io.cwd, 'cdk.json'), values['cdk-json'] !== undefined);
     let out = '';
-    for (const record of normalizeRecords(records, { sourceOptions })) out += `${JSON.stringify(record)}\n`;
+    for (const record of normalizeRecords(records, { sourceOptions })) out += changeRecordLine(record);
     io.stdout(out);
     return 0;
   } catch (err) {

@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { parseSourceOptions, readCollectorEnvironment } from '../../lambda/core/collector-environment';
 import { silentLogger } from '../../lambda/core/logger';
+import { changeRecordLine } from '../../lambda/core/packing';
 import { collectorSourceOptions, loadAuditConfig } from '../../lib/config/load';
 import { replaySource, ReplayDependencies, SourceReport, totals } from '../../cli/replay/replay';
 import { failureSources, parseS3Uri, ReplaySourceError } from '../../cli/replay/sources';
@@ -53,7 +54,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     const sourceOptions = loadSourceOptions(values['cdk-json'], io);
 
     const s3 = new S3Client(clientConfig(io.env, 'S3'));
-    const deps: ReplayDependencies = { sourceOptions, logger: silentLogger, ...(dryRun ? { onRecords: (records) => io.stdout(records.map((r) => `${JSON.stringify(r)}\n`).join('')) } : { delivery: deliveryFor(values, io.env, s3) }) };
+    const deps: ReplayDependencies = { sourceOptions, logger: silentLogger, ...(dryRun ? { onRecords: (records) => io.stdout(records.map(changeRecordLine).join('')) } : { delivery: deliveryFor(values, io.env, s3) }) };
 
     const reports: SourceReport[] = [];
     const say = dryRun ? io.stderr : io.stdout;

@@ -18,7 +18,7 @@ import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-fire
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ChangeRecord } from '../../schemas/change-record';
 import { MAX_RECORD_BYTES } from './firehose-limits';
-import { groupIntoCalls, Line, PackedRecord, Packing, packRecords } from './packing';
+import { changeRecordLine, groupIntoCalls, Line, PackedRecord, Packing, packRecords } from './packing';
 import type { MinimalLogger } from './logger';
 
 export interface SinkClients {
@@ -66,7 +66,7 @@ export async function deliverChangeRecords(records: readonly ChangeRecord[], cli
 
   for (let i = 0; i < records.length; i++) {
     const record = records[i] as ChangeRecord;
-    const text = `${JSON.stringify(record)}\n`;
+    const text = changeRecordLine(record);
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes <= MAX_RECORD_BYTES) {
       lines.push({ text, bytes, index: i });

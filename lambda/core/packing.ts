@@ -6,9 +6,18 @@
  * splits again (RecordDeAggregationProcessor, JSON), cuts that cost up to five-fold. `single` sends
  * one change per record for streams configured without de-aggregation.
  */
+import type { ChangeRecord } from '../../schemas/change-record';
 import { base64Size, MAX_CALL_BYTES, MAX_RECORDS_PER_CALL, MAX_RECORD_BYTES, MAX_SUBRECORDS_PER_RECORD } from './firehose-limits';
 
 export type Packing = 'ndjson' | 'single';
+
+/**
+ * A change record as the collector sends it: one line of JSON with its newline. `ddb-audit normalize`
+ * and replay's dry run print this same line, so what they show is what Firehose receives.
+ */
+export function changeRecordLine(record: ChangeRecord): string {
+  return `${JSON.stringify(record)}\n`;
+}
 
 /** One serialized change record: its NDJSON line (with the trailing newline) and its position in the batch. */
 export interface Line {
