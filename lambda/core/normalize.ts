@@ -14,6 +14,7 @@ import { AttributeValueError, attributeToJson, describe, mapToJson, memberPrefix
 import { attributeValuesEqual } from './attribute-equality';
 import { redactImage, REDACTED_VALUE, RedactionResult } from './redact';
 import { flattened } from './flat-string';
+import { formatIsoMillis } from './iso-timestamp';
 import { recordHash } from './record-hash';
 import { parseStreamArn, StreamArnParts, explainStreamArn } from './stream-arn';
 
@@ -205,32 +206,12 @@ function requireArn(value: unknown): StreamArnParts {
   return parts;
 }
 
-// ApproximateCreationDateTime is epoch seconds (whole seconds in practice; fractions are kept to the ms).
-let lastDayStart = NaN;
-let lastDayPrefix = '';
-
-/** ApproximateCreationDateTime (epoch seconds) as ISO-8601 UTC with milliseconds. */
+/** ApproximateCreationDateTime (epoch seconds; whole seconds in practice, fractions kept to the ms) as ISO-8601 UTC with milliseconds. */
 function requireEventTime(value: unknown): string {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 253402300799) {
     throw new MalformedRecordError(`dynamodb.ApproximateCreationDateTime: expected epoch seconds, got ${describe(value)}`);
   }
-  return isoTimestamp(Math.round(value * 1000));
-}
-
-// Records of a batch share a day or two: the date part is formatted once per day and the time of
-// day by hand, which is several times cheaper than new Date(ms).toISOString() per record.
-function isoTimestamp(ms: number): string {
-  const dayStart = ms - (ms % 86_400_000);
-  if (dayStart !== lastDayStart) {
-    lastDayPrefix = new Date(dayStart).toISOString().slice(0, 11);
-    lastDayStart = dayStart;
-  }
-  const inDay = ms - dayStart;
-  const hours = Math.floor(inDay / 3_600_000);
-  const minutes = Math.floor(inDay / 60_000) % 60;
-  const seconds = Math.floor(inDay / 1000) % 60;
-  const millis = inDay % 1000;
-  return `${lastDayPrefix}${hours < 10 ? '0' : ''}${hours}:${minutes < 10 ? '0' : ''}${minutes}:${seconds < 10 ? '0' : ''}${seconds}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+  return formatIsoMillis(Math.round(value * 1000));
 }
 
 function isTtlIdentity(identity: unknown): boolean {

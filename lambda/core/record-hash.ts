@@ -25,6 +25,7 @@
  * otherwise hash differently.
  */
 import { CHANGE_RECORD_FIELDS, ChangeRecord, FieldDefinition } from '../../schemas/change-record';
+import { parseIsoMillis } from './iso-timestamp';
 import { sha256Hex } from './sha256';
 
 export const HASH_FORMAT = 'ddb-audit/record-hash/v1';
@@ -92,22 +93,8 @@ export function recordHash(record: HashedContent): string {
   return sha256Hex(canonicalContent(record));
 }
 
-// ISO-8601 UTC with milliseconds, as the collector writes it: "2026-03-01T12:34:56.789Z".
-const ISO_MILLIS = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)\.(\d{3})Z$/;
-let lastDay = '';
-let lastDayMillis = NaN;
-
 function timestampMillis(value: string, field: string): number {
-  const m = ISO_MILLIS.exec(value);
-  if (m !== null) {
-    // The day part is parsed once per day; the time of day is arithmetic on digits.
-    if (m[1] !== lastDay) {
-      lastDayMillis = Date.parse(`${m[1]}T00:00:00.000Z`);
-      lastDay = m[1] as string;
-    }
-    if (!Number.isNaN(lastDayMillis)) return lastDayMillis + ((+(m[2] as string) * 60 + +(m[3] as string)) * 60 + +(m[4] as string)) * 1000 + +(m[5] as string);
-  }
-  const ms = Date.parse(value);
+  const ms = parseIsoMillis(value);
   if (Number.isNaN(ms)) throw new Error(`${field}: "${value}" is not a timestamp`);
   return ms;
 }
