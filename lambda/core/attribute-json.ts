@@ -112,9 +112,10 @@ function listToJson(list: unknown, path: string | undefined, depth: number): str
 // Sets are unordered: members are sorted by their JSON text, so one set always has one spelling
 // and equal sets compare equal as text. One function per set type keeps each call site monomorphic.
 function stringSetToJson(set: unknown, path: string | undefined): string {
-  const members = setMembers(set, path);
-  for (let i = 0; i < members.length; i++) {
-    const member = (set as unknown[])[i];
+  const received = setList(set, path);
+  const members = new Array<string>(received.length);
+  for (let i = 0; i < received.length; i++) {
+    const member = received[i];
     if (typeof member !== 'string') throw new AttributeValueError(`${indexPath(path, i)}: expected a string, got ${describe(member)}`);
     members[i] = JSON.stringify(member);
   }
@@ -122,21 +123,23 @@ function stringSetToJson(set: unknown, path: string | undefined): string {
 }
 
 function numberSetToJson(set: unknown, path: string | undefined): string {
-  const members = setMembers(set, path);
-  for (let i = 0; i < members.length; i++) members[i] = numberToken((set as unknown[])[i], indexPath(path, i));
+  const received = setList(set, path);
+  const members = new Array<string>(received.length);
+  for (let i = 0; i < received.length; i++) members[i] = numberToken(received[i], indexPath(path, i));
   return joinSorted(members);
 }
 
 function binarySetToJson(set: unknown, path: string | undefined): string {
-  const members = setMembers(set, path);
-  for (let i = 0; i < members.length; i++) members[i] = JSON.stringify(binaryToBase64((set as unknown[])[i], indexPath(path, i)));
+  const received = setList(set, path);
+  const members = new Array<string>(received.length);
+  for (let i = 0; i < received.length; i++) members[i] = JSON.stringify(binaryToBase64(received[i], indexPath(path, i)));
   return joinSorted(members);
 }
 
-/** An array to hold the set's member texts (the received array is not modified). */
-function setMembers(set: unknown, path: string | undefined): string[] {
+/** The received set members, checked to be a list. Their texts go into a new array: the received one is left as it is. */
+function setList(set: unknown, path: string | undefined): readonly unknown[] {
   if (!Array.isArray(set)) throw new AttributeValueError(`${at(path)}: expected a list of set members, got ${describe(set)}`);
-  return new Array<string>(set.length);
+  return set;
 }
 
 // Most sets hold a handful of members, where an insertion sort costs a fraction of
