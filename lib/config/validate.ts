@@ -156,8 +156,9 @@ function checkStreamArn(source: RawSource, where: string, { config, arn, seenStr
 const KMS_KEY_ARN = /^arn:([a-z-]+):kms:([a-z0-9-]+):(\d{12}):key\/([A-Za-z0-9-]+)$/;
 
 /**
- * The key of an encrypted source table. KMS keys are regional resources
- * (https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#kms_keys), and the
+ * The key of an encrypted source table. A KMS key lives in one region (even a multi-Region key is a
+ * set of related keys, one ARN per region, each managed independently:
+ * https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html), and the
  * onboarding instructions ask the source account to add the collector to this key's policy, so the
  * key must be in the table's partition, region and account. (Whether DynamoDB accepts a key of
  * another account for a table is not verified; such a config is refused, which is the safe side.)
