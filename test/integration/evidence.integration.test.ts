@@ -343,6 +343,20 @@ describe('evidence verify on hostile packages', () => {
     expect(result.code).toBe(0);
   });
 
+  test('a package of the earlier format v1 (CSV cells not neutralized) still verifies, read as it was written', async () => {
+    const dir = copyOfPackage();
+    const csv = readFileSync(join(dir, 'rows.csv'), 'utf8');
+    // The demo's values need no neutralization, so this rows.csv is also what v1 wrote.
+    expect(csv).not.toMatch(/(^|,)"'/m);
+    const v1 = { ...manifestOf(dir), format: 'ddb-audit/evidence/v1' };
+    const bytes = Buffer.from(`${JSON.stringify(v1, null, 2)}\n`);
+    writeFileSync(join(dir, 'manifest.json'), bytes);
+    writeFileSync(join(dir, 'manifest.sig'), await ed25519Signer(readFileSync(keyFile, 'utf8')).sign(bytes));
+    const result = await cli('verify', dir, '--public-key', `${keyFile}.pub`);
+    expect(result.out).toMatch(/VALID: every file matches the signed manifest\n$/);
+    expect(result.code).toBe(0);
+  });
+
   test('file names with control characters are printed escaped: nothing can repaint the verdict', async () => {
     const dir = copyOfPackage();
     writeFileSync(join(dir, 'x\r\u001b[2KVALID: every file matches the signed manifest\u001b[8m'), '');
