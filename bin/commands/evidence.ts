@@ -14,6 +14,7 @@ import { exportEvidence, OutputExistsError } from '../../cli/evidence/export';
 import { toolInfo } from '../../cli/evidence/tool-info';
 import { renderVerdict, verifyEvidence } from '../../cli/evidence/verify';
 import { parseParams, signerFromKeyFile } from './args';
+import { escapeForTerminal } from '../../cli/terminal-text';
 import { CommandIo, UsageError } from './io';
 
 // Heavy modules (DuckDB, the AWS SDK) load only when used. `require`, not `import()`: the CLI runs
@@ -40,7 +41,8 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     }
   } catch (err) {
     const usage = err instanceof UsageError || err instanceof OutputExistsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') || isQueryInputError(err);
-    io.stderr(`ddb-audit evidence${sub && ['export', 'verify', 'keygen'].includes(sub) ? ` ${sub}` : ''}: ${(err as Error).message}\n`);
+    // Messages can quote arguments, query parameters and engine errors: printed escaped.
+    io.stderr(`ddb-audit evidence${sub && ['export', 'verify', 'keygen'].includes(sub) ? ` ${sub}` : ''}: ${escapeForTerminal((err as Error).message)}\n`);
     return usage ? 2 : 1;
   }
 }
@@ -92,11 +94,12 @@ async function runExport(args: string[], io: CommandIo): Promise<number> {
     throw new Error(`failed, no package written: ${(err as Error).message}`);
   }
   const m = exported.manifest;
+  const t = escapeForTerminal;
   io.stdout(
-    `evidence package ${exported.outDir}\n` +
-      `  query ${m.query.name} on ${m.execution.engine} (${m.execution.execution_id}): ${m.result.empty ? 'no rows matched (the package says so)' : `${m.result.row_count} rows`}\n` +
+    `evidence package ${t(exported.outDir)}\n` +
+      `  query ${t(m.query.name)} on ${m.execution.engine} (${t(m.execution.execution_id)}): ${m.result.empty ? 'no rows matched (the package says so)' : `${m.result.row_count} rows`}\n` +
       `  signed ${m.signing.algorithm} by key ${m.signing.public_key_sha256}\n` +
-      `  check it: ddb-audit evidence verify ${values.out} --public-key TRUSTED.pem\n`,
+      `  check it: ddb-audit evidence verify ${t(values.out)} --public-key TRUSTED.pem\n`,
   );
   return 0;
 }
@@ -175,6 +178,6 @@ async function runKeygen(args: string[], io: CommandIo): Promise<number> {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${privatePath} already exists; keys are never overwritten`);
     throw err;
   }
-  io.stdout(`private key ${privatePath} (mode 0600: keep it secret)\npublic key  ${publicPath} (give it to whoever verifies)\nfingerprint ${publicKeyFingerprint(publicKeyPem)}\n`);
+  io.stdout(`private key ${escapeForTerminal(privatePath)} (mode 0600: keep it secret)\npublic key  ${escapeForTerminal(publicPath)} (give it to whoever verifies)\nfingerprint ${publicKeyFingerprint(publicKeyPem)}\n`);
   return 0;
 }

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { AthenaQueryError, listQueryNames, loadQuery, QueryParamError, runQuery, UnknownQueryError } from '../../cli/query';
 import { formatResult, OutputFormat } from '../../cli/query/format';
 import { parseParams } from './args';
+import { escapeForTerminal } from '../../cli/terminal-text';
 import { CommandIo, UsageError } from './io';
 
 export const DEFAULT_DATA_DIR = './audit-data';
@@ -60,11 +61,12 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof UsageError || err instanceof UnknownQueryError || err instanceof QueryParamError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`ddb-audit query: ${(err as Error).message}\n`);
+      io.stderr(`ddb-audit query: ${escapeForTerminal((err as Error).message)}\n`);
       return 2;
     }
     if (err instanceof AthenaQueryError) {
-      io.stderr(`ddb-audit query: ${err.message}\n`);
+      // Athena's reason can quote the query's parameters, which can come from the log.
+      io.stderr(`ddb-audit query: ${escapeForTerminal(err.message)}\n`);
       return 1;
     }
     throw err;

@@ -10,7 +10,9 @@
  *                  default to the collector's variables DELIVERY_STREAM_NAME, PACKING,
  *                  OVERFLOW_BUCKET, OVERFLOW_PREFIX
  * --cdk-json PATH  per-source options (actor attribute, redaction) from this config; without it,
- *                  SOURCE_OPTIONS as the collector has it, else ./cdk.json when present
+ *                  SOURCE_OPTIONS as the collector has it, else ./cdk.json; with none of them the
+ *                  command refuses (a replay without redaction would leak what the log withholds)
+ * --no-config      replay without per-source options (no redaction), with a warning on stderr
  * --json           the report as one JSON object (on stderr with --dry-run, whose stdout is the records)
  * Endpoints: AWS_ENDPOINT_URL_FIREHOSE / AWS_ENDPOINT_URL_S3 (the local pipeline's) when set.
  *
@@ -30,6 +32,7 @@ import { collectorSourceOptions, loadAuditConfig } from '../../lib/config/load';
 import { replaySource, ReplayDependencies, SourceReport, totals } from '../../cli/replay/replay';
 import { failureSources, parseS3Uri, ReplaySourceError } from '../../cli/replay/sources';
 import { CommandIo, UsageError } from './io';
+import { noConfigWarning } from './normalize';
 
 const OPTIONS = {
   from: { type: 'string' },
@@ -39,6 +42,7 @@ const OPTIONS = {
   'overflow-bucket': { type: 'string' },
   'overflow-prefix': { type: 'string' },
   'cdk-json': { type: 'string' },
+  'no-config': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -51,7 +55,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     if (from.startsWith('s3://')) parseS3Uri(from);
     else if (!existsSync(resolve(io.cwd, from))) throw new UsageError(`cannot read ${from}: no such file or folder`);
     const dryRun = values['dry-run'] === true;
-    const sourceOptions = loadSourceOptions(values['cdk-json'], io);
+    const sourceOptions = loadSourceOptions(values['cdk-json'], values['no-config'] === true, io);
 
     const s3 = new S3Client(clientConfig(io.env, 'S3'));
     const deps: ReplayDependencies = { sourceOptions, logger: silentLogger, ...(dryRun ? { onRecords: (records) => io.stdout(records.map(changeRecordLine).join('')) } : { delivery: deliveryFor(values, io.env, s3) }) };
@@ -125,9 +129,18 @@ function clientConfig(env: NodeJS.ProcessEnv, service: 'FIREHOSE' | 'S3'): { end
 
 // Replayed records must be redacted exactly as the collector redacts, or a replay would leak what a
 // source redacts and change record_hash; so a config that is present must also be valid.
-function loadSourceOptions(cdkJson: string | undefined, io: CommandIo): CollectorSourceOptionsByTable {
+// Without any config the command refuses, unless --no-config says to go on without redaction.
+function loadSourceOptions(cdkJson: string | undefined, noConfig: boolean, io: CommandIo): CollectorSourceOptionsByTable {
+  if (noConfig && cdkJson !== undefined) throw new UsageError('--cdk-json and --no-config are exclusive: name the config, or say there is none');
+  if (noConfig) {
+    io.stderr(noConfigWarning('replay'));
+    return {};
+  }
   if (cdkJson !== undefined) return collectorSourceOptions(loadAuditConfig(resolve(io.cwd, cdkJson)));
   if (io.env.SOURCE_OPTIONS !== undefined && io.env.SOURCE_OPTIONS !== '') return parseSourceOptions(io.env.SOURCE_OPTIONS);
   const local = resolve(io.cwd, 'cdk.json');
-  return existsSync(local) ? collectorSourceOptions(loadAuditConfig(local)) : {};
+  if (!existsSync(local)) {
+    throw new UsageError(`no config: ${local} does not exist and SOURCE_OPTIONS is not set, and redaction and actor attributes come from them; pass --cdk-json PATH, or --no-config to replay without redaction`);
+  }
+  return collectorSourceOptions(loadAuditConfig(local));
 }

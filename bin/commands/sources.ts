@@ -3,22 +3,33 @@
  *
  *   add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--kms-key-arn ARN]
  *       validates the whole resulting config (the same checks as `cdk synth`), refuses a stream ARN
- *       already present, writes the entry into cdk.json (other keys kept) and prints what the
- *       source account must deploy.
+ *       already present, writes the entry into cdk.json and prints what the source account must
+ *       deploy. The write is safe to run many at once and to interrupt: it takes a lock beside
+ *       cdk.json (cdk.json.lock), re-reads the file under it, inserts only the new entry's text (every
+ *       other byte of the file is kept, so the diff is the new lines), and replaces the file through a
+ *       flushed temporary file and a rename, so a crash or a full disk leaves the old file whole.
  *   list       one line per onboarded source (--json: one JSON object per line).
  *   validate   the config's problems, in the same words as `cdk synth`; exit 1 when there are any.
  *
  * Exit status: 0 done; 1 the config has problems (validate, or add on an invalid result);
- * 2 bad arguments, unreadable cdk.json, or a stream already onboarded.
+ * 2 bad arguments, unreadable cdk.json, a stream already onboarded, or cdk.json locked or not writable.
+ *
+ * Values from cdk.json are printed through escapeForTerminal (a name with control characters cannot
+ * repaint the terminal); --json prints them exactly.
  */
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AuditConfig, SourceConfig } from '../../schemas/audit-config';
 import { parseStreamArn } from '../../lambda/core/stream-arn';
 import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, sourceStackName } from '../../lib/stack-names';
-import { CONTEXT_KEY, readCdkJson, writeCdkJson } from '../../lib/config/load';
+import { CONTEXT_KEY, readCdkJson, readCdkJsonText } from '../../lib/config/load';
 import { AuditConfigError, findConfigProblems } from '../../lib/config/validate';
 import { collectorRoleArn, sourceKeyPolicyStatement, streamResourcePolicy } from '../../lib/stream-policy';
+import { FileWriter, writeFileAtomic } from '../../cli/config-file/atomic-write';
+import { acquireFileLock, LockOptions } from '../../cli/config-file/file-lock';
+import { insertIntoJsonArray } from '../../cli/config-file/json-insert';
+import { escapeForTerminal } from '../../cli/terminal-text';
 import { CommandIo, UsageError } from './io';
 
 const USAGE = 'usage: ddb-audit sources add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--kms-key-arn ARN] | list [--json] | validate  [--cdk-json PATH]';
@@ -26,12 +37,18 @@ const USAGE = 'usage: ddb-audit sources add --stream-arn ARN [--actor-attribute 
 /** Exit status when the config itself is invalid. */
 const CONFIG_INVALID = 1;
 
-export async function run(args: string[], io: CommandIo): Promise<number> {
+/** What tests replace: the file writer (to fail midway, as a full disk does) and the lock's timing. */
+export interface SourcesDependencies {
+  readonly writer?: FileWriter;
+  readonly lock?: LockOptions;
+}
+
+export async function run(args: string[], io: CommandIo, deps: SourcesDependencies = {}): Promise<number> {
   const [subcommand, ...rest] = args;
   try {
     switch (subcommand) {
       case 'add':
-        return add(rest, io);
+        return await add(rest, io, deps);
       case 'list':
         return list(rest, io);
       case 'validate':
@@ -40,7 +57,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
         throw new UsageError(subcommand === undefined ? `missing subcommand; ${USAGE}` : `unknown subcommand "${subcommand}"; ${USAGE}`);
     }
   } catch (err) {
-    io.stderr(`ddb-audit sources: ${(err as Error).message}\n`);
+    io.stderr(`ddb-audit sources: ${escapeForTerminal((err as Error).message)}\n`);
     return 2;
   }
 }
@@ -66,7 +83,7 @@ function auditContext(doc: Record<string, any>, path: string): Record<string, an
   return audit as Record<string, any>;
 }
 
-function add(args: string[], io: CommandIo): number {
+async function add(args: string[], io: CommandIo, deps: SourcesDependencies): Promise<number> {
   const values = parse(args, {
     'stream-arn': { type: 'string' },
     'actor-attribute': { type: 'string' },
@@ -76,28 +93,44 @@ function add(args: string[], io: CommandIo): number {
   const streamArn = values['stream-arn'];
   if (streamArn === undefined || streamArn === '') throw new UsageError('add needs --stream-arn ARN (the full stream ARN: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL)');
 
-  const path = cdkJsonPath(values['cdk-json'], io);
-  const doc = readCdkJson(path);
-  const audit = auditContext(doc, path);
-  const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
-  const existing = sources.findIndex((s) => (s as { streamArn?: unknown } | null)?.streamArn === streamArn);
-  if (existing >= 0) throw new UsageError(`stream ${streamArn} is already onboarded as sources[${existing}] in ${path}; nothing changed`);
-
   const entry: Record<string, unknown> = { streamArn };
   if (values['actor-attribute'] !== undefined) entry.actorAttribute = values['actor-attribute'];
   if (values.redact !== undefined) entry.redact = values.redact.split(',').map((p) => p.trim());
   if (values['kms-key-arn'] !== undefined) entry.kmsKeyArn = values['kms-key-arn'];
 
-  const candidate = { ...audit, sources: [...sources, entry] };
-  const problems = findConfigProblems(candidate);
-  if (problems.length > 0) {
-    io.stderr(`ddb-audit sources: not added, cdk.json unchanged. ${new AuditConfigError(problems).message}\n`);
-    return CONFIG_INVALID;
+  const path = cdkJsonPath(values['cdk-json'], io);
+  // One lock per real file, whichever name (or symlink) it is reached by.
+  const lock = await acquireFileLock(realFile(path), deps.lock);
+  try {
+    // Read under the lock: another add may have written since this process started.
+    const { text, doc } = readCdkJsonText(path);
+    const audit = auditContext(doc, path);
+    const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
+    const existing = sources.findIndex((s) => (s as { streamArn?: unknown } | null)?.streamArn === streamArn);
+    if (existing >= 0) throw new UsageError(`stream ${streamArn} is already onboarded as sources[${existing}] in ${path}; nothing changed`);
+
+    const candidate = { ...audit, sources: [...sources, entry] };
+    const problems = findConfigProblems(candidate);
+    if (problems.length > 0) {
+      io.stderr(`ddb-audit sources: not added, cdk.json unchanged. ${new AuditConfigError(problems).message}\n`);
+      return CONFIG_INVALID;
+    }
+    const edited = insertIntoJsonArray(text, ['context', CONTEXT_KEY, 'sources'], entry);
+    lock.assertHeld();
+    writeFileAtomic(path, edited, { writer: deps.writer });
+    io.stdout(nextSteps(candidate as AuditConfig, entry as SourceConfig, sources.length, path));
+    return 0;
+  } finally {
+    lock.release();
   }
-  doc.context[CONTEXT_KEY] = candidate;
-  writeCdkJson(doc, path);
-  io.stdout(nextSteps(candidate as AuditConfig, entry as SourceConfig, sources.length, path));
-  return 0;
+}
+
+function realFile(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 /** What the platform team and the source account do after the entry is written. */
@@ -106,7 +139,7 @@ function nextSteps(config: AuditConfig, source: SourceConfig, index: number, pat
   const role = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: arn.partition });
   const indent = (text: string, by: string) => text.replace(/^/gm, by);
   const lines = [
-    `Added sources[${index}] to ${path}: table ${arn.tableName} in account ${arn.accountId} (${arn.region}).`,
+    `Added sources[${index}] to ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region}).`,
     '',
     'Deploy in this order (or all at once with `npx cdk deploy --all` when both accounts are bootstrapped with trust):',
     `1. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME}`,
@@ -145,7 +178,7 @@ function list(args: string[], io: CommandIo): number {
     return 0;
   }
   if (sources.length === 0) {
-    io.stdout(`no sources onboarded in ${path}\n`);
+    io.stdout(`no sources onboarded in ${escapeForTerminal(path)}\n`);
     return 0;
   }
   const rows = sources.map((raw, i) => {
@@ -162,7 +195,7 @@ function list(args: string[], io: CommandIo): number {
       s.kmsKeyArn ? 'yes' : 'no',
     ];
   });
-  io.stdout(formatTable(['#', 'account', 'region', 'table', 'stream label', 'actor attribute', 'redact', 'CMK'], rows));
+  io.stdout(formatTable(['#', 'account', 'region', 'table', 'stream label', 'actor attribute', 'redact', 'CMK'], rows.map((row) => row.map(escapeForTerminal))));
   return 0;
 }
 
@@ -176,7 +209,7 @@ function validate(args: string[], io: CommandIo): number {
     return CONFIG_INVALID;
   }
   const sources = (config as AuditConfig).sources.length;
-  io.stdout(`${path}: audit config is valid (${sources} source${sources === 1 ? '' : 's'})\n`);
+  io.stdout(`${escapeForTerminal(path)}: audit config is valid (${sources} source${sources === 1 ? '' : 's'})\n`);
   return 0;
 }
 

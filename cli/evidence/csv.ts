@@ -3,19 +3,21 @@
  * line per row. Strings (and lists/objects, as JSON text) are always quoted; numbers and booleans are
  * bare; SQL NULL is an empty, unquoted field. So NULL and the empty string ("") stay distinct, as in
  * Athena's own CSV results.
+ *
+ * Text cells go through cli/csv-cell.ts (shared with `query --format csv`): one that could start a
+ * spreadsheet formula, or that starts with a single quote, gets a leading single quote (format
+ * ddb-audit/evidence/v2 on). Reading undoes it exactly (csvToRows with restoreFormulas), so evidence
+ * verify re-hashes the values the collector hashed; rows.jsonl holds them unchanged.
  */
+import { csvTextCell, restoreFormula } from '../csv-cell';
 
 export type CsvValue = string | number | boolean | null | readonly unknown[] | Record<string, unknown>;
-
-function quote(text: string): string {
-  return `"${text.replace(/"/g, '""')}"`;
-}
 
 export function csvCell(value: CsvValue | undefined): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') return quote(value);
-  return quote(JSON.stringify(value));
+  if (typeof value === 'string') return csvTextCell(value, true);
+  return csvTextCell(JSON.stringify(value), true);
 }
 
 export function csvLine(values: readonly (CsvValue | undefined)[]): string {
@@ -88,18 +90,28 @@ export function parseCsv(text: string): CsvField[][] {
   }
 }
 
+export interface CsvReadOptions {
+  /**
+   * Undo csvCell's formula neutralization (one leading single quote of each quoted field). Packages
+   * of format ddb-audit/evidence/v1 were written without it. @default true
+   */
+  readonly restoreFormulas?: boolean;
+}
+
 /** The parsed CSV as row objects keyed by the header; unquoted empty fields are null. */
-export function csvToRows(text: string): { header: string[]; rows: Record<string, string | null>[] } {
+export function csvToRows(text: string, options: CsvReadOptions = {}): { header: string[]; rows: Record<string, string | null>[] } {
+  const restore = options.restoreFormulas ?? true;
+  const decode = (field: CsvField): string => (restore && field.quoted ? restoreFormula(field.text) : field.text);
   const records = parseCsv(text);
   const [headerRecord, ...body] = records;
   if (!headerRecord) throw new CsvSyntaxError('no header line');
-  const header = headerRecord.map((f) => f.text);
+  const header = headerRecord.map(decode);
   const rows = body.map((fields, index) => {
     if (fields.length !== header.length) throw new CsvSyntaxError(`row ${index + 1}: ${fields.length} fields, header has ${header.length}`);
     const row: Record<string, string | null> = {};
     header.forEach((name, i) => {
       const field = fields[i] as CsvField;
-      row[name] = !field.quoted && field.text === '' ? null : field.text;
+      row[name] = !field.quoted && field.text === '' ? null : decode(field);
     });
     return row;
   });

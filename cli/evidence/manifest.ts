@@ -5,7 +5,13 @@
 import type { SignatureAlgorithm } from '../../lambda/digest/signing';
 import { isSignatureAlgorithm } from '../../lambda/digest/signing';
 
-export const EVIDENCE_FORMAT = 'ddb-audit/evidence/v1';
+/**
+ * v2: rows.csv text cells are neutralized against spreadsheet formulas (cli/csv-cell.ts).
+ * v1 packages (plain RFC 4180 cells) still verify.
+ */
+export const EVIDENCE_FORMAT = 'ddb-audit/evidence/v2';
+export const EVIDENCE_FORMAT_V1 = 'ddb-audit/evidence/v1';
+const READABLE_FORMATS: readonly string[] = [EVIDENCE_FORMAT, EVIDENCE_FORMAT_V1];
 export const MANIFEST_FILE = 'manifest.json';
 export const SIGNATURE_FILE = 'manifest.sig';
 export const PUBLIC_KEY_FILE = 'public-key.pem';
@@ -27,7 +33,7 @@ export interface PartitionCovered {
 }
 
 export interface EvidenceManifest {
-  readonly format: typeof EVIDENCE_FORMAT;
+  readonly format: typeof EVIDENCE_FORMAT | typeof EVIDENCE_FORMAT_V1;
   readonly created_at: string;
   readonly tool: { readonly name: 'ddb-audit'; readonly version: string; readonly git_commit: string };
   readonly reason: string | null;
@@ -87,7 +93,7 @@ export function parseManifest(bytes: Buffer): EvidenceManifest {
     throw new ManifestError(what);
   };
   if (m === null || typeof m !== 'object' || Array.isArray(m)) fail('not a JSON object');
-  if (m.format !== EVIDENCE_FORMAT) fail(`format is ${JSON.stringify(m.format)}, expected ${EVIDENCE_FORMAT}`);
+  if (!READABLE_FORMATS.includes(m.format)) fail(`format is ${JSON.stringify(m.format)}, expected ${READABLE_FORMATS.join(' or ')}`);
   if (!Array.isArray(m.files)) fail('files is not a list');
   for (const [i, f] of (m.files as any[]).entries()) {
     if (typeof f?.path !== 'string' || !Number.isSafeInteger(f.bytes) || typeof f.sha256 !== 'string') fail(`files[${i}] is not {path, bytes, sha256}`);

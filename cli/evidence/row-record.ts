@@ -9,13 +9,25 @@
  *
  * A row with overflow_uri set cannot be checked from the row alone: the collector hashed the full
  * change, whose images live in the overflow object, while the row carries null images. Such rows
- * are reported as not recomputable, never as passing or failing.
+ * are reported as not recomputable, never as passing or failing; but a pointer row that carries
+ * images is invalid (the collector writes them null, so they were put there afterwards).
+ *
+ * The canonical form splices each JSON-text field (keys, item_key, new_image, old_image,
+ * user_identity, raw_record) into one JSON array unquoted, so two rules keep a row's fields from
+ * being rearranged under the same hash (lambda/core/record-hash.ts):
+ *  - each such field must hold exactly one JSON value: otherwise text could move from one field to
+ *    the next (new_image `{"a":1},{"b":2}` and old_image null splice like new_image `{"a":1}` and
+ *    old_image `{"b":2},null`);
+ *  - none may hold the text "null": it splices exactly like SQL NULL, and the collector never
+ *    writes it (these fields hold objects, or NULL).
  */
 import { CHANGE_RECORD_FIELDS, ChangeRecord, FieldDefinition } from '../../schemas/change-record';
 import { recordHash } from '../../lambda/core/record-hash';
 import { timestampText } from './values';
 
 const HASHED: readonly FieldDefinition[] = (CHANGE_RECORD_FIELDS as readonly FieldDefinition[]).filter((f) => f.hashed);
+const JSON_TEXT: readonly FieldDefinition[] = HASHED.filter((f) => f.json);
+const IMAGES = ['new_image', 'old_image'] as const;
 
 export type RecomputeOutcome =
   | { readonly status: 'match'; readonly hash: string }
@@ -31,8 +43,14 @@ export function isChangeRow(row: Record<string, unknown>): boolean {
 export function recomputeRecordHash(row: Record<string, unknown>): RecomputeOutcome {
   const expected = row.record_hash;
   if (typeof expected !== 'string' || !/^[0-9a-f]{64}$/.test(expected)) return { status: 'invalid', reason: `record_hash is ${JSON.stringify(expected)}, not a SHA-256 hex string` };
+  const jsonProblem = jsonTextProblem(row);
+  if (jsonProblem !== undefined) return { status: 'invalid', reason: jsonProblem };
   const overflow = row.overflow_uri;
   if (typeof overflow === 'string' && overflow !== '') {
+    const carried = IMAGES.filter((name) => row[name] !== null && row[name] !== undefined);
+    if (carried.length > 0) {
+      return { status: 'invalid', reason: `oversize change pointer (overflow_uri ${overflow}) carries ${carried.join(' and ')}; the collector writes a pointer row's images as null, so these were added afterwards` };
+    }
     return { status: 'not-recomputable', reason: `oversize change: its images are in the overflow object ${overflow}, not in the row` };
   }
   const missing = HASHED.filter((f) => !(f.name in row)).map((f) => f.name);
@@ -46,6 +64,22 @@ export function recomputeRecordHash(row: Record<string, unknown>): RecomputeOutc
   }
   const actual = recordHash(record as unknown as ChangeRecord);
   return actual === expected ? { status: 'match', hash: actual } : { status: 'mismatch', expected, actual };
+}
+
+/** Why a JSON-text field of the row cannot be spliced unambiguously into the canonical form, if it cannot. */
+function jsonTextProblem(row: Record<string, unknown>): string | undefined {
+  for (const field of JSON_TEXT) {
+    const value = row[field.name];
+    if (typeof value !== 'string') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return `${field.name}: its text is not exactly one JSON value, so the boundary to the next field is not fixed`;
+    }
+    if (parsed === null) return `${field.name}: holds the JSON text "null", which hashes like SQL NULL; the collector writes NULL there, never "null"`;
+  }
+  return undefined;
 }
 
 /** One exported value back to the change record's type; an Error names the column when it cannot be. */

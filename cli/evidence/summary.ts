@@ -26,6 +26,9 @@ export function renderSummary(manifest: Omit<EvidenceManifest, 'files'>, dataFil
     lines.push('**No rows matched.** This package is complete and valid: it is signed evidence that the query returned nothing for these parameters.');
   } else {
     lines.push(`- ${m.result.row_count} row(s), in ${dataFiles.map((f) => f.path).filter((p) => p.startsWith('rows.')).join(' and ')} (the same rows in both).`);
+    lines.push(
+      "- rows.jsonl holds the exact values. In rows.csv, a text cell that a spreadsheet would run as a formula (one starting with =, +, -, @, tab, carriage return or NUL), or that starts with a single quote, has one extra leading single quote (OWASP's advice against CSV injection); remove exactly one leading quote from such a cell to get the value back.",
+    );
   }
   const parts = m.result.partitions_covered;
   const source = m.result.partitions_source === 'engine' ? 'selected by the query parameters' : 'that the rows come from';

@@ -1,4 +1,13 @@
-/** Query results as text: an aligned table for people, CSV (RFC 4180) and JSON Lines for tools. */
+/**
+ * Query results as text: an aligned table for people, CSV (RFC 4180) and JSON Lines for tools.
+ *
+ * The log's values come from table writers, so the two formats meant for people are defended:
+ * table cells are printed through escapeForTerminal (no control character reaches the terminal, so
+ * a value cannot move the cursor or repaint a line), and CSV text cells through csvTextCell (no cell
+ * can start a spreadsheet formula). JSON Lines keeps exact values.
+ */
+import { csvTextCell } from '../csv-cell';
+import { escapeForTerminal } from '../terminal-text';
 import type { QueryColumn } from './result';
 
 export type OutputFormat = 'table' | 'csv' | 'json';
@@ -6,13 +15,19 @@ export type OutputFormat = 'table' | 'csv' | 'json';
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
+  if (typeof value === 'bigint') return value.toString();
   return JSON.stringify(value);
 }
 
+/** A CSV cell: numbers and booleans bare (a negative number is a number, not a formula), text through csvTextCell. */
+function csvCell(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return csvTextCell(cellText(value), false);
+}
+
 export function formatCsv(columns: readonly QueryColumn[], rows: readonly Record<string, unknown>[]): string {
-  const escape = (text: string) => (/[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
-  const lines = [columns.map((c) => escape(c.name)).join(',')];
-  for (const row of rows) lines.push(columns.map((c) => escape(cellText(row[c.name]))).join(','));
+  const lines = [columns.map((c) => csvTextCell(c.name, false)).join(',')];
+  for (const row of rows) lines.push(columns.map((c) => csvCell(row[c.name])).join(','));
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -22,14 +37,18 @@ export function formatJsonLines(rows: readonly Record<string, unknown>[]): strin
 
 /** A plain-text table; cells longer than maxWidth are cut with an ellipsis (the full value is in csv/json). */
 export function formatTable(columns: readonly QueryColumn[], rows: readonly Record<string, unknown>[], maxWidth = 40): string {
+  // Newlines and tabs read as spaces; every other control character (ESC, CR in a value, C1, bidi
+  // overrides) becomes a visible escape. Clipping comes after escaping, so it cannot cut an escape's
+  // meaning away, only shorten what is shown.
   const clip = (text: string) => {
-    const flat = text.replace(/[\r\n\t]/g, ' ');
+    const flat = escapeForTerminal(text.replace(/[\n\t]/g, ' '));
     return flat.length > maxWidth ? `${flat.slice(0, maxWidth - 1)}…` : flat;
   };
+  const header = columns.map((c) => escapeForTerminal(c.name));
   const cells = rows.map((row) => columns.map((c) => clip(cellText(row[c.name]))));
-  const widths = columns.map((c, i) => Math.max(c.name.length, ...cells.map((r) => (r[i] as string).length)));
+  const widths = header.map((name, i) => Math.max(name.length, ...cells.map((r) => (r[i] as string).length)));
   const line = (values: readonly string[]) => values.map((v, i) => v.padEnd(widths[i] as number)).join('  ').trimEnd();
-  const out = [line(columns.map((c) => c.name)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
   return `${out.join('\n')}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
 }
 

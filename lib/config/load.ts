@@ -2,7 +2,7 @@
  * Reads the audit config from cdk.json (context key "audit") for the CLI, and resolves defaults.
  * The CDK app reads the same key through `app.node.tryGetContext('audit')`, so `-c` overrides work.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   AuditConfig,
@@ -23,23 +23,30 @@ export function defaultCdkJsonPath(): string {
   return resolve(process.env.DDB_AUDIT_CDK_JSON ?? 'cdk.json');
 }
 
-/** The raw cdk.json document (all of it: other context keys are kept when writing back). */
+/** The raw cdk.json document (all of it). */
 export function readCdkJson(path = defaultCdkJsonPath()): Record<string, any> {
+  return readCdkJsonText(path).doc;
+}
+
+/**
+ * cdk.json's exact text and its parsed document. `ddb-audit sources add` edits the text (see
+ * cli/config-file/json-insert.ts) rather than re-serializing the document, so the file keeps its layout.
+ */
+export function readCdkJsonText(path = defaultCdkJsonPath()): { text: string; doc: Record<string, any> } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new Error(`cannot read ${path}: ${(err as Error).message}`);
   }
+  let doc: unknown;
   try {
-    return JSON.parse(text) as Record<string, any>;
+    doc = JSON.parse(text);
   } catch (err) {
     throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
   }
-}
-
-export function writeCdkJson(doc: Record<string, unknown>, path = defaultCdkJsonPath()): void {
-  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${path} is not a JSON object`);
+  return { text, doc: doc as Record<string, any> };
 }
 
 /**

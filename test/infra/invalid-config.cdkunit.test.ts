@@ -36,6 +36,7 @@ const cases = {
   otherRegion: { ...example, sources: [{ streamArn: 'arn:aws:dynamodb:us-east-1:222222222222:table/Orders/stream/2026-01-15T10:00:00.000' }] },
   unknownKey: { ...example, sources: [{ ...orders, actorAtribute: 'typo' }] },
   asCommandLineString: JSON.stringify({ ...example, retention: { mode: 'FOREVER', days: 1 } }),
+  severalProblems: { ...example, retention: { mode: 'FOREVER', days: 1 }, sources: [{ ...orders, streamArn: orders.streamArn.replace(/stream\/.*$/, 'stream/latest'), actorAttribute: '__proto__' }] },
 };
 const results: Partial<Record<keyof typeof cases, SynthResult>> = {};
 
@@ -81,4 +82,11 @@ test('rejects an unknown key, naming where it is', () => {
 
 test('validates a config given as a JSON string (cdk synth -c audit=...)', () => {
   expectStopped('asCommandLineString', '- retention.mode: "FOREVER" is not one of "GOVERNANCE", "COMPLIANCE"');
+});
+
+test('reports every problem at once, shape and semantic, one line each', () => {
+  const arn = orders.streamArn.replace(/stream\/.*$/, 'stream/latest');
+  expectStopped('severalProblems', '- retention.mode: "FOREVER" is not one of "GOVERNANCE", "COMPLIANCE"');
+  expectStopped('severalProblems', `- sources[0].streamArn: "${arn}" has stream label "latest", which is not the stream's creation time`);
+  expectStopped('severalProblems', '- sources[0].actorAttribute: "__proto__" is a JavaScript object property name');
 });

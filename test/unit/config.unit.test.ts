@@ -1,4 +1,5 @@
 /** lib/config: validation messages beyond the synth-level cases, defaults and what the stacks derive from the config. */
+import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,5 +131,122 @@ describe('reading cdk.json', () => {
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{"context":');
     expect(() => readCdkJson(broken)).toThrow(/broken\.json is not valid JSON/);
+  });
+});
+
+describe('strict config', () => {
+  const KEY = 'arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+  test('rejects stream labels that are not the stream creation time', () => {
+    const latest = ORDERS.replace('2026-01-15T10:00:00.000', 'latest');
+    const month13 = PAYMENTS.replace('2026-02-01T08:00:00.000', '2026-13-01T08:00:00.000');
+    expect(findConfigProblems(config({ sources: [{ streamArn: latest }, { streamArn: month13 }] }))).toEqual([
+      `sources[0].streamArn: "${latest}" has stream label "latest", which is not the stream's creation time (yyyy-MM-ddTHH:mm:ss.SSS, as DescribeTable's LatestStreamArn gives it)`,
+      `sources[1].streamArn: "${month13}" has stream label "2026-13-01T08:00:00.000", which is not the stream's creation time (yyyy-MM-ddTHH:mm:ss.SSS, as DescribeTable's LatestStreamArn gives it)`,
+    ]);
+  });
+
+  test('rejects a KMS key in another region, account or partition than its table', () => {
+    const otherRegion = KEY.replace('eu-west-1', 'us-east-1');
+    const otherAccount = KEY.replace('222222222222', '999999999999');
+    const otherPartition = KEY.replace('arn:aws:', 'arn:aws-cn:');
+    const sources = [
+      { streamArn: ORDERS, kmsKeyArn: KEY },
+      { streamArn: PAYMENTS, kmsKeyArn: otherRegion.replace('222222222222', '033333333333') },
+      { streamArn: ORDERS.replace('Orders', 'Customers'), kmsKeyArn: otherAccount },
+      { streamArn: ORDERS.replace('Orders', 'Invoices'), kmsKeyArn: otherPartition },
+    ];
+    expect(findConfigProblems(config({ sources }))).toEqual([
+      `sources[1].kmsKeyArn: "${otherRegion.replace('222222222222', '033333333333')}" is in region us-east-1, not eu-west-1: a table's key is in the table's own partition, region and account (those of streamArn)`,
+      `sources[2].kmsKeyArn: "${otherAccount}" is in account 999999999999, not 222222222222: a table's key is in the table's own partition, region and account (those of streamArn)`,
+      `sources[3].kmsKeyArn: "${otherPartition}" is in partition aws-cn, not aws: a table's key is in the table's own partition, region and account (those of streamArn)`,
+    ]);
+  });
+
+  test('rejects the aws-cn partition with a commercial region, and accepts it with a China region', () => {
+    const mixed = ORDERS.replace('arn:aws:', 'arn:aws-cn:');
+    expect(findConfigProblems(config({ sources: [{ streamArn: mixed }] }))).toEqual([`sources[0].streamArn: "${mixed}" is in partition aws-cn, but region eu-west-1 belongs to partition aws`]);
+    const china = ORDERS.replace('arn:aws:', 'arn:aws-cn:').replace('eu-west-1', 'cn-north-1');
+    expect(findConfigProblems(config({ region: 'cn-north-1', sources: [{ streamArn: china }] }))).toEqual([]);
+  });
+
+  test.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'prototype'])('rejects actorAttribute %p, a prototype property name', (name) => {
+    expect(findConfigProblems(config({ sources: [{ streamArn: ORDERS, actorAttribute: name }] }))).toEqual([
+      `sources[0].actorAttribute: "${name}" is a JavaScript object property name (like __proto__ or constructor) and cannot be read safely as an attribute name`,
+    ]);
+  });
+
+  test('rejects control characters in names and prints them escaped', () => {
+    const problems = findConfigProblems(config({ alarmEmail: 'ops@example.com\n', sources: [{ streamArn: ORDERS, actorAttribute: 'updated\u001b[2KBy', redact: ['card.\u202enumber'] }] }));
+    expect(problems).toEqual([
+      'alarmEmail: "ops@example.com\\x0a" contains a control character (newline, tab, escape, bidirectional override…); names must be printable text',
+      'sources[0].actorAttribute: "updated\\x1b[2KBy" contains a control character (newline, tab, escape, bidirectional override…); names must be printable text',
+      'sources[0].redact[0]: "card.\\u202enumber" contains a control character (newline, tab, escape, bidirectional override…); names must be printable text',
+    ]);
+  });
+
+  test('reports shape and semantic problems together, each naming its JSON path', () => {
+    const raw = { ...config({ auditAccountId: '12' }), retention: { mode: 'FOREVER', days: 0 }, sources: [{ streamArn: ORDERS, kmsKeyArn: KEY.replace('eu-west-1', 'eu-west-2') }, { streamArn: 7 }] };
+    expect(findConfigProblems(raw)).toEqual([
+      'retention.mode: "FOREVER" is not one of "GOVERNANCE", "COMPLIANCE"',
+      'retention.days: 0 must be >= 1',
+      'sources[1].streamArn: 7 must be string',
+      'auditAccountId: "12" is not a 12-digit AWS account id (write it as a string so leading zeros are kept)',
+      `sources[0].kmsKeyArn: "${KEY.replace('eu-west-1', 'eu-west-2')}" is in region eu-west-2, not eu-west-1: a table's key is in the table's own partition, region and account (those of streamArn)`,
+    ]);
+  });
+
+  // Each kind breaks a different part of the config, so the problems are independent: k kinds
+  // applied must give exactly k lines, each starting with the path of the part broken.
+  type Breaker = { path: string; apply: (c: Record<string, any>, s: Record<string, any>) => void };
+  const globalKinds: Breaker[] = [
+    { path: 'auditAccountId', apply: (c) => void (c.auditAccountId = '12345') },
+    { path: 'retention.mode', apply: (c) => void (c.retention.mode = 'FOREVER') },
+    { path: 'retention.days', apply: (c) => void (c.retention.days = 0) },
+    { path: '(top level)', apply: (c) => void (c.unknownKey = true) },
+    { path: 'delivery.bufferSizeMiB', apply: (c) => void (c.delivery = { bufferSizeMiB: 5 }) },
+    { path: 'eventSource.maxRecordAgeSeconds', apply: (c) => void (c.eventSource = { maxRecordAgeSeconds: 30 }) },
+    { path: 'projectionStartDate', apply: (c) => void (c.projectionStartDate = '2026-02-30') },
+    { path: 'alarmEmail', apply: (c) => void (c.alarmEmail = 'a\nb@example.com') },
+  ];
+  const sourceKinds: Breaker[] = [
+    { path: 'streamArn', apply: (_c, s) => void (s.streamArn = s.streamArn.replace(/stream\/.*$/, 'stream/latest')) },
+    { path: 'streamArn', apply: (_c, s) => void (s.streamArn = s.streamArn.replace('arn:aws:', 'arn:aws-cn:')) },
+    { path: 'kmsKeyArn', apply: (_c, s) => void (s.kmsKeyArn = `arn:aws:kms:us-east-1:${/:(\d{12}):/.exec(s.streamArn)![1]}:key/abc`) },
+    { path: 'kmsKeyArn', apply: (_c, s) => void (s.kmsKeyArn = 'arn:aws:kms:eu-west-1:999999999999:key/abc') },
+    { path: 'kmsKeyArn', apply: (_c, s) => void (s.kmsKeyArn = 'alias/x') },
+    { path: 'actorAttribute', apply: (_c, s) => void (s.actorAttribute = '__proto__') },
+    { path: 'actorAttribute', apply: (_c, s) => void (s.actorAttribute = 'by\r\nwho') },
+    { path: 'redact', apply: (_c, s) => void (s.redact = ['a..b']) },
+    { path: 'eventSource.batchSize', apply: (_c, s) => void (s.eventSource = { batchSize: 0 }) },
+    { path: '', apply: (_c, s) => void (s.actorAtribute = 'typo') },
+  ];
+
+  test('a config with k independent errors reports exactly k lines, each naming its path', () => {
+    fc.assert(
+      fc.property(
+        fc.subarray(globalKinds),
+        fc.array(fc.option(fc.constantFrom(...sourceKinds), { nil: undefined }), { minLength: 1, maxLength: 6 }),
+        (globals, perSource) => {
+          const c: Record<string, any> = config({ sources: perSource.map((_, i) => ({ streamArn: `arn:aws:dynamodb:eu-west-1:2222222222${String(i).padStart(2, '0')}:table/T${i}x/stream/2026-01-15T10:00:00.000` })) });
+          c.retention = { ...c.retention };
+          const expected: string[] = [];
+          for (const kind of globals) {
+            kind.apply(c, {});
+            expected.push(`${kind.path}:`);
+          }
+          perSource.forEach((kind, i) => {
+            if (!kind) return;
+            kind.apply(c, c.sources[i]);
+            expected.push(kind.path === '' ? `sources[${i}]:` : `sources[${i}].${kind.path}`);
+          });
+          const problems = findConfigProblems(c);
+          expect(problems).toHaveLength(expected.length);
+          for (const prefix of expected) expect(problems.some((p) => p.startsWith(prefix))).toBe(true);
+          for (const p of problems) expect(p).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

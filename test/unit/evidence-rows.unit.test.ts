@@ -138,3 +138,77 @@ describe('evidence CSV', () => {
     expect(() => parseCsv('"a"\n"b\n')).toThrow('line 2: unterminated quoted field');
   });
 });
+
+describe('rows that would keep their hash while their fields are rearranged', () => {
+  const JSON_FIELDS = ['keys', 'item_key', 'new_image', 'old_image'] as const;
+  const modify = records.find((r) => r.event_name === 'MODIFY' && r.new_image !== null && r.old_image !== null && (r.old_image as string).includes(',')) as ChangeRecord;
+
+  test('moving text from new_image into old_image keeps the canonical concatenation, and is refused', () => {
+    // new_image gets old_image's text up to its first comma; old_image keeps the rest: spliced into
+    // the canonical array, the two fields give exactly the same text as before.
+    const row = duckDbRow(modify);
+    const old = modify.old_image as string;
+    const cut = old.indexOf(',');
+    const forged = { ...row, new_image: `${modify.new_image},${old.slice(0, cut)}`, old_image: old.slice(cut + 1) };
+    expect(recordHash({ ...modify, new_image: forged.new_image, old_image: forged.old_image })).toBe(modify.record_hash);
+
+    expect(recomputeRecordHash(forged)).toEqual({ status: 'invalid', reason: 'new_image: its text is not exactly one JSON value, so the boundary to the next field is not fixed' });
+  });
+
+  test('property: any re-split of the JSON-text fields at commas that changes them is never a match', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...records.filter((r) => r.new_image !== null && r.old_image !== null)), fc.array(fc.nat(), { minLength: 3, maxLength: 3 }), (r, picks) => {
+        const row = duckDbRow(r);
+        const joined = JSON_FIELDS.map((f) => r[f] as string).join(',');
+        const commas = [...joined.matchAll(/,/g)].map((m) => m.index as number);
+        const cuts = [...new Set(picks.map((p) => commas[p % commas.length] as number))].sort((a, b) => a - b);
+        if (cuts.length !== 3) return;
+        const pieces = [joined.slice(0, cuts[0]), joined.slice(cuts[0]! + 1, cuts[1]), joined.slice(cuts[1]! + 1, cuts[2]), joined.slice(cuts[2]! + 1)];
+        if (JSON_FIELDS.every((f, i) => pieces[i] === r[f])) return;
+        const forged = { ...row, ...Object.fromEntries(JSON_FIELDS.map((f, i) => [f, pieces[i]])) };
+        expect(recomputeRecordHash(forged).status).not.toBe('match');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('the JSON text "null" in a JSON-text field hashes like SQL NULL, and is refused', () => {
+    const r = records.find((x) => x.user_identity === null) as ChangeRecord;
+    expect(recordHash({ ...r, user_identity: 'null' })).toBe(r.record_hash);
+    expect(recomputeRecordHash({ ...duckDbRow(r), user_identity: 'null' })).toEqual({
+      status: 'invalid',
+      reason: 'user_identity: holds the JSON text "null", which hashes like SQL NULL; the collector writes NULL there, never "null"',
+    });
+  });
+
+  test('an oversize change pointer that carries images is invalid, not "not recomputable"', () => {
+    const r = records.find((x) => x.new_image !== null) as ChangeRecord;
+    const pointer = { ...duckDbRow(r), old_image: null, overflow_uri: 's3://audit-bucket/overflow/x.json' };
+    expect(recomputeRecordHash(pointer)).toEqual({
+      status: 'invalid',
+      reason: 'oversize change pointer (overflow_uri s3://audit-bucket/overflow/x.json) carries new_image; the collector writes a pointer row\'s images as null, so these were added afterwards',
+    });
+  });
+});
+
+describe('CSV formula neutralization', () => {
+  test('cells that a spreadsheet would run as a formula get a leading quote; reading restores them exactly', () => {
+    const values = ['=HYPERLINK("http://x","y")', '@SUM(A1)', '+1', '-2+3', '\tx', '\rx', '\u0000x', "'quoted", 'plain', ''];
+    const text = csvLine(['v']) + values.map((v) => csvLine([v])).join('');
+    expect(text.split('\n').slice(1, 6)).toEqual(['"\'=HYPERLINK(""http://x"",""y"")"', '"\'@SUM(A1)"', '"\'+1"', '"\'-2+3"', '"\'\tx"']);
+    expect(csvToRows(text).rows.map((r) => r.v)).toEqual(values);
+    // A number is not text: -5 stays a bare number.
+    expect(csvLine([-5])).toBe('-5\n');
+  });
+
+  test('property: no written text cell starts with a formula character, and every string round-trips', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 12 }), { minLength: 1, maxLength: 6 }), (values) => {
+        const text = csvLine(values.map((_, i) => `c${i}`)) + csvLine(values);
+        for (const field of parseCsv(text)[1] as { text: string }[]) expect(field.text).not.toMatch(/^[=+\-@\t\r\u0000]/);
+        expect(Object.values(csvToRows(text).rows[0] as object)).toEqual(values);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

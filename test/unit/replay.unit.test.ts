@@ -128,6 +128,28 @@ describe('ddb-audit replay', () => {
     expect(io.err.join('')).toContain('dry run: would re-deliver 4 records from 1 failure record in 1 file: 1 error record');
   });
 
+  it('--dry-run from a folder without cdk.json or SOURCE_OPTIONS refuses, rather than print unredacted records', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ddb-audit-replay-no-config-'));
+    const io = captureIo({ cwd: dir, env: {} });
+    expect(await run(['--from', FIXTURE, '--dry-run'], io)).toBe(2);
+    expect(io.err.join('')).toBe(
+      `ddb-audit replay: no config: ${join(dir, 'cdk.json')} does not exist and SOURCE_OPTIONS is not set, and redaction and actor attributes come from them; pass --cdk-json PATH, or --no-config to replay without redaction\n`,
+    );
+    expect(io.out).toEqual([]);
+  });
+
+  it('--no-config replays without redaction, and says so on stderr', async () => {
+    const configured = captureIo({ cwd: join(__dirname, '..', '..'), env: {} });
+    await run(['--from', FIXTURE, '--dry-run'], configured);
+    const io = captureIo({ cwd: mkdtempSync(join(tmpdir(), 'ddb-audit-replay-no-config-')), env: {} });
+    expect(await run(['--from', FIXTURE, '--dry-run', '--no-config'], io)).toBe(0);
+    expect(io.err.join('')).toContain("ddb-audit replay: warning: --no-config: no redaction and no actor attribute are applied, so the records hold every value as the stream has it, and record_hash differs from the collector's for any source whose config redacts\n");
+    const [plain] = io.out.join('').trim().split('\n').map((l) => JSON.parse(l));
+    const [redacted] = configured.out.join('').trim().split('\n').map((l) => JSON.parse(l));
+    expect(plain.new_image).toContain('4111');
+    expect(plain.record_hash).not.toBe(redacted.record_hash);
+  });
+
   it('reads every object under an s3:// prefix, page by page', async () => {
     // Prepare
     const record = fixture();

@@ -103,6 +103,18 @@ describe('sources list', () => {
     expect(lines[3]).toMatch(/^2\s+033333333333\s+eu-west-1\s+Payments\s+.*\s+yes$/);
   });
 
+  test('prints values from cdk.json with control characters escaped, so an entry cannot repaint the listing', async () => {
+    const path = tempCdkJson();
+    const doc = JSON.parse(readFileSync(path, 'utf8'));
+    doc.context.audit.sources.push({ streamArn: 'arn:aws:dynamodb:eu-west-1:444444444444:table/Evil/stream/x\u001b[1A', actorAttribute: 'by\r\u009b2K', redact: ['a\nb'] });
+    writeFileSync(path, JSON.stringify(doc));
+    const { code, out } = await sources(['list', '--cdk-json', path]);
+    expect(code).toBe(0);
+    for (const line of out.slice(0, -1).split('\n')) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(out).toContain('by\\x0d\\x9b2K');
+    expect(out).toContain('a\\x0ab');
+  });
+
   test('--json prints the entries as they are in cdk.json', async () => {
     const path = tempCdkJson();
     const { out } = await sources(['list', '--json', '--cdk-json', path]);
