@@ -14,7 +14,7 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ResolvedSource } from './config/load';
 import { ResourcePolicyProvider } from './constructs/resource-policy-provider';
-import { StreamResourcePolicy } from './constructs/stream-resource-policy';
+import { collectorStreamGrant, StreamResourcePolicy } from './constructs/stream-resource-policy';
 
 export interface SourceAccountStackProps extends StackProps {
   /** The sources of this account only. */
@@ -30,7 +30,10 @@ export class SourceAccountStack extends Stack {
 
   constructor(scope: Construct, id: string, props: SourceAccountStackProps) {
     super(scope, id, props);
-    this.policyProvider = new ResourcePolicyProvider(this, 'ResourcePolicyProvider', { resourceKinds: ['stream'] });
+    this.policyProvider = new ResourcePolicyProvider(this, 'ResourcePolicyProvider', {
+      resourceKinds: ['stream'],
+      allowedStatements: [collectorStreamGrant(props.collectorRoleArn)],
+    });
     for (const source of props.sources) {
       this.streamPolicies.push(
         new StreamResourcePolicy(this, `StreamPolicy-${source.arn.tableName}`, {

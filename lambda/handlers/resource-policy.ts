@@ -16,14 +16,14 @@ import { sendResponse } from '../resource-policy/cfn-response';
 import { CustomResourceResponse, handleResourcePolicyEvent } from '../resource-policy/custom-resource';
 import type { ApplyOptions } from '../resource-policy/apply-statement';
 import { RESPONSE_MARGIN_MS, RETRY_BUDGET_MS } from '../resource-policy/contract';
+import { AllowedStatement, ALLOWED_STATEMENTS_ENV, parseAllowedStatements } from '../resource-policy/statement-bounds';
 
 const SERVICE_NAME = 'ddb-audit-resource-policy';
 
-const logger = new Logger({ serviceName: SERVICE_NAME });
-const dynamodb = new DynamoDBClient({});
-
 export interface HandlerDependencies {
   readonly dynamodb: DynamoDBClient;
+  /** The statements this provider may write (ALLOWED_STATEMENTS, set by the construct); read per request. */
+  readonly allowed: () => readonly AllowedStatement[];
   readonly send: (responseUrl: string, response: CustomResourceResponse) => Promise<void>;
   readonly now?: () => number;
   readonly sleep?: ApplyOptions['sleep'];
@@ -36,7 +36,7 @@ export function createHandler(deps: HandlerDependencies) {
   return async (event: CloudFormationCustomResourceEvent, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<CustomResourceResponse> => {
     const now = deps.now ?? Date.now;
     const deadlineMs = now() + Math.min(RETRY_BUDGET_MS, context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS);
-    const response = await handleResourcePolicyEvent(event, { dynamodb: deps.dynamodb, deadlineMs, now: deps.now, sleep: deps.sleep, random: deps.random, logger: deps.logger });
+    const response = await handleResourcePolicyEvent(event, { dynamodb: deps.dynamodb, deadlineMs, now: deps.now, sleep: deps.sleep, random: deps.random, logger: deps.logger }, deps.allowed);
     const log = { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId, physicalResourceId: response.PhysicalResourceId, status: response.Status, reason: response.Reason, data: response.Data };
     if (response.Status === 'FAILED') deps.logger?.error('resource policy statement not applied', log);
     else deps.logger?.info('resource policy statement applied', log);
@@ -45,4 +45,7 @@ export function createHandler(deps: HandlerDependencies) {
   };
 }
 
-export const handler = createHandler({ dynamodb, send: sendResponse, logger });
+const logger = new Logger({ serviceName: SERVICE_NAME });
+const dynamodb = new DynamoDBClient({});
+
+export const handler = createHandler({ dynamodb, allowed: () => parseAllowedStatements(process.env[ALLOWED_STATEMENTS_ENV]), send: sendResponse, logger });

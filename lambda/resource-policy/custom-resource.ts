@@ -22,6 +22,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { oneLine, putStatement, removeStatementFrom, type ApplyOptions, type ApplyResult } from './apply-statement';
 import { RESOURCE_POLICY_PROPERTY } from './contract';
 import { PolicyStatement, statementSid } from './policy-document';
+import { AllowedStatement, boundsFor, statementOutsideBounds } from './statement-bounds';
 
 /**
  * A DynamoDB table or stream ARN: arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME[/stream/LABEL].
@@ -59,8 +60,11 @@ export function parsePhysicalResourceId(id: string): Target | undefined {
   return { sid, resourceArn };
 }
 
-/** Reads and checks the properties of a Create or Update; throws one line naming what is wrong. */
-export function readProperties(properties: Record<string, unknown>): { resourceArn: string; statement: PolicyStatement; sid: string } {
+/**
+ * Reads and checks the properties of a Create or Update, including that the statement is one this
+ * provider may write (statement-bounds.ts); throws one line naming what is wrong.
+ */
+export function readProperties(properties: Record<string, unknown>, allowed: readonly AllowedStatement[]): { resourceArn: string; statement: PolicyStatement; sid: string } {
   const resourceArn = properties[RESOURCE_POLICY_PROPERTY.resourceArn];
   if (typeof resourceArn !== 'string' || !DYNAMODB_RESOURCE_ARN.test(resourceArn)) {
     throw new Error(`property ${RESOURCE_POLICY_PROPERTY.resourceArn} must be a DynamoDB table or stream ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME[/stream/LABEL]), got ${JSON.stringify(resourceArn)}`);
@@ -76,6 +80,8 @@ export function readProperties(properties: Record<string, unknown>): { resourceA
     throw new Error(`property ${RESOURCE_POLICY_PROPERTY.statement} must be one policy statement as a JSON object string, got ${JSON.stringify(text)}`);
   }
   const sid = statementSid(statement as PolicyStatement);
+  const outside = statementOutsideBounds(statement as PolicyStatement, sid, resourceArn, allowed);
+  if (outside !== undefined) throw new Error(outside);
   return { resourceArn, statement: statement as PolicyStatement, sid };
 }
 
@@ -88,43 +94,36 @@ function unusableId(event: CloudFormationCustomResourceEvent): string {
  * Carries out one CloudFormation request and returns the response to send. Never throws: every
  * failure becomes a FAILED response whose Reason is one line (CloudFormation shows it in the stack
  * events).
+ * @param allowedStatements the statements this provider may write (read per request, so a broken
+ *   setting fails the request with its name instead of leaving CloudFormation without an answer)
  */
-export async function handleResourcePolicyEvent(event: CloudFormationCustomResourceEvent, options: ApplyOptions): Promise<CustomResourceResponse> {
+export async function handleResourcePolicyEvent(event: CloudFormationCustomResourceEvent, options: ApplyOptions, allowedStatements: () => readonly AllowedStatement[]): Promise<CustomResourceResponse> {
   const base = { StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId };
-  const previousId = event.RequestType === 'Create' ? undefined : event.PhysicalResourceId;
+  // The id a failure answers with. A failed Update keeps its old id, so CloudFormation's rollback does
+  // not take it for a replacement. A failed Create gets the id of what it tried once that is known, so
+  // the rollback's Delete removes our Sid there if a try did land (a write can succeed and still time out).
+  let failureId = event.RequestType === 'Create' ? unusableId(event) : event.PhysicalResourceId;
   try {
+    const allowed = allowedStatements();
     if (event.RequestType === 'Delete') {
       const target = parsePhysicalResourceId(event.PhysicalResourceId);
       // Not an id of ours (a Create that failed on its properties): nothing was written.
       if (target === undefined) return { ...base, Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId };
+      // A Sid this provider may not write is not ours to remove: a team's statement stays whatever the request says.
+      if (boundsFor(allowed, target.sid) === undefined) {
+        options.logger?.warn('delete of a statement this provider may not write: left in place', { physicalResourceId: event.PhysicalResourceId });
+        return { ...base, Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId, Data: { Outcome: 'not-allowed' } };
+      }
       const result = await removeStatementFrom(target.resourceArn, target.sid, options);
       return { ...base, Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId, Data: data(result) };
     }
-    let wanted: ReturnType<typeof readProperties>;
-    try {
-      wanted = readProperties(event.ResourceProperties);
-    } catch (err) {
-      return { ...base, Status: 'FAILED', Reason: reason(err), PhysicalResourceId: previousId ?? unusableId(event) };
-    }
+    const wanted = readProperties(event.ResourceProperties, allowed);
     const id = physicalResourceId(wanted);
+    if (event.RequestType === 'Create') failureId = id;
     const result = await putStatement(wanted.resourceArn, wanted.statement, options);
     return { ...base, Status: 'SUCCESS', PhysicalResourceId: id, Data: data(result) };
   } catch (err) {
-    // A failed Update keeps the old id, so CloudFormation's rollback does not mistake it for a replacement.
-    const id = event.RequestType === 'Create' ? physicalIdForFailedCreate(event) : event.PhysicalResourceId;
-    return { ...base, Status: 'FAILED', Reason: reason(err), PhysicalResourceId: id };
-  }
-}
-
-/**
- * A Create that failed after its properties were read: the rollback's Delete gets this id and
- * removes our Sid from that resource if a try did land (a write can succeed and still time out).
- */
-function physicalIdForFailedCreate(event: CloudFormationCustomResourceEvent): string {
-  try {
-    return physicalResourceId(readProperties(event.ResourceProperties));
-  } catch {
-    return unusableId(event);
+    return { ...base, Status: 'FAILED', Reason: reason(err), PhysicalResourceId: failureId };
   }
 }
 

@@ -22,6 +22,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
 import { PROVIDER_TIMEOUT_SECONDS, RESOURCE_POLICY_PROPERTY, RESOURCE_POLICY_STATEMENT_TYPE } from '../../lambda/resource-policy/contract';
+import { AllowedStatement, ALLOWED_STATEMENTS_ENV, statementOutsideBounds } from '../../lambda/resource-policy/statement-bounds';
 import { functionDefaults } from './function-defaults';
 
 /** The DynamoDB resource kinds whose policies a provider may change. */
@@ -39,6 +40,13 @@ export const PROVIDER_SERVICE_TIMEOUT = Duration.seconds(3 * PROVIDER_TIMEOUT_SE
 
 export interface ResourcePolicyProviderProps {
   /**
+   * The only statements the provider may write, by Sid: which principals and actions each may
+   * name. The function refuses anything else, whoever invokes it, and leaves statements of other
+   * Sids alone on delete (lambda/resource-policy/statement-bounds.ts). Its IAM grant covers the
+   * account's streams (or tables) by pattern, so these bounds are what keeps it to our statements.
+   */
+  readonly allowedStatements: readonly AllowedStatement[];
+  /**
    * Which kinds of this account's DynamoDB resources the provider may change policies of.
    * @default ['stream']
    */
@@ -53,12 +61,15 @@ export class ResourcePolicyProvider extends Construct {
   public readonly function: nodejs.NodejsFunction;
   /** The policy statement the role holds (one, whatever the number of sources). */
   public readonly grant: iam.PolicyStatement;
+  public readonly allowedStatements: readonly AllowedStatement[];
 
-  constructor(scope: Construct, id: string, props: ResourcePolicyProviderProps = {}) {
+  constructor(scope: Construct, id: string, props: ResourcePolicyProviderProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const kinds = [...new Set(props.resourceKinds ?? ['stream'])];
     if (kinds.length === 0) throw new Error('ResourcePolicyProvider: resourceKinds must name at least one of "stream", "table", got []');
+    if (props.allowedStatements.length === 0) throw new Error('ResourcePolicyProvider: allowedStatements must name at least one statement, got []');
+    this.allowedStatements = props.allowedStatements;
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -74,6 +85,7 @@ export class ResourcePolicyProvider extends Construct {
       timeout: Duration.seconds(PROVIDER_TIMEOUT_SECONDS),
       role: this.role,
       logGroup: this.logGroup,
+      environment: { ...defaults.environment, [ALLOWED_STATEMENTS_ENV]: JSON.stringify(props.allowedStatements) },
     });
 
     const arnOf = (resourceName: string) => stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName });
@@ -119,7 +131,7 @@ export interface ResourcePolicyStatementProps {
   /** The table or stream ARN (a literal: it is in another stack's account). */
   readonly resourceArn: string;
   /** One policy statement with a Sid of ASCII letters and digits; the Sid identifies it among the team's own. */
-  readonly statement: { readonly Sid: string };
+  readonly statement: { readonly Sid: string; readonly [key: string]: unknown };
 }
 
 /**
@@ -135,6 +147,9 @@ export class ResourcePolicyStatement extends Construct {
     if (!/^[A-Za-z0-9]+$/.test(props.statement.Sid)) {
       throw new Error(`ResourcePolicyStatement: statement Sid must be ASCII letters and digits, got ${JSON.stringify(props.statement.Sid)}`);
     }
+    // The same check the function makes, at synth: a statement it would refuse fails here, not at deploy.
+    const outside = statementOutsideBounds(props.statement, props.statement.Sid, props.resourceArn, props.provider.allowedStatements);
+    if (outside !== undefined) throw new Error(`ResourcePolicyStatement ${this.node.path}: ${outside}`);
     this.statement = props.statement;
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: props.provider.serviceToken,

@@ -5,8 +5,14 @@
  * rules are the provider's (./resource-policy-provider.ts, lambda/resource-policy/).
  */
 import { Construct } from 'constructs';
-import { collectorStreamStatement, StreamPolicyStatement } from '../stream-policy';
+import type { AllowedStatement } from '../../lambda/resource-policy/statement-bounds';
+import { COLLECTOR_STREAM_SID, collectorStreamStatement, STREAM_READ_ACTIONS, StreamPolicyStatement } from '../stream-policy';
 import { ResourcePolicyProvider, ResourcePolicyStatement } from './resource-policy-provider';
+
+/** What a provider must allow for StreamResourcePolicy's statement: our Sid, the collector role, the three read actions. */
+export function collectorStreamGrant(collectorRoleArn: string): AllowedStatement {
+  return { sid: COLLECTOR_STREAM_SID, principals: [collectorRoleArn], actions: [...STREAM_READ_ACTIONS] };
+}
 
 export interface StreamResourcePolicyProps {
   readonly provider: ResourcePolicyProvider;

@@ -9,7 +9,9 @@ import { Stack } from 'aws-cdk-lib';
 import { ResolvedSource } from '../../lib/config/load';
 import { ResourcePolicyProvider, ResourcePolicyStatement, RESOURCE_POLICY_ACTIONS } from '../../lib/constructs/resource-policy-provider';
 import { SourceAccountStack } from '../../lib/source-account-stack';
-import { collectorRoleArn } from '../../lib/stream-policy';
+import { collectorStreamGrant } from '../../lib/constructs/stream-resource-policy';
+import { COLLECTOR_STREAM_SID, collectorRoleArn, collectorStreamStatement } from '../../lib/stream-policy';
+import { ALLOWED_STATEMENTS_ENV } from '../../lambda/resource-policy/statement-bounds';
 import { parseStreamArn } from '../../lambda/core/stream-arn';
 import { EVENT_SOURCE_DEFAULTS } from '../../schemas/audit-config';
 import { PROVIDER_TIMEOUT_SECONDS, RESOURCE_POLICY_STATEMENT_TYPE, RESPONSE_MARGIN_MS, RETRY_BUDGET_MS } from '../../lambda/resource-policy/contract';
@@ -69,12 +71,21 @@ describe('the provider role, for 1,000 accounts x 10,000 tables', () => {
 
   test('adds table ARNs to the same one statement when asked (a table policy is one more statement, not new code)', () => {
     const stack = new Stack(new App(), 'Kinds', { env: { account: ACCOUNT, region: REGION } });
-    const provider = new ResourcePolicyProvider(stack, 'Provider', { resourceKinds: ['stream', 'table'] });
+    const provider = new ResourcePolicyProvider(stack, 'Provider', { resourceKinds: ['stream', 'table'], allowedStatements: [collectorStreamGrant(ROLE)] });
     expect(stack.resolve(provider.grant.toStatementJson().Resource)).toEqual([
       { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:dynamodb:${REGION}:${ACCOUNT}:table/*/stream/*`]] },
       { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:dynamodb:${REGION}:${ACCOUNT}:table/*`]] },
     ]);
-    expect(() => new ResourcePolicyProvider(stack, 'None', { resourceKinds: [] })).toThrow('resourceKinds must name at least one of "stream", "table", got []');
+    expect(() => new ResourcePolicyProvider(stack, 'None', { resourceKinds: [], allowedStatements: [collectorStreamGrant(ROLE)] })).toThrow('resourceKinds must name at least one of "stream", "table", got []');
+    expect(() => new ResourcePolicyProvider(stack, 'Nothing', { allowedStatements: [] })).toThrow('allowedStatements must name at least one statement, got []');
+  });
+
+  test('tells the function the one statement it may write (Sid, collector role, three read actions), in a setting that does not grow per stream', () => {
+    const envOf = (resources: Record<string, Resource>) => (ofType(resources, 'AWS::Lambda::Function')[0]![1]).Properties.Environment.Variables;
+    expect(JSON.parse(envOf(one)[ALLOWED_STATEMENTS_ENV])).toEqual([
+      { sid: COLLECTOR_STREAM_SID, principals: [ROLE], actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'] },
+    ]);
+    expect(envOf(many)).toEqual(envOf(one));
   });
 });
 
@@ -102,7 +113,18 @@ describe('one custom resource per stream', () => {
 
   test('refuses at synth a statement whose Sid could not identify it', () => {
     const stack = new Stack(new App(), 'BadSid', { env: { account: ACCOUNT, region: REGION } });
-    const provider = new ResourcePolicyProvider(stack, 'Provider');
+    const provider = new ResourcePolicyProvider(stack, 'Provider', { allowedStatements: [collectorStreamGrant(ROLE)] });
     expect(() => new ResourcePolicyStatement(stack, 'S', { provider, resourceArn: sources(1)[0]!.config.streamArn, statement: { Sid: 'has-dash' } })).toThrow('statement Sid must be ASCII letters and digits, got "has-dash"');
+  });
+
+  test('refuses at synth a statement the function would refuse (wider action, another principal, another Sid)', () => {
+    const stack = new Stack(new App(), 'Outside', { env: { account: ACCOUNT, region: REGION } });
+    const provider = new ResourcePolicyProvider(stack, 'Provider', { allowedStatements: [collectorStreamGrant(ROLE)] });
+    const stream = sources(1)[0]!.config.streamArn;
+    const ours = collectorStreamStatement(ROLE, stream);
+    expect(() => new ResourcePolicyStatement(stack, 'A', { provider, resourceArn: stream, statement: { ...ours, Action: ['dynamodb:*'] } })).toThrow('action "dynamodb:*" is not one of');
+    expect(() => new ResourcePolicyStatement(stack, 'P', { provider, resourceArn: stream, statement: { ...ours, Principal: { AWS: '*' } } })).toThrow('principal "*" is not one of');
+    expect(() => new ResourcePolicyStatement(stack, 'S', { provider, resourceArn: stream, statement: { ...ours, Sid: 'Other' } })).toThrow('Sid Other is not one of DdbAuditCollectorReadsStream');
+    expect(new ResourcePolicyStatement(stack, 'Ok', { provider, resourceArn: stream, statement: ours }).statement).toEqual(ours);
   });
 });

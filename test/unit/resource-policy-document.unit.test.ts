@@ -16,7 +16,9 @@ import {
   upsertStatement,
 } from '../../lambda/resource-policy/policy-document';
 import { backoffDelayMs, DEFAULT_BACKOFF, nextWait, retryReason } from '../../lambda/resource-policy/retry';
-import { COLLECTOR_STREAM_SID, collectorStreamStatement } from '../../lib/stream-policy';
+import { parseAllowedStatements, statementOutsideBounds } from '../../lambda/resource-policy/statement-bounds';
+import { collectorStreamGrant } from '../../lib/constructs/stream-resource-policy';
+import { COLLECTOR_STREAM_SID, collectorStreamStatement, STREAM_READ_ACTIONS } from '../../lib/stream-policy';
 
 const STREAM = 'arn:aws:dynamodb:eu-west-1:222222222222:table/Orders/stream/2026-01-15T10:00:00.000';
 const OURS = collectorStreamStatement('arn:aws:iam::111111111111:role/ddb-audit-collector-eu-west-1', STREAM);
@@ -209,5 +211,42 @@ describe('retry schedule', () => {
     [{ name: 'PolicyNotFoundException', message: 'revision mismatch' }, undefined],
   ])('classifies %j as %s', (error, expected) => {
     expect(retryReason(error)).toBe(expected);
+  });
+});
+
+describe('statement bounds (what a provider may write, whoever invokes it)', () => {
+  const ROLE = OURS.Principal.AWS;
+  const allowed = [collectorStreamGrant(ROLE)];
+  const subsetOfActions = fc.subarray([...STREAM_READ_ACTIONS], { minLength: 1 }).map((a) => (a.length === 1 ? a[0]! : a));
+
+  test('accepts our statement in any of its equivalent spellings, with any Condition', () => {
+    fc.assert(
+      fc.property(subsetOfActions, fc.constantFrom(STREAM, '*', [STREAM]), fc.constantFrom(ROLE, [ROLE]), fc.option(fc.dictionary(key, json, { maxKeys: 2 }), { nil: undefined }), (Action, Resource, AWS, Condition) => {
+        const statement = { Sid: COLLECTOR_STREAM_SID, Effect: 'Allow', Principal: { AWS }, Action, Resource, ...(Condition ? { Condition } : {}) };
+        expect(statementOutsideBounds(statement, COLLECTOR_STREAM_SID, STREAM, allowed)).toBeUndefined();
+      }),
+    );
+  });
+
+  test('refuses any statement that grants more: another principal, action or resource, a Deny, or a Not* element', () => {
+    const widen = fc.oneof(
+      fc.stringMatching(/^arn:aws:iam::\d{12}:(root|role\/[a-z]{1,8})$/).filter((p) => p !== ROLE).map((p) => ({ Principal: { AWS: [ROLE, p] } })),
+      fc.constantFrom({ Principal: '*' }, { Principal: { AWS: '*' } }, { Principal: { Service: 'lambda.amazonaws.com' } }, { Principal: { AWS: ROLE, Service: 'lambda.amazonaws.com' } }),
+      fc.constantFrom('dynamodb:*', 'dynamodb:GetItem', 'dynamodb:PutResourcePolicy', '*', 'dynamodb:Get*').map((a) => ({ Action: [...STREAM_READ_ACTIONS, a] })),
+      fc.constantFrom('arn:aws:dynamodb:eu-west-1:222222222222:table/Orders', 'arn:aws:dynamodb:eu-west-1:222222222222:table/*', `${STREAM}x`).map((r) => ({ Resource: [STREAM, r] })),
+      fc.constantFrom({ Effect: 'Deny' }, { NotPrincipal: { AWS: ROLE } }, { NotAction: 'dynamodb:GetItem' }, { NotResource: STREAM }, { Action: [] }),
+    );
+    fc.assert(
+      fc.property(widen, (change) => {
+        expect(statementOutsideBounds({ ...OURS, ...change }, COLLECTOR_STREAM_SID, STREAM, allowed)).toMatch(/^statement DdbAuditCollectorReadsStream is outside what this provider may write: /);
+      }),
+    );
+  });
+
+  test('reads its bounds from JSON, and refuses a setting it cannot use, naming the variable', () => {
+    expect(parseAllowedStatements(JSON.stringify(allowed))).toEqual(allowed);
+    for (const bad of [undefined, '', '[]', '{}', '[{"sid":"A","principals":"x","actions":[]}]']) {
+      expect(() => parseAllowedStatements(bad)).toThrow(/^environment variable ALLOWED_STATEMENTS must be/);
+    }
   });
 });

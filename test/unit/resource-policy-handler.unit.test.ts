@@ -27,6 +27,8 @@ import { createHandler } from '../../lambda/handlers/resource-policy';
 import { sendResponse } from '../../lambda/resource-policy/cfn-response';
 import { RESOURCE_POLICY_STATEMENT_TYPE, RESPONSE_MARGIN_MS, RETRY_BUDGET_MS } from '../../lambda/resource-policy/contract';
 import type { CustomResourceResponse } from '../../lambda/resource-policy/custom-resource';
+import { AllowedStatement, parseAllowedStatements } from '../../lambda/resource-policy/statement-bounds';
+import { collectorStreamGrant } from '../../lib/constructs/stream-resource-policy';
 import { COLLECTOR_STREAM_SID, collectorStreamStatement } from '../../lib/stream-policy';
 
 const STREAM = 'arn:aws:dynamodb:eu-west-1:222222222222:table/Orders/stream/2026-01-15T10:00:00.000';
@@ -108,12 +110,19 @@ beforeEach(() => {
   fake = new FakePolicies();
   fake.install();
   clock = 1_700_000_000_000;
+  allowed = [collectorStreamGrant(ROLE), { sid: 'DdbAuditWatchDescribesTable', principals: [WATCH_ROLE], actions: ['dynamodb:DescribeTable'] }];
   sleeps = [];
   sent = [];
 });
 
+const TABLE = 'arn:aws:dynamodb:eu-west-1:222222222222:table/Orders';
+const WATCH_ROLE = 'arn:aws:iam::111111111111:role/ddb-audit-watch';
+/** What the provider may write: the collector's stream statement (as deployed) and, for the table test, a watch statement. */
+let allowed: AllowedStatement[] = [];
+
 const handler = createHandler({
   dynamodb: client,
+  allowed: () => allowed,
   now: () => clock,
   sleep: async (ms) => {
     sleeps.push(ms);
@@ -352,8 +361,8 @@ describe('delete: remove only our statement', () => {
 
 describe('works for a table policy too (one more statement, no new code)', () => {
   test('merges a DescribeTable statement into a table policy and removes it again', async () => {
-    const table = 'arn:aws:dynamodb:eu-west-1:222222222222:table/Orders';
-    const watch = { Sid: 'DdbAuditWatchDescribesTable', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:role/ddb-audit-watch' }, Action: 'dynamodb:DescribeTable', Resource: table };
+    const table = TABLE;
+    const watch = { Sid: 'DdbAuditWatchDescribesTable', Effect: 'Allow', Principal: { AWS: WATCH_ROLE }, Action: 'dynamodb:DescribeTable', Resource: table };
     const teamTable = { Sid: 'TeamReads', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::222222222222:role/app' }, Action: 'dynamodb:GetItem', Resource: table };
     fake.set(table, { Version: '2012-10-17', Statement: [teamTable] });
     const created = await handler({ ...common, RequestType: 'Create', ResourceProperties: { ServiceToken: common.ServiceToken, ResourceArn: table, Statement: JSON.stringify(watch) } }, context);
@@ -361,6 +370,42 @@ describe('works for a table policy too (one more statement, no new code)', () =>
     expect(fake.document(table).Statement).toEqual([teamTable, watch]);
     await handler(remove(created.PhysicalResourceId), context);
     expect(fake.document(table).Statement).toEqual([teamTable]);
+  });
+});
+
+describe('an invocation that is not our deployed statement (the function is invocable by anyone with lambda:InvokeFunction)', () => {
+  const crafted = (statement: object): CloudFormationCustomResourceEvent => ({ ...common, RequestType: 'Create', ResourceProperties: { ServiceToken: common.ServiceToken, ResourceArn: STREAM, Statement: JSON.stringify(statement) } });
+
+  test.each([
+    ['another principal', { ...OURS, Principal: { AWS: 'arn:aws:iam::999999999999:root' } }, /principal "arn:aws:iam::999999999999:root" is not one of/],
+    ['anyone', { ...OURS, Principal: '*' }, /Principal must be \{"AWS": \.\.\.\}, got "\*"/],
+    ['a wider action', { ...OURS, Action: ['dynamodb:GetRecords', 'dynamodb:*'] }, /action "dynamodb:\*" is not one of/],
+    ['another resource', { ...OURS, Resource: NEW_STREAM }, /Resource must be .* got/],
+    ['a Deny', { ...OURS, Effect: 'Deny' }, /Effect must be "Allow", got "Deny"/],
+    ['NotPrincipal', { ...OURS, NotPrincipal: { AWS: ROLE } }, /it has NotPrincipal/],
+    ["a team's Sid", { ...TEAM, Principal: { AWS: ROLE }, Condition: undefined }, /Sid TeamReplicator is not one of DdbAuditCollectorReadsStream, DdbAuditWatchDescribesTable/],
+  ])('refuses a statement with %s, in one line, without calling DynamoDB', async (_what, statement, message) => {
+    const response = await handler(crafted(statement), context);
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toMatch(message);
+    expect(response.Reason).toMatch(/^statement \w+ is outside what this provider may write: /);
+    expect(ddbMock.calls()).toHaveLength(0);
+  });
+
+  test("a Delete naming a team's Sid leaves that statement alone", async () => {
+    fake.set(STREAM, { Version: '2012-10-17', Statement: [TEAM, OURS] });
+    const response = await handler(remove(`TeamReplicator@${STREAM}`), context);
+    expect(response).toMatchObject({ Status: 'SUCCESS', Data: { Outcome: 'not-allowed' } });
+    expect(fake.document(STREAM).Statement).toEqual([TEAM, OURS]);
+    expect(puts()).toEqual([]);
+  });
+
+  test('a missing or broken ALLOWED_STATEMENTS fails the request with its name, and the response still goes out', async () => {
+    const broken = createHandler({ dynamodb: client, allowed: () => parseAllowedStatements(undefined), send: async (url, r) => void sent.push({ url, response: r }) });
+    const response = await broken(create(), context);
+    expect(response).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^environment variable ALLOWED_STATEMENTS must be/) });
+    expect(sent).toHaveLength(1);
+    expect(ddbMock.calls()).toHaveLength(0);
   });
 });
 
