@@ -13,8 +13,9 @@
  * policies at roughly 90 streams
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html); the pattern is a
  * constant few hundred characters. What the function may do with it is narrower than the grant:
- * it only ever adds or removes the statement whose Sid it was given, and only CloudFormation in
- * this account invokes it.
+ * it writes only the statements it was deployed for (`allowedStatements`: Sid, principals,
+ * actions, on the resource the policy is attached to), whoever invokes it, and on delete removes
+ * only statements of those Sids (lambda/resource-policy/statement-bounds.ts).
  */
 import { CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -107,7 +108,7 @@ export class ResourcePolicyProvider extends Construct {
     for (const resource of this.grant.resources) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResourceName(resource, stack)}]`,
-        reason: "ARN pattern of this account's DynamoDB streams/tables, not one ARN per source: a listed ARN per source would pass IAM's 10,240-character inline-policy limit at about 90 sources. The function only adds or removes the statement with the Sid CloudFormation gives it.",
+        reason: "ARN pattern of this account's DynamoDB streams/tables, not one ARN per source: a listed ARN per source would pass IAM's 10,240-character inline-policy limit at about 90 sources. The function writes only its deployed statements (Sid, principals, actions: ALLOWED_STATEMENTS) and removes only statements of those Sids.",
       });
     }
   }

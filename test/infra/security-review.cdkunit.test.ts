@@ -55,7 +55,7 @@ const WILDCARD_EXCEPTIONS: readonly { finding: RegExp; reason: string }[] = [
   },
   {
     finding: /^DdbAuditSource-\d{12} ResourcePolicyProviderPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:dynamodb:[a-z0-9-]+:\d{12}:table\/\*\/stream\/\* \(dynamodb:GetResourcePolicy,dynamodb:PutResourcePolicy,dynamodb:DeleteResourcePolicy\)$/,
-    reason: "The source stack's policy provider may change resource policies of its own account's streams by ARN pattern, not one ARN per stream: listed ARNs would pass IAM's 10,240-character inline-policy limit at about 90 streams. The function only adds or removes the statement whose Sid CloudFormation gives it.",
+    reason: "The source stack's policy provider may change resource policies of its own account's streams by ARN pattern, not one ARN per stream: listed ARNs would pass IAM's 10,240-character inline-policy limit at about 90 streams. The function writes only the statements it was deployed for (our Sid, the collector role, the three read actions) and removes only statements of that Sid, whoever invokes it.",
   },
   {
     finding: /^DdbAuditMappings StreamsStreamAccess\w+ Policy resource \* \(dynamodb:ListStreams\)$/,
