@@ -4,10 +4,11 @@
  * (lambda/resource-policy/custom-resource.ts). CloudFormation invokes it directly (ServiceToken is
  * this function), so the handler also sends the response itself.
  *
- * Time budget: transient refusals are retried until RETRY_BUDGET_MS has passed, or until
- * RESPONSE_MARGIN_MS (lambda/resource-policy/contract.ts) before the function's timeout, whichever comes first, so a FAILED response
- * always goes out before Lambda stops the function. The construct sets the function timeout and
- * the resource's ServiceTimeout above this budget (lib/constructs/resource-policy-provider.ts).
+ * Time budget (lambda/resource-policy/contract.ts): transient refusals are retried until
+ * RETRY_BUDGET_MS has passed, or until RESPONSE_MARGIN_MS before the function's timeout, whichever
+ * comes first, so a FAILED response always goes out before Lambda stops the function. The
+ * construct sets the function timeout and the resource's ServiceTimeout above this budget
+ * (lib/constructs/resource-policy-provider.ts).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
