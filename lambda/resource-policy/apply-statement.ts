@@ -24,6 +24,9 @@ import type { MinimalLogger } from '../core/logger';
 import { parsePolicyDocument, PolicyDocument, PolicyStatement, removeStatement, sameJson, serializePolicy, statementSid, upsertStatement } from './policy-document';
 import { BackoffOptions, ErrorLike, nextWait, retryReason } from './retry';
 
+/** How long to wait before a second read confirms that a resource has no policy (see removeStatementFrom). */
+export const CONFIRM_ABSENCE_MS = 5000;
+
 /** ExpectedRevisionId meaning "there must be no policy yet" (API_PutResourcePolicy.html). */
 export const NO_POLICY_REVISION = 'NO_POLICY';
 
@@ -83,8 +86,16 @@ export async function putStatement(resourceArn: string, statement: PolicyStateme
  * is success: there is nothing of ours left on it.
  */
 export async function removeStatementFrom(resourceArn: string, sid: string, options: ApplyOptions): Promise<ApplyResult> {
+  const sleep = options.sleep ?? defaultSleep;
   return retrying(`remove statement ${sid} from`, resourceArn, options, async () => {
-    const current = await readPolicy(resourceArn, options.dynamodb);
+    let current = await readPolicy(resourceArn, options.dynamodb);
+    if (current === undefined) {
+      // Right after a PutResourcePolicy, GetResourcePolicy "might return PolicyNotFoundException ...
+      // Wait for a few seconds, and then try the GetResourcePolicy request again" (API_GetResourcePolicy.html).
+      // A rollback deletes just after our create wrote: read once more before calling the policy gone.
+      await sleep(CONFIRM_ABSENCE_MS);
+      current = await readPolicy(resourceArn, options.dynamodb);
+    }
     if (current === undefined || current === 'no-resource') return { done: { outcome: 'already-gone', writes: 0 } };
     const remaining = removeStatement(current.document, sid);
     if (remaining === current.document) return { done: { outcome: 'unchanged', revisionId: current.revisionId, writes: 0 } };

@@ -24,6 +24,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { createHandler } from '../../lambda/handlers/resource-policy';
+import { CONFIRM_ABSENCE_MS } from '../../lambda/resource-policy/apply-statement';
 import { sendResponse } from '../../lambda/resource-policy/cfn-response';
 import { RESOURCE_POLICY_STATEMENT_TYPE, RESPONSE_MARGIN_MS, RETRY_BUDGET_MS } from '../../lambda/resource-policy/contract';
 import type { CustomResourceResponse } from '../../lambda/resource-policy/custom-resource';
@@ -54,6 +55,8 @@ class FakePolicies {
   readonly missing = new Set<string>();
   /** Errors the next writes (Put or Delete) throw, in order, before the fake looks at anything. */
   readonly writeFaults: Error[] = [];
+  /** How many of the next reads answer "no policy" although there is one (eventually consistent reads). */
+  staleReads = 0;
   /** Runs before a write is judged: a concurrent writer. */
   beforeWrite?: (arn: string) => void;
   private revisions = 0;
@@ -71,6 +74,10 @@ class FakePolicies {
     ddbMock.on(GetResourcePolicyCommand).callsFake(({ ResourceArn }) => {
       if (this.missing.has(ResourceArn)) throw new ResourceNotFoundException({ message: `Requested resource not found: ${ResourceArn}`, $metadata: {} });
       const p = this.policies.get(ResourceArn);
+      if (this.staleReads > 0) {
+        this.staleReads--;
+        throw policyNotFound();
+      }
       if (!p) throw policyNotFound();
       return { Policy: p.text, RevisionId: p.revision };
     });
@@ -318,6 +325,15 @@ describe('delete: remove only our statement', () => {
     expect(response).toMatchObject({ Status: 'SUCCESS', Data: { Outcome: 'already-gone' } });
     expect(puts()).toEqual([]);
     expect(deletes()).toEqual([]);
+  });
+
+  test('reads twice, a few seconds apart, before calling a policy gone (reads right after a write may not see it)', async () => {
+    fake.set(STREAM, { Version: '2012-10-17', Statement: [TEAM, OURS] });
+    fake.staleReads = 1;
+    const response = await handler(remove(), context);
+    expect(response).toMatchObject({ Status: 'SUCCESS', Data: { Outcome: 'written' } });
+    expect(sleeps).toEqual([CONFIRM_ABSENCE_MS]);
+    expect(fake.document(STREAM).Statement).toEqual([TEAM]);
   });
 
   test('succeeds when the stream itself is gone (disabled long ago, table deleted)', async () => {
