@@ -38,13 +38,14 @@ export function collectorRoleArn(location: CollectorLocation): string {
   return `arn:${location.partition ?? 'aws'}:iam::${location.auditAccountId}:role/${collectorRoleName(location.region)}`;
 }
 
-export interface StreamPolicyStatement {
+// A type alias, not an interface, so it is assignable to a generic JSON statement (index signature).
+export type StreamPolicyStatement = {
   readonly Sid: string;
   readonly Effect: 'Allow';
   readonly Principal: { readonly AWS: string };
   readonly Action: string[];
   readonly Resource: string;
-}
+};
 
 export interface StreamPolicyDocument {
   readonly Version: '2012-10-17';
@@ -52,29 +53,47 @@ export interface StreamPolicyDocument {
 }
 
 /**
- * The stream's resource-based policy: exactly DescribeStream, GetRecords and GetShardIterator,
- * to the collector role and nobody else.
+ * The Sid of our statement in a stream's policy. The source stack's provider recognises its own
+ * statement by it, among any the source team has there: never reuse it for another statement.
+ */
+export const COLLECTOR_STREAM_SID = 'DdbAuditCollectorReadsStream';
+
+/**
+ * The statement that lets the collector role read a stream: exactly DescribeStream, GetRecords and
+ * GetShardIterator, to the collector role and nobody else.
+ *
+ * It has the form of AWS's own example of a stream policy (principal, the three actions, the
+ * stream as Resource; https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html),
+ * and needs no Condition:
+ * - the principal is one IAM role of the audit account, which Lambda's event source mapping uses
+ *   to read the stream; no AWS service principal is named, so there is no confused deputy to guard
+ *   against. aws:SourceAccount and aws:SourceArn would even deny: they are "included in the request
+ *   context only when a call to your resource is made directly by an AWS service principal"
+ *   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceaccount),
+ *   and here the caller is the role;
+ * - cross-account access needs both this resource-based grant and the role's own identity-based
+ *   grant (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-cross-account-access.html),
+ *   which the mappings stack gives on exactly the onboarded stream ARNs;
+ * - dynamodb:ListStreams is not a stream action and DynamoDB refuses it in a stream policy.
  *
  * @param collectorRole the collector role ARN (see collectorRoleArn)
  * @param streamArn the stream ARN; `*` (the default) means "the stream this policy is attached to",
  *   which is what a TableV2 `streamResourcePolicy` needs since the stream ARN is unknown before deploy.
+ */
+export function collectorStreamStatement(collectorRole: string, streamArn = '*'): StreamPolicyStatement {
+  return { Sid: COLLECTOR_STREAM_SID, Effect: 'Allow', Principal: { AWS: collectorRole }, Action: [...STREAM_READ_ACTIONS], Resource: streamArn };
+}
+
+/**
+ * A stream policy holding only our statement (collectorStreamStatement), for a stream that has
+ * no policy of its own, e.g. a TableV2 `streamResourcePolicy` in the source team's CDK app.
  *
  * With aws-cdk-lib: `iam.PolicyDocument.fromJson(streamResourcePolicy(collectorRoleArn(...)))`.
- * PutResourcePolicy replaces a stream's whole policy: merge these statements if yours has others.
+ * A stream that already has a policy keeps it: the source stack merges our statement in (by Sid);
+ * by hand, add the statement to the existing document rather than replacing it.
  */
 export function streamResourcePolicy(collectorRole: string, streamArn = '*'): StreamPolicyDocument {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'DdbAuditCollectorReadsStream',
-        Effect: 'Allow',
-        Principal: { AWS: collectorRole },
-        Action: [...STREAM_READ_ACTIONS],
-        Resource: streamArn,
-      },
-    ],
-  };
+  return { Version: '2012-10-17', Statement: [collectorStreamStatement(collectorRole, streamArn)] };
 }
 
 /**

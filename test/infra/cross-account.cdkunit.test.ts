@@ -13,6 +13,7 @@ import { AuditConfig } from '../../schemas/audit-config';
 import { AuditAppStacks } from '../../lib/audit-app';
 import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, sourceStackName } from '../../lib/stack-names';
 import { collectorRoleArn, streamResourcePolicy } from '../../lib/stream-policy';
+import { RESOURCE_POLICY_STATEMENT_TYPE } from '../../lambda/resource-policy/contract';
 import { buildTestApp, exampleConfig } from '../support/audit-app';
 
 type Resource = { Type: string; Properties: any; DependsOn?: string[] };
@@ -86,54 +87,46 @@ describe('stacks and deploy order', () => {
 
 describe('source stack stream policies', () => {
   const roleArn = () => collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region });
-  const policiesOf = (account: string) => ofType(stacks.sources.get(account)!, 'Custom::DdbAuditStreamPolicy');
+  const statementsOf = (account: string) => ofType(stacks.sources.get(account)!, RESOURCE_POLICY_STATEMENT_TYPE);
 
-  test('put a policy granting exactly the three read actions to the collector role, as a JSON string', () => {
-    const [[, orders]] = policiesOf('222222222222') as [[string, Resource]];
-    const create = JSON.parse(orders.Properties.Create);
-    expect(create).toMatchObject({ service: 'DynamoDB', action: 'PutResourcePolicy', physicalResourceId: { id: streams.orders } });
-    expect(typeof create.parameters.Policy).toBe('string');
-    expect(JSON.parse(create.parameters.Policy)).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'DdbAuditCollectorReadsStream',
-          Effect: 'Allow',
-          Principal: { AWS: roleArn() },
-          Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
-          Resource: streams.orders,
-        },
-      ],
+  test('merge a statement granting exactly the three read actions to the collector role, passed as JSON text', () => {
+    const [[, orders]] = statementsOf('222222222222') as [[string, Resource]];
+    expect(orders.Properties.ResourceArn).toBe(streams.orders);
+    expect(typeof orders.Properties.Statement).toBe('string');
+    expect(JSON.parse(orders.Properties.Statement)).toEqual({
+      Sid: 'DdbAuditCollectorReadsStream',
+      Effect: 'Allow',
+      Principal: { AWS: roleArn() },
+      Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+      Resource: streams.orders,
     });
-    expect(JSON.parse(create.parameters.Policy)).toEqual(streamResourcePolicy(roleArn(), streams.orders));
-    expect(create.parameters.ResourceArn).toBe(streams.orders);
-    expect(JSON.parse(orders.Properties.Update)).toEqual(create);
+    // The same statement the documented whole-policy form holds, for teams that attach it themselves.
+    expect(streamResourcePolicy(roleArn(), streams.orders).Statement).toEqual([JSON.parse(orders.Properties.Statement)]);
   });
 
-  test('remove the policy when the source is removed, tolerating one already gone', () => {
-    const [[, orders]] = policiesOf('222222222222') as [[string, Resource]];
-    expect(JSON.parse(orders.Properties.Delete)).toMatchObject({
-      service: 'DynamoDB',
-      action: 'DeleteResourcePolicy',
-      parameters: { ResourceArn: streams.orders },
-      ignoreErrorCodesMatching: 'PolicyNotFoundException|ResourceNotFoundException',
-    });
+  test("one statement per onboarded stream, each in its own account's stack, served by that stack's provider", () => {
+    expect(statementsOf('222222222222').map(([, r]) => r.Properties.ResourceArn)).toEqual([streams.orders, streams.customers]);
+    expect(statementsOf('033333333333').map(([, r]) => r.Properties.ResourceArn)).toEqual([streams.payments]);
+    for (const [account, stack] of stacks.sources) {
+      const [[functionId]] = ofType(stack, 'AWS::Lambda::Function') as [[string, Resource]];
+      for (const [, r] of statementsOf(account)) expect(r.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
+    }
   });
 
-  test('update one stream after another within an account', () => {
-    const policies = policiesOf('222222222222');
-    expect(policies.map(([, r]) => JSON.parse(r.Properties.Create).parameters.ResourceArn)).toEqual([streams.orders, streams.customers]);
-    const [[firstId], [, second]] = policies as [[string, Resource], [string, Resource]];
-    expect(second.DependsOn).toContain(firstId);
-    expect(policiesOf('033333333333')).toHaveLength(1);
+  test('streams are changed in parallel: the 15-second block is per resource, and the provider waits it out', () => {
+    const ids = new Set(statementsOf('222222222222').map(([id]) => id));
+    for (const [, r] of statementsOf('222222222222')) expect((r.DependsOn ?? []).filter((d) => ids.has(d))).toEqual([]);
   });
 
-  test("the custom resource may put and delete policies on this account's streams only", () => {
-    // Each custom resource adds its own policy to the stack's one provider role.
+  test("the provider may read and change resource policies of this account's streams only, with one statement whatever the number of streams", () => {
     const statements = ofType(stacks.sources.get('222222222222')!, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
-    expect(statements).toEqual([
-      { Effect: 'Allow', Action: ['dynamodb:PutResourcePolicy', 'dynamodb:DeleteResourcePolicy'], Resource: streams.orders },
-      { Effect: 'Allow', Action: ['dynamodb:PutResourcePolicy', 'dynamodb:DeleteResourcePolicy'], Resource: streams.customers },
+    expect(statements.filter((s: any) => JSON.stringify(s.Action).includes('dynamodb:'))).toEqual([
+      {
+        Sid: 'MergeDdbAuditStatement',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetResourcePolicy', 'dynamodb:PutResourcePolicy', 'dynamodb:DeleteResourcePolicy'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:222222222222:table/*/stream/*']] },
+      },
     ]);
   });
 });
