@@ -134,7 +134,7 @@ describe('S3Store', () => {
 
   test('hashes an object as a stream and answers undefined for a missing key', async () => {
     objects.set('changes/k', { body: Buffer.from('hello'), lastModified: new Date() });
-    expect(await store().hash('changes/k')).toEqual({ sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', size: 5 });
+    expect(await store().hash('changes/k')).toEqual({ sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', size: 5, retention: null });
     expect(await store().hash('changes/missing')).toBeUndefined();
   });
 });

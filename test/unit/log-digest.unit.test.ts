@@ -57,7 +57,7 @@ describe('writeDueDigests', () => {
     const first = readDigest('2026-03-01T20:00:00Z');
     const body = readFileSync(join(root, OBJECTS[0]!.key));
     expect(first.previous_digest).toBeNull();
-    expect(first.objects[0]).toEqual({ key: OBJECTS[0]!.key, size: body.length, sha256: sha256Hex(body), last_modified: '2026-03-01T20:05:00.000Z', late: false });
+    expect(first.objects[0]).toEqual({ key: OBJECTS[0]!.key, size: body.length, sha256: sha256Hex(body), last_modified: '2026-03-01T20:05:00.000Z', late: false, object_lock_mode: null, object_lock_retain_until: null });
     for (const [prev, next] of [['20', '21'], ['21', '22'], ['22', '23']]) {
       const prevKey = digestKey(H(`2026-03-01T${prev}:00:00Z`));
       expect(readDigest(`2026-03-01T${next}:00:00Z`).previous_digest).toEqual({ key: prevKey, sha256: sha256Hex(readFileSync(join(root, prevKey))) });
