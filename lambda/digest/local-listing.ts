@@ -13,7 +13,9 @@
  *     the folder, or at a file that changes without the folder changing);
  *   - not-a-regular-file: a FIFO, socket or device (reading a FIFO would block forever);
  *   - future-mtime: the mtime is later than now (plus FUTURE_MTIME_TOLERANCE_MS): no digest due so
- *     far can list it, and it would otherwise sit outside every hour verify checks.
+ *     far can list it, and it would otherwise sit outside every hour verify checks;
+ *   - unsafe-name: a name holding a glob character (* ? [ ] { } \), which DuckDB would expand into
+ *     other files when handed the path; Firehose and the local pipeline never write such names.
  * Nothing under a hidden directory or a symlinked folder is read: the entry itself is the finding.
  */
 import type { Dirent, Stats } from 'node:fs';
@@ -21,7 +23,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StoredObject } from './store';
 
-export type UnattestableKind = 'hidden-file' | 'hidden-directory' | 'symlink' | 'not-a-regular-file' | 'future-mtime';
+export type UnattestableKind = 'hidden-file' | 'hidden-directory' | 'symlink' | 'not-a-regular-file' | 'future-mtime' | 'unsafe-name';
 
 export interface UnattestableEntry {
   readonly kind: UnattestableKind;
@@ -42,6 +44,8 @@ export interface LocalListing {
  * written by the same machine, so this only absorbs a clock step between writing and listing.
  */
 export const FUTURE_MTIME_TOLERANCE_MS = 5 * 60_000;
+
+const GLOB_CHARACTERS = /[*?[\]{}\\]/;
 
 const byKey = <T extends { key: string }>(a: T, b: T): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
@@ -88,6 +92,8 @@ export async function listLocalFolder(root: string, prefix: string, nowMs: numbe
       } else if (entry.name.startsWith('.')) {
         if (info.isDirectory()) unattestable.push({ kind: 'hidden-directory', key, detail: 'a hidden folder (its contents are neither digested nor queried)' });
         else unattestable.push({ kind: 'hidden-file', key, detail: 'a hidden file (neither digested nor queried; a running local pipeline leaves .inprogress files for a moment)' });
+      } else if (GLOB_CHARACTERS.test(entry.name)) {
+        unattestable.push({ kind: 'unsafe-name', key, detail: 'the name holds a glob character (* ? [ ] { } \\), which a query engine would expand' });
       } else if (info.isDirectory()) {
         await walk(key);
       } else if (!info.isFile()) {

@@ -24,7 +24,8 @@ const BUCKET = 'audit-change-log';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/digest-key';
 const s3 = mockClient(S3Client);
 const kms = mockClient(KMSClient);
-const objects = new Map<string, { body: Buffer; lastModified: Date }>();
+/** retention: what GetObject reports as ObjectLockMode/ObjectLockRetainUntilDate (absent: none). */
+const objects = new Map<string, { body: Buffer; lastModified: Date; retention?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: Date } }>();
 const work = mkdtempSync(join(tmpdir(), 'digest-s3-'));
 const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const privateFile = join(work, 'kms-private.pem');
@@ -43,7 +44,11 @@ function fakeBucket(): void {
   s3.on(GetObjectCommand).callsFake((input) => {
     const found = objects.get(input.Key);
     if (!found) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
-    return { Body: Readable.from([found.body.subarray(0, 7), found.body.subarray(7)]), ContentLength: found.body.length };
+    return {
+      Body: Readable.from([found.body.subarray(0, 7), found.body.subarray(7)]),
+      ContentLength: found.body.length,
+      ...(found.retention ? { ObjectLockMode: found.retention.mode, ObjectLockRetainUntilDate: found.retention.until } : {}),
+    };
   });
   s3.on(PutObjectCommand).callsFake((input) => {
     if (input.IfNoneMatch === '*' && objects.has(input.Key)) {
@@ -57,8 +62,10 @@ function fakeBucket(): void {
   kms.on(SignCommand).callsFake((input) => ({ KeyId: KEY_ARN, SigningAlgorithm: 'ECDSA_SHA_256', Signature: execFileSync('openssl', ['pkeyutl', '-sign', '-inkey', privateFile], { input: Buffer.from(input.Message) }) }));
 }
 
-function deliver(key: string, at: Date): void {
-  objects.set(key, { body: Buffer.concat([Buffer.from('PAR1'), randomBytes(1000), Buffer.from('PAR1')]), lastModified: at });
+const RETAIN_UNTIL = new Date('2033-03-01T00:00:00Z');
+/** A delivered object, locked as per-object retention leaves it seconds after delivery unless `retention` says otherwise. */
+function deliver(key: string, at: Date, retention: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: Date } | null = { mode: 'COMPLIANCE', until: RETAIN_UNTIL }): void {
+  objects.set(key, { body: Buffer.concat([Buffer.from('PAR1'), randomBytes(1000), Buffer.from('PAR1')]), lastModified: at, ...(retention ? { retention } : {}) });
 }
 
 type DigestHandler = (event: unknown, context: Context) => Promise<{ written: number; undigestedHours: number }>;

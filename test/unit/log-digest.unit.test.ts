@@ -109,6 +109,8 @@ describe('verifyLog', () => {
     const bytes = readFileSync(path);
     bytes[100] = (bytes[100] as number) ^ 1;
     writeFileSync(path, bytes);
+    // Keep the delivery time, as a careful tamperer would: the content alone must give it away.
+    utimesSync(path, new Date(OBJECTS[2]!.at), new Date(OBJECTS[2]!.at));
     const { findings } = await verify();
     expect(findings).toEqual([{ kind: 'modified-object', key: OBJECTS[2]!.key, detail: expect.stringContaining(`${digestKey(H('2026-03-01T21:00:00Z'))} recorded ${bytes.length} bytes with SHA-256`) }]);
   });
