@@ -5,8 +5,9 @@
  *
  * Retention is read from the same GetObject that streams the bytes to hash: GetObject returns the
  * object's ObjectLockMode and ObjectLockRetainUntilDate, "only returned if the requester has the
- * s3:GetObjectRetention permission"
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_ResponseSyntax).
+ * s3:GetObjectRetention permission" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html;
+ * the same wording in the SDK reference, e.g.
+ * https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/s3/aws.sdk.kotlin.services.s3.model/-head-object-response/object-lock-mode.html).
  * So one request per object gives both, and a caller without that permission sees no retention:
  * it is then reported as unlocked (fail closed), and the finding says to check the permission.
  */
