@@ -42,7 +42,8 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     throw new UsageError(sub === undefined ? `missing subcommand; ${USAGE}` : `unknown subcommand "${sub}"; ${USAGE}`);
   } catch (err) {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    io.stderr(`ddb-audit log${sub === 'digest' || sub === 'verify' ? ` ${sub}` : ''}: ${(err as Error).message}\n`);
+    // Messages can quote object keys from the log: escaped like every report line.
+    io.stderr(`ddb-audit log${sub === 'digest' || sub === 'verify' ? ` ${sub}` : ''}: ${escapeForTerminal((err as Error).message)}\n`);
     return usage ? 2 : 1;
   }
 }

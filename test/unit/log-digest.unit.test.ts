@@ -15,10 +15,13 @@ import type { ObjectStore } from '../../lambda/digest/store';
 import { writeDueDigests } from '../../lambda/digest/write-digests';
 import { verifyLog } from '../../cli/log/verify-log';
 import { partitionKey, placeObject } from '../support/change-log-folder';
+import { captureIo } from '../support/capture-io';
+import { run as log } from '../../bin/commands/log';
 
 const NOW = new Date('2026-03-02T00:20:00Z');
 const H = (iso: string) => Date.parse(iso);
-const signer: Signer = ed25519Signer(generateEd25519KeyPair().privateKeyPem);
+const signingPair = generateEd25519KeyPair();
+const signer: Signer = ed25519Signer(signingPair.privateKeyPem);
 const pinnedKey = createPublicKey(signer.publicKeyPem);
 
 let root: string;
@@ -234,6 +237,29 @@ describe('a digest left unsigned by a run that failed between its two writes', (
     await expect(run).rejects.toThrow(`newest digest ${unsignedKey} has no signature (${unsignedKey}.sig) and cannot be signed now: `);
     await expect(writeDueDigests({ store, signer, now: LATER })).rejects.toThrow(reason);
     expect(() => readFileSync(join(root, `${unsignedKey}.sig`))).toThrow();
+  });
+});
+
+describe('log digest output', () => {
+  test('an object key with control characters is escaped in its one-line error, never printed raw', async () => {
+    const evil = partitionKey('2026-03-02', 'x\u001b\u009b2K\rwrote 1 digest(s)');
+    placeObject(root, { key: evil, at: '2026-03-02T00:10:00Z' });
+    const keyFile = join(root, '..', `${root.split('/').pop()}-key.pem`);
+    writeFileSync(keyFile, signingPair.privateKeyPem);
+    try {
+      // The run writes the 00:00 digest listing the object; then the object changes and the signature write is lost.
+      const unsigned = digestKey(H('2026-03-02T00:00:00Z'));
+      await writeDueDigests({ store, signer, now: new Date(NOW.getTime() + HOUR_MS) });
+      unlinkSync(join(root, `${unsigned}.sig`));
+      appendFileSync(join(root, ...evil.split('/')), 'x');
+      const io = captureIo({ cwd: root });
+      expect(await log(['digest', '--data', root, '--sign-key', keyFile], io)).toBe(1);
+      const err = io.err.join('');
+      expect(err).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+      expect(err).toContain('x\\x1b\\x9b2K\\x0dwrote 1 digest(s).parquet with SHA-256');
+    } finally {
+      rmSync(keyFile, { force: true });
+    }
   });
 });
 
