@@ -22,6 +22,7 @@ import type { KeyObject } from 'node:crypto';
 import { CHANGES_PREFIX, DIGESTS_PREFIX } from '../../schemas/partitioning';
 import {
   DigestDocument,
+  DigestObjectEntry,
   digestKey,
   floorHour,
   HOUR_MS,
@@ -37,7 +38,6 @@ import {
 import { mapWithConcurrency, sha256Hex } from '../../lambda/digest/sha256';
 import { parsePublicKey, publicKeyFingerprint, verifySignature } from '../../lambda/digest/signing';
 import type { UnattestableKind } from '../../lambda/digest/local-listing';
-import type { DigestObjectEntry } from '../../lambda/digest/digest-format';
 import type { ObjectContent, ObjectStore } from '../../lambda/digest/store';
 
 export type LogFindingKind =
