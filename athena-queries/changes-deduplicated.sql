@@ -1,8 +1,13 @@
--- changes-deduplicated: one row per event_id, the first delivery of each change.
+-- changes-deduplicated: one row per event_id, one copy of each change.
 -- Purpose: Firehose and the collector deliver at least once, so a retried batch can write a change
 --   twice (same event_id, same record_hash). This is the exactly-once view of the log; deliveries
 --   says how many copies were found. Records without an event_id (normalization errors of records
 --   that had none) are keyed by record_hash instead.
+-- De-duplication rule (every bundled query): the copy with the smallest record_hash, which is
+--   hashed content, so no unhashed field chooses between copies whose content differs;
+--   processed_at only orders copies that claim the same record_hash. Copies of one change that
+--   differ at all are never a legitimate retry: `ddb-audit log verify` reports them as
+--   conflicting-copies (docs/tamper-evident-log.md).
 -- Parameters:
 --   :from        date         First day (dt, UTC), inclusive, yyyy-MM-dd.
 --   :to          date         Last day (dt, UTC), inclusive, yyyy-MM-dd.
@@ -23,7 +28,7 @@ WITH scoped AS (
 changes AS (
   SELECT
     *,
-    row_number() OVER (PARTITION BY change_key ORDER BY processed_at) AS delivery,
+    row_number() OVER (PARTITION BY change_key ORDER BY record_hash, processed_at) AS delivery,
     count(*) OVER (PARTITION BY change_key) AS deliveries
   FROM scoped
 )

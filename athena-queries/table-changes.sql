@@ -21,7 +21,7 @@ WITH scoped AS (
 changes AS (
   SELECT
     *,
-    row_number() OVER (PARTITION BY change_key ORDER BY processed_at) AS delivery
+    row_number() OVER (PARTITION BY change_key ORDER BY record_hash, processed_at) AS delivery
   FROM scoped
 )
 SELECT

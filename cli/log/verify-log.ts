@@ -1,7 +1,17 @@
 /**
  * Walks the digest chain over a time range and every object the digests list, and reports what
  * does not hold: a modified, deleted or inserted change-log object, a missing digest, a broken
- * chain link, a digest whose signature fails. Read-only; works on any ObjectStore.
+ * chain link, a digest whose signature fails, an object without the Object Lock retention it
+ * should have, and (in a local folder) every entry under changes/ that is not an attestable object
+ * (hidden, a link, a FIFO, a future mtime). Read-only; works on any ObjectStore.
+ *
+ * Coverage: without `fromMs`, every object under changes/ is accounted for, also those older than
+ * the chain's first digest (reported as inserted). Objects delivered after the newest digest was
+ * written are not a finding but are counted as "not yet digested", so the verdict never calls
+ * them intact. Retention (`requireObjectLock`, on by default where the store has Object Lock):
+ * an object with no retention now, with a retain-until earlier or a mode weaker than its digest
+ * recorded, or recorded without retention when it was digested, is unlocked-object. Digests written
+ * before retention was recorded are counted as "retention not recorded", not as tampering.
  *
  * Trust: with `pinnedKey` every digest must be signed by that key. Without it, each digest is
  * checked against the public key stored with the log (digests/public-keys/), which proves the
@@ -12,6 +22,7 @@ import type { KeyObject } from 'node:crypto';
 import { CHANGES_PREFIX, DIGESTS_PREFIX } from '../../schemas/partitioning';
 import {
   DigestDocument,
+  DigestObjectEntry,
   digestKey,
   floorHour,
   HOUR_MS,
@@ -26,7 +37,8 @@ import {
 } from '../../lambda/digest/digest-format';
 import { mapWithConcurrency, sha256Hex } from '../../lambda/digest/sha256';
 import { parsePublicKey, publicKeyFingerprint, verifySignature } from '../../lambda/digest/signing';
-import type { ObjectStore, StoredObject } from '../../lambda/digest/store';
+import type { UnattestableKind } from '../../lambda/digest/local-listing';
+import type { ObjectContent, ObjectStore } from '../../lambda/digest/store';
 
 export type LogFindingKind =
   | 'modified-object'
@@ -37,7 +49,11 @@ export type LogFindingKind =
   | 'invalid-digest'
   | 'missing-signature'
   | 'bad-signature'
-  | 'unknown-key';
+  | 'unknown-key'
+  | 'unlocked-object'
+  | 'conflicting-copies'
+  | 'unreadable-object'
+  | UnattestableKind;
 
 export interface LogFinding {
   readonly kind: LogFindingKind;
@@ -48,10 +64,18 @@ export interface LogFinding {
 
 export interface LogVerifyOptions {
   readonly store: ObjectStore;
-  /** First and last hour to check (epoch ms; floored to the hour, both inclusive). */
-  readonly fromMs: number;
-  readonly toMs: number;
+  /**
+   * First hour to check (epoch ms, floored to the hour). @default the chain's first digest hour,
+   * and then objects older than it are checked too (a legitimate one is always listed by a digest)
+   */
+  readonly fromMs?: number;
+  /** Last hour to check (epoch ms, floored, inclusive). @default now: later objects are "not yet digested" */
+  readonly toMs?: number;
   readonly now: Date;
+  /** Report objects without Object Lock retention. @default store.supportsObjectLock */
+  readonly requireObjectLock?: boolean;
+  /** Further checks over the log's contents (local: conflicting copies of one change). */
+  readonly contentCheck?: () => Promise<LogFinding[]>;
   readonly pinnedKey?: KeyObject;
   /** @default SETTLE_MINUTES */
   readonly settleMinutes?: number;
@@ -74,6 +98,13 @@ export interface LogVerifyResult {
   readonly hoursBeforeChain: number;
   /** Objects delivered after the newest digest was written: not covered yet, not a finding. */
   readonly objectsNotYetDigested: number;
+  /** Objects delivered outside an explicit --from/--to range: not checked. */
+  readonly objectsOutsideRange: number;
+  /** Objects listed by digests written before retention was recorded (only counted when retention is required). */
+  readonly retentionNotRecorded: number;
+  readonly objectLockRequired: boolean;
+  /** End of the newest hour checked that has a digest (epoch ms), or undefined when none. */
+  readonly digestedUntil?: number;
   /** Fingerprints of the keys that signed the digests checked. */
   readonly signingKeys: string[];
   readonly pinned: boolean;
@@ -108,9 +139,12 @@ export async function verifyLog(options: LogVerifyOptions): Promise<LogVerifyRes
   const chainStart = digestHours[0];
   const newestDigestHour = digestHours.at(-1);
 
-  const firstHour = floorHour(options.fromMs);
+  const fromGiven = options.fromMs !== undefined;
+  const toGiven = options.toMs !== undefined;
+  const firstHour = floorHour(options.fromMs ?? chainStart ?? lastDueHour(options.now.getTime(), options.settleMinutes ?? SETTLE_MINUTES));
   const expectedUntil = Math.max(lastDueHour(options.now.getTime(), options.settleMinutes ?? SETTLE_MINUTES), newestDigestHour ?? -Infinity);
-  const lastHour = Math.min(floorHour(options.toMs), expectedUntil);
+  const lastHour = Math.min(floorHour(options.toMs ?? options.now.getTime()), expectedUntil);
+  const requireLock = options.requireObjectLock ?? store.supportsObjectLock;
 
   const cache = new Map<number, LoadedDigest | undefined>();
   const load = async (hour: number): Promise<LoadedDigest | undefined> => {
@@ -215,12 +249,18 @@ export async function verifyLog(options: LogVerifyOptions): Promise<LogVerifyRes
     inRange.push(withDoc);
   }
 
-  // 2. Every object those digests list: present, same size, same SHA-256.
-  const objects = await store.list(CHANGES_PREFIX);
-  const byKey = new Map<string, StoredObject>(objects.map((o) => [o.key, o]));
+  // 2. Every object those digests list: present, same size, same SHA-256, still locked.
+  //    Every entry under changes/ that cannot be an object (local folders) is a finding of its kind.
+  const inventory = store.inventory ? await store.inventory(CHANGES_PREFIX, options.now) : { objects: await store.list(CHANGES_PREFIX), unattestable: [] };
+  for (const entry of inventory.unattestable) report(entry.kind, entry.key, entry.detail);
+  const objects = inventory.objects;
+  // A listed object whose mtime was moved into the future is still a regular file: hash it too, so it is
+  // reported as modified (or not) besides future-mtime, rather than as deleted.
+  const hashable = new Set([...objects.map((o) => o.key), ...inventory.unattestable.filter((e) => e.kind === 'future-mtime').map((e) => e.key)]);
   const listed = inRange.flatMap((d) => d.doc.objects.map((entry) => ({ entry, digest: d.key })));
   let bytesHashed = 0;
-  const results = await mapWithConcurrency(listed, options.hashConcurrency ?? 4, async ({ entry }) => (byKey.has(entry.key) ? store.hash(entry.key) : undefined));
+  let retentionNotRecorded = 0;
+  const results = await mapWithConcurrency(listed, options.hashConcurrency ?? 4, async ({ entry }) => (hashable.has(entry.key) ? store.hash(entry.key) : undefined));
   listed.forEach(({ entry, digest }, i) => {
     const actual = results[i];
     if (!actual) return report('deleted-object', entry.key, `listed in ${digest} (${entry.size} bytes, SHA-256 ${entry.sha256}) but no longer exists`);
@@ -228,6 +268,10 @@ export async function verifyLog(options: LogVerifyOptions): Promise<LogVerifyRes
     if (actual.sha256 !== entry.sha256 || actual.size !== entry.size) {
       report('modified-object', entry.key, `now ${actual.size} bytes with SHA-256 ${actual.sha256}; ${digest} recorded ${entry.size} bytes with SHA-256 ${entry.sha256}`);
     }
+    if (!requireLock) return;
+    if (!('object_lock_mode' in entry)) retentionNotRecorded++;
+    const problem = retentionProblem(entry, actual, digest);
+    if (problem) report('unlocked-object', entry.key, problem);
   });
 
   // 3. Every object delivered in range is listed by a digest (its own hour's, or a later one as late).
@@ -241,10 +285,21 @@ export async function verifyLog(options: LogVerifyOptions): Promise<LogVerifyRes
     newestCreatedAt = Math.max(newestCreatedAt, Date.parse(d.doc.created_at));
   }
   let objectsNotYetDigested = 0;
+  let objectsOutsideRange = 0;
   const unverifiable = new Map<number, number>();
   for (const o of objects) {
     const t = o.lastModified.getTime();
-    if (t < firstHour || t >= lastHour + HOUR_MS || coveringKeys.has(o.key)) continue;
+    if (coveringKeys.has(o.key)) continue;
+    // Outside an explicit range: not checked, and said so. Without --from, older objects are checked.
+    if (fromGiven && t < firstHour) {
+      objectsOutsideRange++;
+      continue;
+    }
+    if (t >= lastHour + HOUR_MS) {
+      if (toGiven) objectsOutsideRange++;
+      else objectsNotYetDigested++;
+      continue;
+    }
     // Before the chain's first digest: the chain starts at the first delivery, so nothing legitimate is here.
     // Its own hour's digest is missing: one finding for the hour says so, not one per object.
     if (missingHours.has(floorHour(t))) {
@@ -262,6 +317,15 @@ export async function verifyLog(options: LogVerifyOptions): Promise<LogVerifyRes
     report('missing-digest', digestKey(hour), `no digest for hour ${hourLabel(hour)}${n > 0 ? `; ${n} object(s) delivered in that hour cannot be checked` : ''}`);
   }
 
+  // 4. The contents: e.g. two different versions of one change (local folders).
+  //    A modified object that no longer parses is already a finding: it is not reported twice.
+  const modified = new Set(findings.filter((f) => f.kind === 'modified-object').map((f) => f.key));
+  for (const f of options.contentCheck ? await options.contentCheck() : []) {
+    if (f.kind === 'unreadable-object' && modified.has(f.key)) continue;
+    report(f.kind, f.key, f.detail);
+  }
+  const digestedUntil = inRange.length > 0 ? Math.max(...inRange.map((d) => d.hour)) + HOUR_MS : undefined;
+
   return {
     findings,
     firstHour,
@@ -272,9 +336,32 @@ export async function verifyLog(options: LogVerifyOptions): Promise<LogVerifyRes
     bytesHashed,
     hoursBeforeChain,
     objectsNotYetDigested,
+    objectsOutsideRange,
+    retentionNotRecorded,
+    objectLockRequired: requireLock,
+    digestedUntil,
     signingKeys: [...signingKeys].sort(),
     pinned: options.pinnedKey !== undefined,
   };
+}
+
+/**
+ * Why an object's retention now falls short of what it should be, or undefined when it holds.
+ * GetObject reports retention only to a caller with s3:GetObjectRetention, so "none" may also mean
+ * the verifying identity lacks that permission; the finding says so (fail closed).
+ */
+function retentionProblem(entry: DigestObjectEntry, actual: ObjectContent, digest: string): string | undefined {
+  const now = actual.retention;
+  if (!now) return `has no Object Lock retention now (or this identity lacks s3:GetObjectRetention, without which S3 reports none)`;
+  if (!('object_lock_mode' in entry)) return undefined; // older digest: only the retention now can be checked
+  if (entry.object_lock_mode === null || entry.object_lock_mode === undefined || !entry.object_lock_retain_until) {
+    return `was not locked when ${digest} was written (retention should be set seconds after delivery; or the digest function lacks s3:GetObjectRetention); locked now: ${now.mode} until ${now.retainUntil}`;
+  }
+  if (Date.parse(now.retainUntil) < Date.parse(entry.object_lock_retain_until)) {
+    return `retain-until is ${now.retainUntil}, earlier than the ${entry.object_lock_retain_until} that ${digest} recorded (retention was shortened)`;
+  }
+  if (entry.object_lock_mode === 'COMPLIANCE' && now.mode === 'GOVERNANCE') return `mode is GOVERNANCE, weaker than the COMPLIANCE that ${digest} recorded`;
+  return undefined;
 }
 
 function latestBefore(sortedHours: readonly number[], hour: number): number | undefined {

@@ -3,12 +3,9 @@
  * data folder) or on Athena, with everything an evidence package needs to say what was asked.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { CHANGES_PREFIX } from '../../schemas/partitioning';
 import { AthenaDeps, AthenaTarget, runOnAthena } from './athena-engine';
 import { loadQuery } from './catalog';
-import { runOnDuckDb } from './duckdb-engine';
+import { QueryableFile, queryableFiles, runOnDuckDb } from './duckdb-engine';
 import { ALL, resolveParams } from './params';
 import { substitutePlaceholders } from './placeholders';
 import type { PartitionRef, QueryResult } from './result';
@@ -44,8 +41,10 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
       rows: result.rows,
     };
   }
-  const partitionsCovered = localPartitions(request.dataDir, values);
-  const result = await runOnDuckDb(sql, request.dataDir);
+  // One listing feeds both the engine and the partitions reported, so they cannot disagree.
+  const files = await queryableFiles(request.dataDir);
+  const partitionsCovered = localPartitions(files, values);
+  const result = await runOnDuckDb(sql, request.dataDir, files);
   return {
     sql,
     engine: 'duckdb',
@@ -58,28 +57,15 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
   };
 }
 
-/** Partition folders in the data folder that the query's dt range (and account/table, when given) selects. */
-export function localPartitions(dataDir: string, values: Readonly<Record<string, string>>): PartitionRef[] {
-  const root = join(dataDir, CHANGES_PREFIX);
-  if (!existsSync(root)) return [];
+/** Partitions holding files the query reads that its dt range (and account/table, when given) selects. */
+export function localPartitions(files: readonly QueryableFile[], values: Readonly<Record<string, string>>): PartitionRef[] {
   const wanted = (given: string | undefined, actual: string) => given === undefined || given === ALL || given === actual;
-  const found: PartitionRef[] = [];
-  for (const account of subdirs(root, 'account_id=')) {
-    if (!wanted(values.account_id, account)) continue;
-    for (const table of subdirs(join(root, `account_id=${account}`), 'table_name=')) {
-      if (!wanted(values.table_name, table)) continue;
-      for (const dt of subdirs(join(root, `account_id=${account}`, `table_name=${table}`), 'dt=')) {
-        if (values.from !== undefined && dt < values.from) continue;
-        if (values.to !== undefined && dt > values.to) continue;
-        found.push({ account_id: account, table_name: table, dt });
-      }
-    }
+  const found = new Map<string, PartitionRef>();
+  for (const f of files) {
+    if (!wanted(values.account_id, f.account_id) || !wanted(values.table_name, f.table_name)) continue;
+    if (values.from !== undefined && f.dt < values.from) continue;
+    if (values.to !== undefined && f.dt > values.to) continue;
+    found.set(`${f.account_id}/${f.table_name}/${f.dt}`, { account_id: f.account_id, table_name: f.table_name, dt: f.dt });
   }
-  return found.sort((a, b) => `${a.account_id}/${a.table_name}/${a.dt}`.localeCompare(`${b.account_id}/${b.table_name}/${b.dt}`));
-}
-
-function subdirs(dir: string, prefix: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && e.name.startsWith(prefix))
-    .map((e) => e.name.slice(prefix.length));
+  return [...found.values()].sort((a, b) => `${a.account_id}/${a.table_name}/${a.dt}`.localeCompare(`${b.account_id}/${b.table_name}/${b.dt}`));
 }

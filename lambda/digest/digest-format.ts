@@ -14,6 +14,7 @@
  */
 import { DIGESTS_PREFIX } from '../../schemas/partitioning';
 import { isSignatureAlgorithm, SignatureAlgorithm } from './signing';
+import { OBJECT_LOCK_MODES, ObjectLockMode } from './store';
 
 export const DIGEST_FORMAT = 'ddb-audit/log-digest/v1';
 export const HOUR_MS = 3_600_000;
@@ -31,6 +32,14 @@ export interface DigestObjectEntry {
   readonly last_modified: string;
   /** True when the object was delivered before hour_start but missed by earlier digests. */
   readonly late: boolean;
+  /**
+   * The object's S3 Object Lock mode when it was digested (GetObject's ObjectLockMode); null when
+   * it had none, or in a local folder, which has no Object Lock. Absent in digests written before
+   * retention was recorded: `log verify` reports those as "retention not recorded", not as tampering.
+   */
+  readonly object_lock_mode?: ObjectLockMode | null;
+  /** The object's retain-until date when it was digested, ISO-8601 UTC; null exactly when object_lock_mode is. */
+  readonly object_lock_retain_until?: string | null;
 }
 
 export interface DigestLink {
@@ -123,8 +132,24 @@ export function parseDigest(bytes: Buffer): DigestDocument {
   if (!Array.isArray(doc.objects)) fail('objects is not a list');
   for (const [i, o] of (doc.objects as any[]).entries()) {
     if (typeof o?.key !== 'string' || !Number.isSafeInteger(o.size) || typeof o.sha256 !== 'string' || !SHA256_HEX.test(o.sha256)) fail(`objects[${i}] is not {key, size, sha256}`);
+    const problem = retentionProblem(o);
+    if (problem) fail(`objects[${i}] ${problem}`);
   }
   if (doc.previous_digest !== null && (typeof doc.previous_digest?.key !== 'string' || !SHA256_HEX.test(String(doc.previous_digest?.sha256)))) fail('previous_digest is neither null nor {key, sha256}');
   if (!isSignatureAlgorithm(doc.signing?.algorithm) || !SHA256_HEX.test(String(doc.signing?.public_key_sha256))) fail('signing is not {algorithm, public_key_sha256}');
   return doc as DigestDocument;
+}
+
+/** Why an entry's retention fields are malformed, or undefined when they are absent (older digests) or well formed. */
+function retentionProblem(o: Record<string, unknown>): string | undefined {
+  const hasMode = 'object_lock_mode' in o;
+  const hasUntil = 'object_lock_retain_until' in o;
+  if (!hasMode && !hasUntil) return undefined;
+  if (hasMode !== hasUntil) return 'has only one of object_lock_mode and object_lock_retain_until';
+  const mode = o.object_lock_mode;
+  const until = o.object_lock_retain_until;
+  if (mode === null && until === null) return undefined;
+  if (typeof mode !== 'string' || !(OBJECT_LOCK_MODES as readonly string[]).includes(mode)) return `object_lock_mode is ${JSON.stringify(mode)}, expected GOVERNANCE, COMPLIANCE or null`;
+  if (typeof until !== 'string' || Number.isNaN(Date.parse(until))) return `object_lock_retain_until is ${JSON.stringify(until)}, expected an ISO-8601 time when object_lock_mode is set`;
+  return undefined;
 }

@@ -1,13 +1,17 @@
 /**
  * ObjectStore over a local folder: keys are paths relative to it, LastModified is the mtime.
- * Files whose name starts with "." are skipped: the local Firehose writes under a hidden
- * temporary name and renames, so a half-written file is never listed.
+ * Objects are what ./local-listing.ts lists: regular, non-hidden files reached without following
+ * a link (the local Firehose writes under a hidden temporary name and renames, so a half-written
+ * file is never listed). Everything else under a prefix is reported by `inventory`, so verify can
+ * account for it. A folder has no Object Lock: retention is recorded as null.
  */
-import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { sha256OfFile, StreamDigest } from './sha256';
-import { ObjectExistsError, ObjectStore, StoredObject } from './store';
+import { listLocalFolder, LocalListing } from './local-listing';
+import { READ_CHUNK_BYTES, sha256OfStream } from './sha256';
+import { ObjectContent, ObjectExistsError, ObjectStore, StoredObject } from './store';
 
 export class LocalFolderStore implements ObjectStore {
   constructor(private readonly root: string) {}
@@ -16,28 +20,18 @@ export class LocalFolderStore implements ObjectStore {
     return this.root;
   }
 
+  readonly supportsObjectLock = false;
+
+  /**
+   * The attestable objects under the prefix. A file with a future mtime is listed too: the digest
+   * writer only takes objects of hours that have ended, and `inventory` reports it.
+   */
   async list(prefix: string): Promise<StoredObject[]> {
-    const out: StoredObject[] = [];
-    const walk = async (relative: string): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(join(this.root, relative), { withFileTypes: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw err;
-      }
-      for (const entry of entries) {
-        if (entry.name.startsWith('.')) continue;
-        const key = relative === '' ? entry.name : `${relative}/${entry.name}`;
-        if (entry.isDirectory()) await walk(key);
-        else if (entry.isFile()) {
-          const info = await stat(join(this.root, key));
-          out.push({ key, size: info.size, lastModified: info.mtime });
-        }
-      }
-    };
-    await walk(prefix.replace(/\/+$/, ''));
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return (await listLocalFolder(this.root, prefix, Number.POSITIVE_INFINITY)).objects;
+  }
+
+  inventory(prefix: string, now: Date): Promise<LocalListing> {
+    return listLocalFolder(this.root, prefix, now.getTime());
   }
 
   async read(key: string): Promise<Buffer | undefined> {
@@ -49,12 +43,26 @@ export class LocalFolderStore implements ObjectStore {
     }
   }
 
-  async hash(key: string): Promise<StreamDigest | undefined> {
+  /**
+   * Opened without following a link and without blocking (a FIFO swapped in after the listing would
+   * otherwise hang the run), and hashed only when the opened entry is a regular file.
+   */
+  async hash(key: string): Promise<ObjectContent | undefined> {
+    let handle;
     try {
-      return await sha256OfFile(this.path(key));
+      handle = await open(this.path(key), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code === 'ELOOP') throw new Error(`${key} became a symbolic link after it was listed; not followed`);
       throw err;
+    }
+    try {
+      if (!(await handle.stat()).isFile()) throw new Error(`${key} is not a regular file (it changed after it was listed)`);
+      const digest = await sha256OfStream(handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: false }));
+      return { ...digest, retention: null };
+    } finally {
+      await handle.close();
     }
   }
 

@@ -2,10 +2,18 @@
  * ObjectStore over an S3 bucket. Digests are written with a conditional put (If-None-Match: *),
  * so two overlapping digest runs can never overwrite each other's link of the chain, and with a
  * SHA-256 checksum, which S3 checks on arrival and which Object Lock buckets require in some form.
+ *
+ * Retention is read from the same GetObject that streams the bytes to hash: GetObject returns the
+ * object's ObjectLockMode and ObjectLockRetainUntilDate, "only returned if the requester has the
+ * s3:GetObjectRetention permission" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html;
+ * the same wording in the SDK reference, e.g.
+ * https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/s3/aws.sdk.kotlin.services.s3.model/-head-object-response/object-lock-mode.html).
+ * So one request per object gives both, and a caller without that permission sees no retention:
+ * it is then reported as unlocked (fail closed), and the finding says to check the permission.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { sha256OfStream, StreamDigest } from './sha256';
-import { ObjectExistsError, ObjectStore, StoredObject } from './store';
+import { GetObjectCommand, GetObjectCommandOutput, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { sha256OfStream } from './sha256';
+import { ObjectContent, ObjectExistsError, ObjectRetention, ObjectStore, OBJECT_LOCK_MODES, StoredObject } from './store';
 
 export class S3Store implements ObjectStore {
   constructor(
@@ -16,6 +24,8 @@ export class S3Store implements ObjectStore {
   get location(): string {
     return `s3://${this.bucket}`;
   }
+
+  readonly supportsObjectLock = true;
 
   async list(prefix: string): Promise<StoredObject[]> {
     const out: StoredObject[] = [];
@@ -32,16 +42,18 @@ export class S3Store implements ObjectStore {
   }
 
   async read(key: string): Promise<Buffer | undefined> {
-    const body = await this.body(key);
+    const body = (await this.get(key))?.Body as AsyncIterable<Uint8Array> | undefined;
     if (!body) return undefined;
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
     return Buffer.concat(chunks);
   }
 
-  async hash(key: string): Promise<StreamDigest | undefined> {
-    const body = await this.body(key);
-    return body ? sha256OfStream(body) : undefined;
+  async hash(key: string): Promise<ObjectContent | undefined> {
+    const out = await this.get(key);
+    if (!out?.Body) return undefined;
+    const digest = await sha256OfStream(out.Body as AsyncIterable<Uint8Array>);
+    return { ...digest, retention: retentionOf(out) };
   }
 
   async create(key: string, bytes: Buffer, contentType: string): Promise<void> {
@@ -57,13 +69,20 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  private async body(key: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+  private async get(key: string): Promise<GetObjectCommandOutput | undefined> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return out.Body as AsyncIterable<Uint8Array> | undefined;
+      return await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (err) {
       if ((err as Error).name === 'NoSuchKey' || (err as S3ServiceException).$metadata?.httpStatusCode === 404) return undefined;
       throw err;
     }
   }
+}
+
+/** The retention GetObject reported, or null when it reported none (or an unknown mode). */
+export function retentionOf(out: Pick<GetObjectCommandOutput, 'ObjectLockMode' | 'ObjectLockRetainUntilDate'>): ObjectRetention | null {
+  const mode = out.ObjectLockMode;
+  const until = out.ObjectLockRetainUntilDate;
+  if (!mode || !(OBJECT_LOCK_MODES as readonly string[]).includes(mode) || !(until instanceof Date) || Number.isNaN(until.getTime())) return null;
+  return { mode: mode as ObjectRetention['mode'], retainUntil: until.toISOString() };
 }

@@ -1,11 +1,10 @@
 /**
- * SHA-256 of a byte stream, and of many files at once.
+ * SHA-256 of a byte stream, and of many objects at once.
  *
  * Hashing runs on OpenSSL through node:crypto (SHA extensions where the CPU has them), fed with
  * large reads; several files are read at once so disk or network waits overlap with hashing.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 
 export interface StreamDigest {
   readonly sha256: string;
@@ -24,10 +23,6 @@ export async function sha256OfStream(stream: AsyncIterable<Uint8Array | string>)
     size += bytes.length;
   }
   return { sha256: hash.digest('hex'), size };
-}
-
-export function sha256OfFile(path: string): Promise<StreamDigest> {
-  return sha256OfStream(createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }));
 }
 
 export { sha256Hex } from '../core/sha256';

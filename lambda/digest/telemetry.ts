@@ -19,7 +19,17 @@ export const DIGEST_METRIC = {
   objectsDigested: 'ObjectsDigested',
   /** Objects listed late (delivered before the hour of the digest that lists them). */
   lateObjects: 'LateObjects',
+  /**
+   * Digests an earlier run wrote but did not sign (it died between the two writes), which this run
+   * checked and signed so the chain went on. Normally 0; any other value means a run failed midway.
+   */
+  signaturesRecovered: 'SignaturesRecovered',
+  /** Objects the digests written listed without Object Lock retention (verify reports each as unlocked-object). */
+  unlockedObjects: 'UnlockedObjects',
 } as const;
+
+/** Log message of a run that signed a digest an earlier run left unsigned. */
+export const DIGEST_SIGNATURE_RECOVERED_LOG_MESSAGE = 'DIGEST_SIGNATURE_RECOVERED';
 
 /** Log message of a run that failed; the chain is not extended until the cause is fixed. */
 export const DIGEST_FAILURE_LOG_MESSAGE = 'DIGEST_FAILURE';

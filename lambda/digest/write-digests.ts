@@ -55,6 +55,8 @@ export interface WrittenDigest {
   readonly hourStart: string;
   readonly objects: number;
   readonly lateObjects: number;
+  /** Objects listed without Object Lock retention (always all of them in a local folder). */
+  readonly unlockedObjects: number;
   readonly bytes: number;
 }
 
@@ -65,6 +67,11 @@ export interface DigestRunResult {
   /** The newest digest after the run, if any. */
   readonly latestDigestKey?: string;
   readonly publicKeySha256: string;
+  /**
+   * Digests that an earlier run wrote but did not sign (it died between the two writes), checked
+   * and signed by this run, so the chain went on; normally empty.
+   */
+  readonly recoveredSignatures: string[];
 }
 
 export async function writeDueDigests(options: DigestRunOptions): Promise<DigestRunResult> {
@@ -82,12 +89,13 @@ export async function writeDueDigests(options: DigestRunOptions): Promise<Digest
 
   let previous: DigestLink | null = null;
   let firstHour: number;
+  const recoveredSignatures: string[] = [];
   const newest = existingHours.at(-1);
   if (newest !== undefined) {
     const key = digestKey(newest);
     const bytes = await store.read(key);
     if (!bytes) throw new Error(`digest ${key} was listed but cannot be read`);
-    await checkNewestBeforeExtending(store, signer, key, bytes);
+    if (await checkNewestBeforeExtending(store, signer, existingHours, key, bytes, now)) recoveredSignatures.push(key);
     previous = { key, sha256: sha256Hex(bytes) };
     firstHour = newest + HOUR_MS;
   } else {
@@ -132,13 +140,19 @@ export async function writeDueDigests(options: DigestRunOptions): Promise<Digest
     const bytes = serializeDigest(doc);
     const key = digestKey(hour);
     // Signed before anything is written; then the digest, then its signature. A run that dies between
-    // the two writes leaves an unsigned digest, which the next run refuses to extend and verify reports.
+    // the two writes leaves an unsigned digest: verify reports it until the next run checks and signs it.
     const signature = await signer.sign(bytes);
     await store.create(key, bytes, 'application/json');
-    await store.create(signatureKey(key), signature, 'application/octet-stream');
+    try {
+      await store.create(signatureKey(key), signature, 'application/octet-stream');
+    } catch (err) {
+      // An overlapping run found this digest unsigned and signed it first; its signature must hold.
+      if (!(err instanceof ObjectExistsError)) throw err;
+      await checkSignature(store, signer, key, bytes, doc);
+    }
     previous = { key, sha256: sha256Hex(bytes) };
     covered.set(hour, new Set(entries.map((e) => e.key)));
-    written.push({ key, hourStart: doc.hour_start, objects: entries.length, lateObjects: entries.filter((e) => e.late).length, bytes: doc.total_bytes });
+    written.push({ key, hourStart: doc.hour_start, objects: entries.length, lateObjects: entries.filter((e) => e.late).length, unlockedObjects: entries.filter((e) => e.object_lock_mode === null).length, bytes: doc.total_bytes });
   }
 
   return {
@@ -146,6 +160,7 @@ export async function writeDueDigests(options: DigestRunOptions): Promise<Digest
     undigestedHours: Math.max(0, Math.round((lastHour - hour) / HOUR_MS) + 1),
     latestDigestKey: previous?.key,
     publicKeySha256: fingerprint,
+    recoveredSignatures,
   };
 }
 
@@ -154,7 +169,17 @@ async function hashEntries(store: ObjectStore, objects: readonly StoredObject[],
   return mapWithConcurrency(sorted, concurrency, async (o) => {
     const digest = await store.hash(o.key);
     if (!digest) throw new Error(`${o.key} was listed but cannot be read`);
-    return { key: o.key, size: digest.size, sha256: digest.sha256, last_modified: o.lastModified.toISOString(), late: o.lastModified.getTime() < hour };
+    return {
+      key: o.key,
+      size: digest.size,
+      sha256: digest.sha256,
+      last_modified: o.lastModified.toISOString(),
+      late: o.lastModified.getTime() < hour,
+      // Retention as S3 reports it at digest time (SETTLE_MINUTES after the hour, so per-object retention,
+      // set seconds after delivery, should be in place); null when none, which verify reports as unlocked.
+      object_lock_mode: digest.retention?.mode ?? null,
+      object_lock_retain_until: digest.retention?.retainUntil ?? null,
+    };
   });
 }
 
@@ -170,19 +195,82 @@ async function publishPublicKey(store: ObjectStore, fingerprint: string, pem: st
 
 /**
  * The chain is only extended from a digest whose signature holds: otherwise a digest altered
- * after it was written would be vouched for by every digest after it. A run that died between
- * writing a digest and its signature also stops here, loudly, for an operator to look at.
+ * after it was written would be vouched for by every digest after it.
+ *
+ * A run that died between writing a digest and its signature (a failed signature write, a timeout)
+ * leaves the newest digest unsigned, and in AWS it cannot be deleted (Object Lock). Such a digest is
+ * signed now, exactly as it is, but only once it is shown to be what this code would have written:
+ * it parses, its key, hour and signing key are this run's, its link matches the exact bytes of the
+ * signed digest before it, and every object it lists is still there with the size and SHA-256 it
+ * records. Anything else stops the run, loudly, for an operator to look at.
+ * Returns true when it signed the digest now.
  */
-async function checkNewestBeforeExtending(store: ObjectStore, signer: Signer, key: string, bytes: Buffer): Promise<void> {
+async function checkNewestBeforeExtending(store: ObjectStore, signer: Signer, existingHours: readonly number[], key: string, bytes: Buffer, now: Date): Promise<boolean> {
   const doc = parseDigestOrExplain(key, bytes);
   const signature = await store.read(signatureKey(key));
-  if (!signature) throw new Error(`newest digest ${key} has no signature (${signatureKey(key)}); refusing to extend the chain from it`);
+  if (!signature) {
+    await checkUnsignedDigest(store, signer, existingHours, key, doc, now);
+    const made = await signer.sign(bytes);
+    try {
+      await store.create(signatureKey(key), made, 'application/octet-stream');
+    } catch (err) {
+      // A concurrent run signed it first: its signature must hold like any other.
+      if (!(err instanceof ObjectExistsError)) throw err;
+      await checkSignature(store, signer, key, bytes, doc);
+      return false;
+    }
+    return true;
+  }
+  await checkSignature(store, signer, key, bytes, doc, signature);
+  return false;
+}
+
+async function checkSignature(store: ObjectStore, signer: Signer, key: string, bytes: Buffer, doc: DigestDocument, stored?: Buffer, role = 'newest digest'): Promise<void> {
+  const signature = stored ?? (await store.read(signatureKey(key)));
+  if (!signature) throw new Error(`${role} ${key} has no signature (${signatureKey(key)}); refusing to extend the chain from it`);
   const ownFingerprint = publicKeyFingerprint(signer.publicKeyPem);
   const pem = doc.signing.public_key_sha256 === ownFingerprint ? signer.publicKeyPem : (await store.read(publicKeyKey(doc.signing.public_key_sha256)))?.toString('utf8');
-  if (!pem) throw new Error(`newest digest ${key} was signed by key ${doc.signing.public_key_sha256}, which is not published under ${publicKeyKey('')}`);
+  if (!pem) throw new Error(`${role} ${key} was signed by key ${doc.signing.public_key_sha256}, which is not published under ${publicKeyKey('')}`);
   const publicKey = parsePublicKey(pem, publicKeyKey(doc.signing.public_key_sha256));
   if (publicKeyFingerprint(publicKey) !== doc.signing.public_key_sha256 || !verifySignature(doc.signing.algorithm, publicKey, bytes, signature)) {
-    throw new Error(`newest digest ${key} does not match its signature; refusing to extend the chain from it`);
+    throw new Error(`${role} ${key} does not match its signature; refusing to extend the chain from it`);
+  }
+}
+
+/** Throws, naming the first thing that does not hold, unless the unsigned digest may be signed as it is. */
+async function checkUnsignedDigest(store: ObjectStore, signer: Signer, existingHours: readonly number[], key: string, doc: DigestDocument, now: Date): Promise<void> {
+  const refuse = (why: string): never => {
+    throw new Error(`newest digest ${key} has no signature (${signatureKey(key)}) and cannot be signed now: ${why}; refusing to extend the chain from it`);
+  };
+  const hour = hourOfDigestKey(key) as number;
+  if (Date.parse(doc.hour_start) !== hour || Date.parse(doc.hour_end) !== hour + HOUR_MS) refuse(`it claims hour ${doc.hour_start} to ${doc.hour_end}, but its key is for ${new Date(hour).toISOString()}`);
+  const createdAt = Date.parse(doc.created_at);
+  if (createdAt < hour + HOUR_MS || createdAt > now.getTime()) refuse(`created_at ${doc.created_at} is not between its hour's end and now`);
+  if (doc.log_location !== store.location || doc.changes_prefix !== CHANGES_PREFIX) refuse(`it describes ${doc.log_location} ${doc.changes_prefix}, not ${store.location} ${CHANGES_PREFIX}`);
+  const fingerprint = publicKeyFingerprint(signer.publicKeyPem);
+  if (doc.signing.public_key_sha256 !== fingerprint || doc.signing.algorithm !== signer.algorithm || doc.signing.kms_key_id !== (signer.kmsKeyId ?? null)) {
+    refuse(`it names signing key ${doc.signing.public_key_sha256} (${doc.signing.algorithm}), not this run's key ${fingerprint} (${signer.algorithm})`);
+  }
+  if (doc.object_count !== doc.objects.length || doc.total_bytes !== doc.objects.reduce((n, o) => n + o.size, 0)) refuse('object_count or total_bytes does not match its objects');
+
+  const before = existingHours.filter((h) => h < hour).at(-1);
+  if (before === undefined) {
+    if (doc.previous_digest !== null) refuse(`it links to ${doc.previous_digest.key}, but no digest exists before it`);
+  } else {
+    const previousKey = digestKey(before);
+    const previousBytes = await store.read(previousKey);
+    if (!previousBytes) refuse(`the digest before it, ${previousKey}, cannot be read`);
+    const previous = previousBytes as Buffer;
+    if (doc.previous_digest?.key !== previousKey || doc.previous_digest.sha256 !== sha256Hex(previous)) {
+      refuse(`its link ${JSON.stringify(doc.previous_digest)} does not match ${previousKey} (SHA-256 ${sha256Hex(previous)})`);
+    }
+    await checkSignature(store, signer, previousKey, previous, parseDigestOrExplain(previousKey, previous), undefined, 'digest');
+  }
+
+  for (const entry of doc.objects) {
+    const actual = await store.hash(entry.key);
+    if (!actual) refuse(`it lists ${entry.key}, which does not exist`);
+    if (actual?.size !== entry.size || actual.sha256 !== entry.sha256) refuse(`it lists ${entry.key} with SHA-256 ${entry.sha256}, but the object now hashes to ${actual?.sha256}`);
   }
 }
 

@@ -2,8 +2,8 @@
  * The digest Lambda, run hourly by EventBridge: writes every due hourly digest of the change log
  * (lambda/digest/write-digests.ts) to S3, signed with the KMS asymmetric key. Clients and the
  * signer are set up once per execution environment; a missing environment variable fails the
- * cold start with its name. Runs never overlap (reserved concurrency 1) and a digest is never
- * overwritten (conditional put), so the chain cannot fork.
+ * cold start with its name. A digest is never overwritten (conditional put), so overlapping runs
+ * cannot fork the chain; a digest a failed run left unsigned is checked and signed by the next run.
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -13,7 +13,7 @@ import type { Context } from 'aws-lambda';
 import { kmsSigner } from '../digest/kms-signer';
 import { S3Store } from '../digest/s3-store';
 import type { Signer } from '../digest/signing';
-import { DIGEST_ENV, DIGEST_FAILURE_LOG_MESSAGE, DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, DIGEST_SERVICE_NAME } from '../digest/telemetry';
+import { DIGEST_ENV, DIGEST_FAILURE_LOG_MESSAGE, DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, DIGEST_SERVICE_NAME, DIGEST_SIGNATURE_RECOVERED_LOG_MESSAGE } from '../digest/telemetry';
 import { writeDueDigests } from '../digest/write-digests';
 
 function requireEnv(name: string): string {
@@ -33,7 +33,7 @@ let signer: Promise<Signer> | undefined;
 /** Leave this much of the timeout to finish the hour in progress and publish metrics. */
 const SAFETY_MARGIN_MS = 120_000;
 
-export async function handler(_event: unknown, context: Context): Promise<{ written: number; undigestedHours: number }> {
+export async function handler(_event: unknown, context: Context): Promise<{ written: number; undigestedHours: number; recoveredSignatures: string[] }> {
   logger.addContext(context);
   try {
     signer ??= kmsSigner(kms, signingKeyId);
@@ -49,8 +49,13 @@ export async function handler(_event: unknown, context: Context): Promise<{ writ
     metrics.addMetric(DIGEST_METRIC.undigestedHours, MetricUnit.Count, result.undigestedHours);
     metrics.addMetric(DIGEST_METRIC.objectsDigested, MetricUnit.Count, objects);
     metrics.addMetric(DIGEST_METRIC.lateObjects, MetricUnit.Count, late);
-    logger.info('digests written', { bucket, written: result.written, undigestedHours: result.undigestedHours, latestDigestKey: result.latestDigestKey, publicKeySha256: result.publicKeySha256 });
-    return { written: result.written.length, undigestedHours: result.undigestedHours };
+    metrics.addMetric(DIGEST_METRIC.signaturesRecovered, MetricUnit.Count, result.recoveredSignatures.length);
+    metrics.addMetric(DIGEST_METRIC.unlockedObjects, MetricUnit.Count, result.written.reduce((n, w) => n + w.unlockedObjects, 0));
+    if (result.recoveredSignatures.length > 0) {
+      logger.warn(DIGEST_SIGNATURE_RECOVERED_LOG_MESSAGE, { bucket, recoveredSignatures: result.recoveredSignatures, reason: 'an earlier run wrote these digests but not their signatures; checked and signed now' });
+    }
+    logger.info('digests written', { bucket, written: result.written, undigestedHours: result.undigestedHours, latestDigestKey: result.latestDigestKey, publicKeySha256: result.publicKeySha256, recoveredSignatures: result.recoveredSignatures });
+    return { written: result.written.length, undigestedHours: result.undigestedHours, recoveredSignatures: result.recoveredSignatures };
   } catch (err) {
     signer = undefined;
     logger.error(DIGEST_FAILURE_LOG_MESSAGE, { bucket, error: err as Error });
