@@ -15,7 +15,6 @@ interface SdkLikeError {
   name?: string;
   message?: string;
   code?: string;
-  errno?: string;
   $metadata?: { httpStatusCode?: number };
   cause?: unknown;
 }
@@ -33,7 +32,9 @@ export function fatalError(err: unknown): DoctorFatalError | undefined {
     return new DoctorFatalError(`AWS rejected the credentials (${e.name}: ${oneLine(e.message)}); check AWS_PROFILE / --profile`);
   }
   // No HTTP reply at all: DNS, refused or reset connections, timeouts.
-  const code = e.code ?? e.errno ?? ((e.cause ?? {}) as SdkLikeError).code;
+  // The SDK puts the socket error's code on the error, or (for an error from another realm, as
+  // under jest) only in its "AWS SDK error wrapper for ..." message.
+  const code = e.code ?? ((e.cause ?? {}) as SdkLikeError).code ?? [...NETWORK_CODES].find((c) => new RegExp(`\\b${c}\\b`).test(e.message ?? ''));
   if (e.$metadata?.httpStatusCode === undefined && ((code !== undefined && NETWORK_CODES.has(code)) || e.name === 'TimeoutError')) {
     return new DoctorFatalError(`cannot reach AWS (${code ?? e.name}: ${oneLine(e.message)}); check the network, a proxy, or --region`);
   }
