@@ -9,7 +9,8 @@ import { CHANGES_PREFIX } from '../../schemas/partitioning';
 import { AthenaDeps, AthenaTarget, runOnAthena } from './athena-engine';
 import { loadQuery } from './catalog';
 import { runOnDuckDb } from './duckdb-engine';
-import { ALL, resolveParams } from './params';
+import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
+import { ALL, INCLUDE_HEARTBEAT, resolveParams } from './params';
 import { substitutePlaceholders } from './placeholders';
 import type { PartitionRef, QueryResult } from './result';
 
@@ -58,7 +59,10 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
   };
 }
 
-/** Partition folders in the data folder that the query's dt range (and account/table, when given) selects. */
+/**
+ * Partition folders in the data folder that the query's dt range (and account/table, when given)
+ * selects; the heartbeat's folders only when the query includes its rows.
+ */
 export function localPartitions(dataDir: string, values: Readonly<Record<string, string>>): PartitionRef[] {
   const root = join(dataDir, CHANGES_PREFIX);
   if (!existsSync(root)) return [];
@@ -68,6 +72,7 @@ export function localPartitions(dataDir: string, values: Readonly<Record<string,
     if (!wanted(values.account_id, account)) continue;
     for (const table of subdirs(join(root, `account_id=${account}`), 'table_name=')) {
       if (!wanted(values.table_name, table)) continue;
+      if (table === HEARTBEAT_TABLE_NAME && values[INCLUDE_HEARTBEAT] === 'false') continue;
       for (const dt of subdirs(join(root, `account_id=${account}`, `table_name=${table}`), 'dt=')) {
         if (values.from !== undefined && dt < values.from) continue;
         if (values.to !== undefined && dt > values.to) continue;

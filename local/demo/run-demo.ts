@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { listQueryNames, loadQuery, runQuery } from '../../cli/query';
 import { formatTable } from '../../cli/query/format';
 import { startLocalPipeline } from '../pipeline';
-import { demoSourceOptions, generateWorkload, LedgerEntry } from './workload';
+import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
+import { heartbeatStreamArn } from './heartbeat';
+import { AUDIT_ACCOUNT, demoSourceOptions, generateWorkload, LedgerEntry, REGION } from './workload';
 
 export interface DemoOptions {
   readonly dataDir: string;
@@ -85,7 +87,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const pipeline = await startLocalPipeline({ dataDir: options.dataDir, sourceOptions: demoSourceOptions() });
   write(`  local Firehose (and S3 for overflow) listening on ${pipeline.firehose.endpoint}\n\n`);
 
-  const workload = generateWorkload({ changes: options.changes, seed: options.seed, ledger: true });
+  // The heartbeat as deployed: an item every 5 simulated minutes, through the same collector.
+  const heartbeat = { accountId: AUDIT_ACCOUNT, region: REGION };
+  const workload = generateWorkload({ changes: options.changes, seed: options.seed, ledger: true, heartbeat });
+  const heartbeatStream = heartbeatStreamArn(heartbeat);
   write(`2/3 Sending ${fmt(options.changes)} changes from 3 accounts and 7 tables as DynamoDB stream events\n`);
   let sent = 0;
   let failures = 0;
@@ -94,6 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     for (const event of workload.events()) {
       const response = await pipeline.invoke(event);
       failures += response.batchItemFailures.length;
+      if (event.Records[0]?.eventSourceARN === heartbeatStream) continue;
       sent += event.Records.length;
       if (sent >= nextReport || sent === options.changes) {
         write(`  ${fmt(sent).padStart(fmt(options.changes).length)} / ${fmt(options.changes)} changes sent (${Math.round((100 * sent) / options.changes)}%)\n`);
@@ -108,6 +114,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const stats = pipeline.firehose.stats();
   const { inserts, modifies, userDeletes, ttlExpiries } = workload.counts;
   write(`  ${fmt(inserts)} inserts, ${fmt(modifies)} updates, ${fmt(userDeletes)} user deletes, ${fmt(ttlExpiries)} TTL expiries\n`);
+  write(`  and ${fmt(workload.counts.heartbeats)} heartbeats (table ${HEARTBEAT_TABLE_NAME} of audit account ${AUDIT_ACCOUNT}, one every 5 minutes): the queries leave them out unless --param include_heartbeat=true; source-freshness shows them\n`);
   write(`  Firehose: ${fmt(stats.calls)} PutRecordBatch calls, ${fmt(stats.recordsReceived)} records (packed), ${fmt(stats.rowsWritten)} rows in ${fmt(stats.files.length)} Parquet files`);
   write(`${stats.processingFailures + stats.conversionFailures > 0 ? `, ${stats.processingFailures + stats.conversionFailures} under errors/` : ''}${failures > 0 ? `, ${failures} batches reported failures` : ''}\n\n`);
 
