@@ -11,6 +11,7 @@ import type { DoctorClients } from './clients';
 import type { DeploymentState, DoctorCheck, DoctorContext } from './context';
 import { DOCTOR_CHECKS } from './checks';
 import { STACK_NAMES } from './checks/stacks';
+import { onError } from './checks/common';
 import type { CheckLine } from './result';
 
 export interface DoctorOptions {
@@ -48,7 +49,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckLine[]> {
     } catch (err) {
       const fatal = fatalError(err);
       if (fatal) throw fatal;
-      stackErrors.push({ status: 'FAIL', check: 'stacks', what: `stack ${name}`, detail: `DescribeStacks failed (${describeError(err)})`, fix: 'give the identity running doctor cloudformation:DescribeStacks; see docs/operations.md#doctor-permissions' });
+      stackErrors.push(onError('stacks', `stack ${name}`, err, 'cloudformation:DescribeStacks'));
     }
   }
   const audit = stacks.get(AUDIT_STACK_NAME);

@@ -329,6 +329,7 @@ describe('ddb-audit doctor on failing installations', () => {
     ['the newest digest predates retention records', (i) => (i.digest = digestDocument([{ key: 'a', size: 1, sha256: 'd'.repeat(64), last_modified: '2026-03-10T09:01:00.000Z', late: false }])), /^WARN retention of the 1 objects in digest 2026-03-10T09:00Z: retention not recorded for 1/],
     ['DescribeStream is refused by the stream policies', (i) => (i.describeStream = () => awsError('AccessDeniedException', 'not authorized', 400)), /^WARN 3 of 3 streams: not checked: DescribeStream was refused/],
     ['the stack is being updated', (i) => (i.stacks.DdbAuditMappings = stack('DdbAuditMappings', 'UPDATE_IN_PROGRESS')), /^WARN stack DdbAuditMappings: UPDATE_IN_PROGRESS: a deployment is under way/],
+    ['the newest digest lists no objects, so nothing shows retention', (i) => (i.digest = digestDocument([])), /^WARN retention of the 0 objects in digest 2026-03-10T09:00Z: no objects were delivered in that hour/],
   ])('warns, without failing, when %s', async (_name, breakIt, expected) => {
     const installation = healthy();
     breakIt(installation);
@@ -349,6 +350,32 @@ describe('ddb-audit doctor on failing installations', () => {
     expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([
       'FAIL Athena workgroup ddb-audit: not allowed to call athena:GetWorkGroup (AccessDeniedException: User: arn:aws:sts::111111111111:assumed-role/ops/me is not authorized to perform: athena:GetWorkGroup); fix: give the identity running doctor read access; see docs/operations.md#doctor-permissions',
     ]);
+  });
+
+  it('reports a stack it may not describe as a missing permission, not as a missing stack', async () => {
+    // Act
+    const { status, lines } = await runDoctor(healthy(), [], () => {
+      mocks.cfn.reset();
+      mocks.cfn.on(DescribeStacksCommand).rejects(awsError('AccessDenied', 'User: me is not authorized to perform: cloudformation:DescribeStacks', 403));
+    });
+    // Assess
+    expect(status).toBe(1);
+    expect(lines.slice(0, 3)).toEqual([
+      'FAIL stack DdbAuditCollector: not allowed to call cloudformation:DescribeStacks (AccessDenied: User: me is not authorized to perform: cloudformation:DescribeStacks); fix: give the identity running doctor read access; see docs/operations.md#doctor-permissions',
+      'FAIL stack DdbAuditMappings: not allowed to call cloudformation:DescribeStacks (AccessDenied: User: me is not authorized to perform: cloudformation:DescribeStacks); fix: give the identity running doctor read access; see docs/operations.md#doctor-permissions',
+      'FAIL outputs of DdbAuditCollector: not available from stack DdbAuditCollector; fix: cdk deploy DdbAuditCollector; see docs/operations.md#stacks',
+    ]);
+    expect(lines.some((l) => /does not exist/.test(l))).toBe(false);
+  });
+
+  it('never passes a collector without any event source mapping, even with nothing onboarded', async () => {
+    const installation = healthy(0);
+    installation.mappings = [];
+    installation.stacks.DdbAuditCollector = stack('DdbAuditCollector', 'UPDATE_COMPLETE', { ...OUTPUTS, HeartbeatTableName: '' });
+    const { lines } = await runDoctor(installation);
+    expect(lines).toContain('WARN 0 of 0 event source mappings Enabled with a good last processing result, 0 of 0 onboarded streams mapped: the collector has no event source mapping: it reads nothing');
+    expect(lines).toContain('WARN heartbeat lag: the heartbeat is disabled: nothing proves the pipeline end to end; fix: enable it (config heartbeat.enabled, cdk deploy --all); see docs/operations.md#heartbeat');
+    expect(lines.some((l) => l.startsWith('PASS') && /streams|mappings/.test(l))).toBe(false);
   });
 
   it('lists the first 50 failing sources of a check and counts the rest', async () => {

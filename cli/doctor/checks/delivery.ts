@@ -10,7 +10,7 @@
  * With the heartbeat on, a delivery is due every buffer interval, so an hour without one is a FAIL;
  * without the heartbeat a quiet hour can be real, so it is a WARN.
  */
-import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { DescribeDeliveryStreamCommand } from '@aws-sdk/client-firehose';
 import type { DoctorCheck, DoctorContext } from '../context';
 import { CheckLine, runbook } from '../result';
@@ -19,6 +19,7 @@ import { notChecked, onError } from './common';
 const HOUR_MS = 3_600_000;
 /** The metric's period; Firehose publishes S3 delivery metrics per delivery, aggregated here per 5 minutes. */
 const PERIOD_SECONDS = 300;
+const MAX_QUERIES_PER_CALL = 500;
 
 async function streamStatusLine(context: DoctorContext, name: string): Promise<CheckLine> {
   const what = `delivery stream ${name}`;
@@ -36,21 +37,24 @@ async function streamStatusLine(context: DoctorContext, name: string): Promise<C
 async function successLines(context: DoctorContext, names: readonly string[]): Promise<CheckLine[]> {
   const end = new Date(Math.floor(context.now.getTime() / 60_000) * 60_000);
   const start = new Date(end.getTime() - HOUR_MS);
-  let results;
+  const results: MetricDataResult[] = [];
   try {
-    // One query per stream in one call (GetMetricData takes up to 500 queries).
-    const reply = await context.clients.cloudWatch.send(
-      new GetMetricDataCommand({
-        StartTime: start,
-        EndTime: end,
-        MetricDataQueries: names.map((name, i) => ({
-          Id: `s${i}`,
-          MetricStat: { Metric: { Namespace: 'AWS/Firehose', MetricName: 'DeliveryToS3.Success', Dimensions: [{ Name: 'DeliveryStreamName', Value: name }] }, Period: PERIOD_SECONDS, Stat: 'Minimum' },
-          ReturnData: true,
-        })),
-      }),
-    );
-    results = reply.MetricDataResults ?? [];
+    // One query per stream, up to 500 queries per call (the GetMetricData limit,
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html).
+    for (let first = 0; first < names.length; first += MAX_QUERIES_PER_CALL) {
+      const reply = await context.clients.cloudWatch.send(
+        new GetMetricDataCommand({
+          StartTime: start,
+          EndTime: end,
+          MetricDataQueries: names.slice(first, first + MAX_QUERIES_PER_CALL).map((name, j) => ({
+            Id: `s${first + j}`,
+            MetricStat: { Metric: { Namespace: 'AWS/Firehose', MetricName: 'DeliveryToS3.Success', Dimensions: [{ Name: 'DeliveryStreamName', Value: name }] }, Period: PERIOD_SECONDS, Stat: 'Minimum' },
+            ReturnData: true,
+          })),
+        }),
+      );
+      results.push(...(reply.MetricDataResults ?? []));
+    }
   } catch (err) {
     return [onError('delivery', 'DeliveryToS3.Success in the last hour', err, 'cloudwatch:GetMetricData')];
   }

@@ -92,8 +92,11 @@ export const digestCheck: DoctorCheck = {
     if (retention.notRecorded > 0) {
       lines.push({ status: 'WARN', check: 'digest', what: retentionWhat, detail: `retention not recorded for ${retention.notRecorded} (a digest written before digests recorded retention)`, fix: 'wait for the next digest of the current version; until then, check with aws s3api get-object-retention' });
     }
-    if (retention.unlocked.length === 0 && retention.notRecorded === 0) {
-      lines.push({ status: 'PASS', check: 'digest', what: retentionWhat, detail: objects.length === 0 ? 'no objects were delivered in that hour' : `all ${retention.locked} under Object Lock retention` });
+    if (objects.length === 0) {
+      // Nothing to be locked is not "all locked"; with the heartbeat on, every hour delivers objects.
+      lines.push({ status: 'WARN', check: 'digest', what: retentionWhat, detail: 'no objects were delivered in that hour, so no retention could be checked', fix: `see the heartbeat and delivery lines; ${runbook('digest')}` });
+    } else if (retention.unlocked.length === 0 && retention.notRecorded === 0) {
+      lines.push({ status: 'PASS', check: 'digest', what: retentionWhat, detail: `all ${retention.locked} under Object Lock retention` });
     }
     return lines;
   },

@@ -107,8 +107,10 @@ export const mappingsCheck: DoctorCheck = {
     if (heartbeatTable !== undefined && !heartbeatMapped) add({ status: 'FAIL', check: 'mappings', what: `heartbeat table ${heartbeatTable}`, detail: 'its stream has no event source mapping, so the heartbeat proves nothing', fix: `cdk deploy --all; ${runbook('heartbeat')}` });
 
     const total = mappings.length;
+    // No mapping at all reads nothing: never a pass, even with nothing onboarded.
+    if (total === 0) statuses.push('WARN');
     const summary = worst(statuses);
-    lines.push({ status: summary, check: 'mappings', what: `${healthy} of ${total} event source mappings Enabled with a good last processing result, ${configured.size - unmapped.length} of ${configured.size} onboarded streams mapped`, ...(summary === 'PASS' ? {} : { detail: 'see the lines above' }) });
+    lines.push({ status: summary, check: 'mappings', what: `${healthy} of ${total} event source mappings Enabled with a good last processing result, ${configured.size - unmapped.length} of ${configured.size} onboarded streams mapped`, ...(summary === 'PASS' ? {} : { detail: total === 0 ? 'the collector has no event source mapping: it reads nothing' : 'see the lines above' }) });
     return lines;
   },
 };
