@@ -77,6 +77,8 @@ export function outputsOfStack(stack: Pick<Stack, 'Outputs' | 'StackName'>, sour
  * The stack as CloudFormation describes it, or undefined when it does not exist. DescribeStacks
  * with a name that does not exist fails with a ValidationError "Stack with id NAME does not exist"
  * (it does not return an empty list), so that one error means "missing" and any other is thrown.
+ * The API reference does not name this error; the server's reply is shown in
+ * https://github.com/boto/boto3/issues/2807 (Code ValidationError, "Stack with id foo does not exist").
  */
 export async function describeStack(cloudFormation: Pick<CloudFormationClient, 'send'>, stackName: string): Promise<Stack | undefined> {
   try {

@@ -142,7 +142,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   for (const file of files) if (runFiles.has(file)) parquetBytes += (await stat(file)).size;
   const seconds = (Date.now() - started) / 1000;
   write(`\nSummary\n`);
-  write(`  changes:  ${fmt(stats.rowsWritten)} written this run (${fmt(files.length)} Parquet files in the folder, ${fmt(stats.files.length)} from this run)\n`);
+  write(`  rows:     ${fmt(stats.rowsWritten)} written this run, ${fmt(workload.counts.heartbeats)} of them heartbeats (${fmt(files.length)} Parquet files in the folder, ${fmt(stats.files.length)} from this run)\n`);
   write(`  bytes:    ${fmt(parquetBytes)} bytes of Parquet from ${fmt(stats.bytesWritten)} bytes of change-record JSON\n`);
   write(`  time:     ${seconds.toFixed(1)} s\n`);
   const data = options.dataArg === './audit-data' ? '' : ` --data ${shellQuote(options.dataArg)}`;
@@ -154,5 +154,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   write(`  npx ddb-audit query daily-volume${data} --param from=${ih.from} --param to=${ih.to} --format json\n`);
   write(`  ls ${shellQuote(options.dataArg)}/changes/*/*/*/\n`);
   write(`  npm start again: a second run adds new changes beside the first, never over them.\n`);
-  return { changes: stats.rowsWritten, files: stats.files.length, parquetBytes, seconds, queries };
+  // Rows written less the heartbeats: the changes of the workload (duplicate deliveries included).
+  return { changes: stats.rowsWritten - workload.counts.heartbeats, files: stats.files.length, parquetBytes, seconds, queries };
 }
