@@ -95,6 +95,8 @@ interface Installation {
   digestHours: string[];
   digest: unknown;
   glueTable: 'present' | 'missing' | 'retyped';
+  /** The table properties of partition projection (as the catalog construct writes them). */
+  projection: Record<string, string>;
   workgroup: 'healthy' | 'missing' | 'disabled';
 }
 
@@ -112,6 +114,14 @@ function healthy(sourceCount = 3): Installation {
     digestHours: ['07', '08', '09'],
     digest: digestDocument([lockedEntry('changes/account_id=222222222222/table_name=Table0/dt=2026-03-10/a.parquet')]),
     glueTable: 'present',
+    projection: {
+      'projection.enabled': 'true',
+      'projection.account_id.type': 'enum',
+      'projection.account_id.values': [...new Set(streams.map((a) => a.split(':')[4])), AUDIT, 'unknown'].join(','),
+      'projection.table_name.type': 'enum',
+      'projection.table_name.values': [...streams.map((a) => a.split('/')[1]), 'ddb-audit-heartbeat', 'unknown'].join(','),
+      'projection.dt.type': 'date',
+    },
     workgroup: 'healthy',
   };
 }
@@ -179,7 +189,7 @@ function install(installation: Installation): { inFlight: { max: number } } {
   mocks.glue.on(GetTableCommand, { DatabaseName: 'ddb_audit', Name: 'audit_changes' }).callsFake(() => {
     if (installation.glueTable === 'missing') throw awsError('EntityNotFoundException', 'Table audit_changes not found.');
     const columns = glueDataColumns().map((c) => ({ Name: c.name, Type: installation.glueTable === 'retyped' && c.name === 'event_time' ? 'string' : c.type }));
-    return { Table: { Name: 'audit_changes', DatabaseName: 'ddb_audit', StorageDescriptor: { Columns: columns }, PartitionKeys: gluePartitionKeys().map((c) => ({ Name: c.name, Type: c.type })) } };
+    return { Table: { Name: 'audit_changes', DatabaseName: 'ddb_audit', Parameters: installation.projection, StorageDescriptor: { Columns: columns }, PartitionKeys: gluePartitionKeys().map((c) => ({ Name: c.name, Type: c.type })) } };
   });
   mocks.athena.on(GetWorkGroupCommand, { WorkGroup: 'ddb-audit' }).callsFake(() => {
     if (installation.workgroup === 'missing') throw awsError('InvalidRequestException', 'WorkGroup ddb-audit is not found.');
@@ -240,8 +250,9 @@ describe('ddb-audit doctor on a passing installation', () => {
       'PASS newest digest: hour 2026-03-10T09:00Z (100 minutes ago)',
       'PASS retention of the 1 objects in digest 2026-03-10T09:00Z: all 1 under Object Lock retention',
       `PASS Glue table ddb_audit.audit_changes: ${glueDataColumns().length} columns and 3 partition keys as in schemas/change-record.ts`,
+      'PASS Glue table ddb_audit.audit_changes partition projection: covers every onboarded account and table and the heartbeat',
       'PASS Athena workgroup ddb-audit: ENABLED, configuration enforced, results encrypted (SSE_KMS)',
-      'doctor: 14 passed, 0 warnings, 0 failed',
+      'doctor: 15 passed, 0 warnings, 0 failed',
     ]);
     expect(status).toBe(0);
   });
@@ -250,7 +261,7 @@ describe('ddb-audit doctor on a passing installation', () => {
     const { status, out } = await runDoctor(healthy(), ['--json']);
     const report = JSON.parse(out) as { lines: CheckLine[]; counts: Record<string, number> };
     expect(status).toBe(0);
-    expect(report.counts).toEqual({ PASS: 14, WARN: 0, FAIL: 0 });
+    expect(report.counts).toEqual({ PASS: 15, WARN: 0, FAIL: 0 });
     expect(new Set(report.lines.map((l) => l.check))).toEqual(new Set(['stacks', 'alarm-topic', 'streams', 'mappings', 'delivery', 'heartbeat', 'digest', 'glue', 'athena']));
   });
 
@@ -264,7 +275,7 @@ describe('ddb-audit doctor on a passing installation', () => {
     expect(mocks.lambda.commandCalls(ListEventSourceMappingsCommand)).toHaveLength(13);
     expect(inFlight.max).toBeLessThanOrEqual(8);
     expect(inFlight.max).toBeGreaterThan(1);
-    expect(lines).toHaveLength(15);
+    expect(lines).toHaveLength(16);
   });
 
   it('takes the outputs from --stack-outputs when given', async () => {
@@ -306,6 +317,8 @@ describe('ddb-audit doctor on failing installations', () => {
     ['the newest digest lists an unlocked object', (i) => (i.digest = digestDocument([lockedEntry('a'), { ...lockedEntry('changes/b.parquet'), object_lock_mode: null, object_lock_retain_until: null }])), /^FAIL retention of the 2 objects in digest 2026-03-10T09:00Z: 1 unlocked \(no Object Lock retention\), e\.g\. s3:\/\/changelog\/changes\/b\.parquet/],
     ['the Glue table is missing', (i) => (i.glueTable = 'missing'), /^FAIL Glue table ddb_audit\.audit_changes: does not exist/],
     ['a Glue column has the wrong type', (i) => (i.glueTable = 'retyped'), /^FAIL Glue table ddb_audit\.audit_changes: column event_time is string, expected timestamp/],
+    ['the partition projection lacks an onboarded table', (i) => (i.projection['projection.table_name.values'] = 'Table0,Table2,ddb-audit-heartbeat,unknown'), /^FAIL Glue table ddb_audit\.audit_changes partition projection: lacks table_name Table1: Athena returns no rows for them, with no error/],
+    ['the partition projection lacks the audit account, where the heartbeat lives', (i) => (i.projection['projection.account_id.values'] = '222222222222,222222222223,222222222224, 111111111111'), /^FAIL Glue table .* partition projection: lacks account_id 111111111111:/],
     ['the workgroup is missing', (i) => (i.workgroup = 'missing'), /^FAIL Athena workgroup ddb-audit: does not exist \(WorkGroup ddb-audit is not found\.\)/],
     ['the workgroup is disabled', (i) => (i.workgroup = 'disabled'), /^FAIL Athena workgroup ddb-audit: is DISABLED, not ENABLED/],
   ];

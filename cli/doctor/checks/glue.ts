@@ -3,9 +3,17 @@
  * (GetTable, https://docs.aws.amazon.com/glue/latest/webapi/API_GetTable.html; a missing table is
  * EntityNotFoundException). A missing or retyped column makes Athena return NULLs or fail on every
  * query; an extra column is harmless but unexpected (WARN).
+ *
+ * With partition projection, Athena computes the partitions from the table properties instead of
+ * looking them up (https://docs.aws.amazon.com/athena/latest/ug/partition-projection.html): for an
+ * enum projection, the comma-separated `projection.<key>.values`, where any whitespace is part of a
+ * value (https://docs.aws.amazon.com/athena/latest/ug/partition-projection-supported-types.html).
+ * A source account or table missing from the enum is a source whose changes no query returns, with
+ * no error: FAIL.
  */
 import { GetTableCommand } from '@aws-sdk/client-glue';
 import { glueDataColumns, gluePartitionKeys } from '../../../schemas/derive';
+import { parseStreamArn } from '../../../lambda/core/stream-arn';
 import { DEFAULT_GLUE_TABLE } from '../../deployment/stack-outputs';
 import type { DoctorCheck, DoctorContext } from '../context';
 import { CheckLine, runbook } from '../result';
@@ -39,10 +47,12 @@ export const glueCheck: DoctorCheck = {
     const what = `Glue table ${database}.${table}`;
     let columns: Column[];
     let partitions: Column[];
+    let parameters: Record<string, string>;
     try {
       const reply = await context.clients.glue.send(new GetTableCommand({ DatabaseName: database, Name: table }));
       columns = reply.Table?.StorageDescriptor?.Columns ?? [];
       partitions = reply.Table?.PartitionKeys ?? [];
+      parameters = reply.Table?.Parameters ?? {};
     } catch (err) {
       if ((err as Error).name === 'EntityNotFoundException') return [{ status: 'FAIL', check: 'glue', what, detail: 'does not exist: Firehose cannot convert to Parquet and Athena has nothing to query', fix: `cdk deploy DdbAuditCollector; ${runbook('glue')}` }];
       return [onError('glue', what, err, 'glue:GetTable')];
@@ -55,6 +65,39 @@ export const glueCheck: DoctorCheck = {
     const extra = [...data.extra, ...keys.extra];
     if (extra.length > 0) lines.push({ status: 'WARN', check: 'glue', what, detail: `unexpected ${extra.join(', ')}`, fix: 'someone changed the table outside CDK: cdk deploy DdbAuditCollector restores it' });
     if (lines.length === 0) lines.push({ status: 'PASS', check: 'glue', what, detail: `${columns.length} columns and ${partitions.length} partition keys as in schemas/change-record.ts` });
+    lines.push(...projectionLines(context, what, parameters));
     return lines;
   },
 };
+
+/** Values an enum projection of `key` lacks, or undefined when `key` is not enum-projected. */
+function missingFromEnum(parameters: Record<string, string>, key: string, wanted: Iterable<string>): string[] | undefined {
+  if (parameters[`projection.${key}.type`] !== 'enum') return undefined;
+  // Not trimmed: Athena reads whitespace as part of the value, so " Orders" does not match Orders.
+  const values = new Set((parameters[`projection.${key}.values`] ?? '').split(','));
+  return [...new Set(wanted)].filter((v) => !values.has(v));
+}
+
+function projectionLines(context: DoctorContext, what: string, parameters: Record<string, string>): CheckLine[] {
+  if (parameters['projection.enabled'] !== 'true') return [];
+  const sources = context.config.sources.map((s) => parseStreamArn(s.streamArn)).filter((p) => p !== undefined);
+  const heartbeat = context.state.deployment.heartbeatTable;
+  const accounts = [...sources.map((s) => s.accountId), ...(typeof heartbeat === 'string' ? [context.config.auditAccountId] : [])];
+  const tables = [...sources.map((s) => s.tableName), ...(typeof heartbeat === 'string' ? [heartbeat] : [])];
+  const missing = [
+    ...(missingFromEnum(parameters, 'account_id', accounts) ?? []).map((v) => `account_id ${v}`),
+    ...(missingFromEnum(parameters, 'table_name', tables) ?? []).map((v) => `table_name ${v}`),
+  ];
+  const projectionWhat = `${what} partition projection`;
+  if (missing.length === 0) return [{ status: 'PASS', check: 'glue', what: projectionWhat, detail: `covers every onboarded account and table${typeof heartbeat === 'string' ? ' and the heartbeat' : ''}` }];
+  const shown = missing.slice(0, 5).join(', ');
+  return [
+    {
+      status: 'FAIL',
+      check: 'glue',
+      what: projectionWhat,
+      detail: `lacks ${shown}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}: Athena returns no rows for them, with no error`,
+      fix: `cdk deploy DdbAuditCollector with this config (the projection is built from it); ${runbook('glue')}`,
+    },
+  ];
+}
