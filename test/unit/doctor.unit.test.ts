@@ -391,6 +391,15 @@ describe('ddb-audit doctor on failing installations', () => {
     expect(lines.some((l) => l.startsWith('PASS') && /streams|mappings/.test(l))).toBe(false);
   });
 
+  it('without the heartbeat output, fails the outputs only, and still knows the heartbeat mapping by its table name', async () => {
+    const installation = healthy();
+    installation.stacks.DdbAuditCollector = stack('DdbAuditCollector', 'UPDATE_COMPLETE', Object.fromEntries(Object.entries(OUTPUTS).filter(([k]) => k !== 'HeartbeatTableName')));
+    const { status, lines } = await runDoctor(installation);
+    expect(status).toBe(1);
+    expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual(['FAIL outputs of DdbAuditCollector: missing HeartbeatTableName (stack DdbAuditCollector); fix: deploy the current version: cdk deploy DdbAuditCollector']);
+    expect(lines).toContain('WARN heartbeat lag: not checked: the stack output HeartbeatTableName is missing (see the DdbAuditCollector lines)');
+  });
+
   it('lists the first 50 failing sources of a check and counts the rest', async () => {
     const installation = healthy(120);
     installation.describeStream = () => ({ StreamStatus: 'DISABLED', StreamViewType: 'NEW_AND_OLD_IMAGES' });

@@ -16,6 +16,7 @@
 import { ListEventSourceMappingsCommand, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
 import { parseStreamArn } from '../../../lambda/core/stream-arn';
 import { MAPPINGS_STACK_NAME } from '../../../lib/stack-names';
+import { HEARTBEAT_TABLE_NAME } from '../../../schemas/deployment';
 import type { DoctorCheck, DoctorContext } from '../context';
 import { CheckLine, CheckStatus, runbook, worst } from '../result';
 import { notChecked, onError } from './common';
@@ -61,10 +62,13 @@ export const mappingsCheck: DoctorCheck = {
 
     const configured = new Map(context.config.sources.map((s) => [s.streamArn, parseStreamArn(s.streamArn)]));
     const configuredByTable = new Map([...configured].map(([arn, parts]) => [parts?.tableArn ?? arn, arn]));
+    // The heartbeat's own mapping is not a stray one. Without the output (the stacks check fails for
+    // it), the contract's table name still identifies it.
     const heartbeatTable = deployment.heartbeatTable ?? undefined;
+    const heartbeatName = deployment.heartbeatTable === undefined ? HEARTBEAT_TABLE_NAME : heartbeatTable;
     const isHeartbeat = (arn: string) => {
       const parts = parseStreamArn(arn);
-      return heartbeatTable !== undefined && parts?.accountId === context.config.auditAccountId && parts.tableName === heartbeatTable;
+      return heartbeatName !== undefined && parts?.accountId === context.config.auditAccountId && parts.tableName === heartbeatName;
     };
     const mapped = new Set<string>();
     let heartbeatMapped = false;
