@@ -30,10 +30,6 @@ export interface DoctorOptions {
 /** Per-source calls in flight: well inside the control-plane APIs' request rates with the SDK's retries. */
 export const DEFAULT_CONCURRENCY = 8;
 
-function rethrowFatal(err: unknown): never {
-  throw fatalError(err) ?? err;
-}
-
 export async function runDoctor(options: DoctorOptions): Promise<CheckLine[]> {
   const { clients } = options;
   try {
@@ -47,8 +43,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckLine[]> {
     try {
       stacks.set(name, await describeStack(clients.cloudFormation, name));
     } catch (err) {
-      const fatal = fatalError(err);
-      if (fatal) throw fatal;
+      // onError rethrows credential and network errors as one fatal line.
       stackErrors.push(onError('stacks', `stack ${name}`, err, 'cloudformation:DescribeStacks'));
     }
   }
@@ -73,7 +68,8 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckLine[]> {
       lines.push(...(await check.run(context)));
     } catch (err) {
       if (err instanceof DoctorFatalError) throw err;
-      if (fatalError(err)) rethrowFatal(err);
+      const fatal = fatalError(err);
+      if (fatal) throw fatal;
       lines.push({ status: 'FAIL', check: check.id, what: `check ${check.id}`, detail: `could not run (${describeError(err)})`, fix: 'see docs/operations.md#doctor' });
     }
   }
