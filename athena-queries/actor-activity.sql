@@ -7,15 +7,18 @@
 --   :from   date  First day (dt, UTC), inclusive, yyyy-MM-dd.
 --   :to     date  Last day (dt, UTC), inclusive, yyyy-MM-dd.
 --   :actor  text  The actor exactly as recorded, e.g. alice@example.com.
+--   :include_heartbeat  boolean?  Include the heartbeat's rows (table ddb-audit-heartbeat): true or false, default false.
+--                 They prove the pipeline runs every 5 minutes; they are not changes to your data.
 -- Placeholders: each :name above is replaced by a quoted SQL literal before the query runs
 --   (`ddb-audit query` validates and substitutes them; in the Athena console replace them by
 --   hand, e.g. :from -> '2026-03-01'). A parameter marked "optional" takes '*' for "all".
--- Partition predicate: dt BETWEEN :from AND :to (every account and table: scans all of those days)
+-- Partition predicate: dt BETWEEN :from AND :to (every account and table: scans all of those days); table_name <> 'ddb-audit-heartbeat' unless :include_heartbeat
 WITH scoped AS (
   -- change_key: event_id, or record_hash for error records that have no event_id
   SELECT *, coalesce(event_id, record_hash) AS change_key
   FROM audit_changes
   WHERE dt BETWEEN :from AND :to
+    AND (:include_heartbeat = 'true' OR table_name <> 'ddb-audit-heartbeat')
     AND actor = :actor
 ),
 changes AS (

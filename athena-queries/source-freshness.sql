@@ -4,6 +4,9 @@
 --   the worst delivery lag seen (processed_at - event_time) and how many of the days had changes.
 --   A source that stopped (stream disabled, grant removed, mapping failing) shows an old
 --   last_event_time; a source missing entirely has no row: compare with the onboarded list.
+--   Unlike the other queries, this one shows the heartbeat (is_heartbeat true: table
+--   ddb-audit-heartbeat of the audit account, written every 5 minutes by the pipeline itself):
+--   an old heartbeat means the pipeline, not a source, has stopped.
 -- Parameters:
 --   :from  date  First day (dt, UTC), inclusive, yyyy-MM-dd.
 --   :to    date  Last day (dt, UTC), inclusive, yyyy-MM-dd.
@@ -20,6 +23,7 @@ WITH scoped AS (
 SELECT
   account_id,
   table_name,
+  table_name = 'ddb-audit-heartbeat' AS is_heartbeat,
   max(event_time) AS last_event_time,
   max(processed_at) AS last_processed_at,
   date_diff('minute', max(event_time), CAST(current_timestamp AS timestamp)) AS minutes_since_last_change,

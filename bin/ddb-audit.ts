@@ -22,7 +22,8 @@ const COMMANDS: Record<string, CommandEntry> = {
   sources: { summary: 'sources add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--kms-key-arn ARN] | list [--json] | validate [--cdk-json PATH]: onboard and check source tables', load: () => require('./commands/sources') as CommandModule },
   evidence: { summary: 'evidence export|verify|keygen: signed evidence packages of a bundled query, and their verification', load: () => require('./commands/evidence') as CommandModule },
   log: { summary: 'log digest|verify: hourly signed digests of the change log, and verification of the chain and every object', load: () => require('./commands/log') as CommandModule },
-  replay: { summary: 'replay --from FILE_OR_S3_URI [--dry-run] [--delivery-stream NAME] [--packing ndjson|single] [--overflow-bucket B] [--json]: re-deliver batches the event source mapping discarded (its S3 on-failure records)', load: () => require('./commands/replay') as CommandModule },
+  doctor: { summary: 'doctor [--config cdk.json] [--region R] [--profile P] [--stack-outputs FILE] [--json]: read-only check of a deployed installation, one PASS/WARN/FAIL line per check (docs/operations.md)', load: () => require('./commands/doctor') as CommandModule },
+  replay: { summary: 'replay --from FILE_OR_S3_URI [--dry-run] [--stack-outputs FILE | --from-stack] [--delivery-stream NAME] [--cdk-json PATH | --no-config] [--packing ndjson|single] [--overflow-bucket B] [--json]: re-deliver batches the event source mapping discarded (its S3 on-failure records)', load: () => require('./commands/replay') as CommandModule },
   normalize: { summary: 'normalize [FILE] [--cdk-json PATH | --no-config]: print the change records (NDJSON) of a Lambda DynamoDB stream event', load: () => require('./commands/normalize') as CommandModule },
 };
 

@@ -7,8 +7,13 @@
  * --from           a failure file, a folder of them, or s3://BUCKET/PREFIX (every object under it)
  * --dry-run        print the change records that would be sent (NDJSON on stdout), send nothing
  * --delivery-stream, --packing, --overflow-bucket, --overflow-prefix
- *                  default to the collector's variables DELIVERY_STREAM_NAME, PACKING,
- *                  OVERFLOW_BUCKET, OVERFLOW_PREFIX
+ *                  default to the deployment's stack outputs when --stack-outputs or --from-stack
+ *                  is given, else to the collector's variables DELIVERY_STREAM_NAME, PACKING,
+ *                  OVERFLOW_BUCKET, OVERFLOW_PREFIX (see cli/replay/delivery-settings.ts)
+ * --stack-outputs FILE  the audit stack's outputs: the file `cdk deploy --outputs-file` writes, or the
+ *                  JSON of `aws cloudformation describe-stacks --stack-name DdbAuditCollector`
+ * --from-stack     the same, read from CloudFormation (DescribeStacks of DdbAuditCollector)
+ * --region         region of the clients (default: AWS_REGION, then the profile's)
  * --cdk-json PATH  per-source options (actor attribute, redaction) from this config; without it,
  *                  SOURCE_OPTIONS as the collector has it, else ./cdk.json; with none of them the
  *                  command refuses (a replay without redaction would leak what the log withholds)
@@ -19,18 +24,22 @@
  * Exit 0 when every record was re-delivered; 1 when some were not (or a source could not be
  * read), with the report saying which; 2 for bad arguments or nothing to read.
  */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
-import { parseSourceOptions, readCollectorEnvironment } from '../../lambda/core/collector-environment';
+import { parseSourceOptions } from '../../lambda/core/collector-environment';
 import { silentLogger } from '../../lambda/core/logger';
 import { changeRecordLine } from '../../lambda/core/packing';
 import { collectorSourceOptions, loadAuditConfig } from '../../lib/config/load';
 import { replaySource, ReplayDependencies, SourceReport, totals } from '../../cli/replay/replay';
 import { failureSources, parseS3Uri, ReplaySourceError } from '../../cli/replay/sources';
+import { replaySinkSettings, ReplaySettingsError } from '../../cli/replay/delivery-settings';
+import { AuditDeployment, auditDeployment, readStackOutputsFile, readStackOutputsFromCloudFormation, StackOutputsError } from '../../cli/deployment/stack-outputs';
+import { AUDIT_STACK_NAME } from '../../lib/stack-names';
 import { CommandIo, UsageError } from './io';
 import { noConfigWarning } from './normalize';
 
@@ -43,6 +52,9 @@ const OPTIONS = {
   'overflow-prefix': { type: 'string' },
   'cdk-json': { type: 'string' },
   'no-config': { type: 'boolean' },
+  'stack-outputs': { type: 'string' },
+  'from-stack': { type: 'boolean' },
+  region: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -55,10 +67,11 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     if (from.startsWith('s3://')) parseS3Uri(from);
     else if (!existsSync(resolve(io.cwd, from))) throw new UsageError(`cannot read ${from}: no such file or folder`);
     const dryRun = values['dry-run'] === true;
+    if (values['stack-outputs'] !== undefined && values['from-stack']) throw new UsageError('--stack-outputs and --from-stack are exclusive: a file of the outputs, or CloudFormation');
     const sourceOptions = loadSourceOptions(values['cdk-json'], values['no-config'] === true, io);
 
-    const s3 = new S3Client(clientConfig(io.env, 'S3'));
-    const deps: ReplayDependencies = { sourceOptions, logger: silentLogger, ...(dryRun ? { onRecords: (records) => io.stdout(records.map(changeRecordLine).join('')) } : { delivery: deliveryFor(values, io.env, s3) }) };
+    const s3 = new S3Client(clientConfig(io.env, 'S3', values.region));
+    const deps: ReplayDependencies = { sourceOptions, logger: silentLogger, ...(dryRun ? { onRecords: (records) => io.stdout(records.map(changeRecordLine).join('')) } : { delivery: await deliveryFor(values, io, s3) }) };
 
     const reports: SourceReport[] = [];
     const say = dryRun ? io.stderr : io.stdout;
@@ -74,7 +87,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     return sum.failed > 0 || sum.unreadable > 0 ? 1 : 0;
   } catch (err) {
     io.stderr(`ddb-audit replay: ${(err as Error).message}\n`);
-    return err instanceof UsageError || err instanceof ReplaySourceError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+    return err instanceof UsageError || err instanceof ReplaySourceError || err instanceof ReplaySettingsError || err instanceof StackOutputsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
   }
 }
 
@@ -92,33 +105,29 @@ function count(n: number, noun: string): string {
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
 
-/** The collector's own environment reading, with flags taking precedence: same names, same checks. */
-function deliveryFor(values: Values, env: NodeJS.ProcessEnv, s3: S3Client): NonNullable<ReplayDependencies['delivery']> {
-  const merged: NodeJS.ProcessEnv = {
-    ...env,
-    ...(values['delivery-stream'] !== undefined ? { DELIVERY_STREAM_NAME: values['delivery-stream'] } : {}),
-    ...(values.packing !== undefined ? { PACKING: values.packing } : {}),
-    ...(values['overflow-bucket'] !== undefined ? { OVERFLOW_BUCKET: values['overflow-bucket'] } : {}),
-    ...(values['overflow-prefix'] !== undefined ? { OVERFLOW_PREFIX: values['overflow-prefix'] } : {}),
-    SOURCE_OPTIONS: undefined,
-  };
-  let config;
-  try {
-    config = readCollectorEnvironment(merged);
-  } catch (err) {
-    const hint: Record<string, string> = { DELIVERY_STREAM_NAME: '--delivery-stream', OVERFLOW_BUCKET: '--overflow-bucket', PACKING: '--packing', OVERFLOW_PREFIX: '--overflow-prefix' };
-    const message = (err as Error).message.replace(/environment variable (\w+)/, (all, name: string) => (hint[name] ? `${hint[name]} (or ${all})` : all));
-    throw new UsageError(message);
-  }
-  return {
-    clients: { firehose: new FirehoseClient(clientConfig(env, 'FIREHOSE')), s3 },
-    sink: { deliveryStreamName: config.deliveryStreamName, packing: config.packing, overflowBucket: config.overflowBucket, overflowPrefix: config.overflowPrefix },
-  };
+/** Flags, then the deployment's outputs when asked for, then the collector's variables (cli/replay/delivery-settings.ts). */
+async function deliveryFor(values: Values, io: CommandIo, s3: S3Client): Promise<NonNullable<ReplayDependencies['delivery']>> {
+  const deployment = await deploymentFor(values, io);
+  const sink = replaySinkSettings(
+    { deliveryStream: values['delivery-stream'], packing: values.packing, overflowBucket: values['overflow-bucket'], overflowPrefix: values['overflow-prefix'] },
+    io.env,
+    deployment?.value,
+    deployment?.source,
+  );
+  return { clients: { firehose: new FirehoseClient(clientConfig(io.env, 'FIREHOSE', values.region)), s3 }, sink };
 }
 
-function clientConfig(env: NodeJS.ProcessEnv, service: 'FIREHOSE' | 'S3'): { endpoint?: string; region?: string; forcePathStyle?: boolean } {
+async function deploymentFor(values: Values, io: CommandIo): Promise<{ value: AuditDeployment; source: string } | undefined> {
+  const file = values['stack-outputs'];
+  if (file !== undefined) return { value: auditDeployment(readStackOutputsFile(resolve(io.cwd, file), file)), source: file };
+  if (!values['from-stack']) return undefined;
+  const cloudFormation = new CloudFormationClient(clientConfig(io.env, 'CLOUDFORMATION', values.region));
+  return { value: auditDeployment(await readStackOutputsFromCloudFormation(cloudFormation)), source: `the outputs of stack ${AUDIT_STACK_NAME}` };
+}
+
+function clientConfig(env: NodeJS.ProcessEnv, service: 'FIREHOSE' | 'S3' | 'CLOUDFORMATION', regionFlag?: string): { endpoint?: string; region?: string; forcePathStyle?: boolean } {
   const endpoint = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const region = regionFlag ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   return {
     ...(endpoint ? { endpoint } : {}),
     ...(region ? { region } : {}),

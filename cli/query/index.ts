@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { AthenaDeps, AthenaTarget, runOnAthena } from './athena-engine';
 import { loadQuery } from './catalog';
 import { QueryableFile, queryableFiles, runOnDuckDb } from './duckdb-engine';
-import { ALL, resolveParams } from './params';
+import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
+import { ALL, INCLUDE_HEARTBEAT, resolveParams } from './params';
 import { substitutePlaceholders } from './placeholders';
 import type { PartitionRef, QueryResult } from './result';
 
@@ -57,12 +58,16 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
   };
 }
 
-/** Partitions holding files the query reads that its dt range (and account/table, when given) selects. */
+/**
+ * Partitions holding files the query reads that its dt range (and account/table, when given)
+ * selects; the heartbeat's only when the query includes its rows.
+ */
 export function localPartitions(files: readonly QueryableFile[], values: Readonly<Record<string, string>>): PartitionRef[] {
   const wanted = (given: string | undefined, actual: string) => given === undefined || given === ALL || given === actual;
   const found = new Map<string, PartitionRef>();
   for (const f of files) {
     if (!wanted(values.account_id, f.account_id) || !wanted(values.table_name, f.table_name)) continue;
+    if (f.table_name === HEARTBEAT_TABLE_NAME && values[INCLUDE_HEARTBEAT] === 'false') continue;
     if (values.from !== undefined && f.dt < values.from) continue;
     if (values.to !== undefined && f.dt > values.to) continue;
     found.set(`${f.account_id}/${f.table_name}/${f.dt}`, { account_id: f.account_id, table_name: f.table_name, dt: f.dt });

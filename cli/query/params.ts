@@ -2,9 +2,10 @@
  * Parameter values: validated before they reach SQL, so a bad value is a one-line error naming
  * the parameter rather than an engine error (or worse, a query that silently matches nothing).
  */
+import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
 import type { ParamSpec } from './catalog';
 
-export const PARAM_TYPES = ['date', 'account_id', 'table_name', 'attribute', 'text'] as const;
+export const PARAM_TYPES = ['date', 'account_id', 'table_name', 'attribute', 'text', 'boolean'] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
 
 export function isParamType(value: string): value is ParamType {
@@ -13,6 +14,20 @@ export function isParamType(value: string): value is ParamType {
 
 /** The value an optional parameter takes when not given: the query reads it as "all". */
 export const ALL = '*';
+
+/** What an optional boolean takes when not given: a switch is off unless asked for ('*' would mean nothing). */
+export const BOOLEAN_DEFAULT = 'false';
+
+/**
+ * The switch every bundled query (but source-freshness, which shows them) has for the heartbeat's
+ * rows: ordinary change records of the table HEARTBEAT_TABLE_NAME, left out unless asked for.
+ */
+export const INCLUDE_HEARTBEAT = 'include_heartbeat';
+
+/** The value an optional parameter of this type takes when not given. */
+export function defaultValue(type: ParamType): string {
+  return type === 'boolean' ? BOOLEAN_DEFAULT : ALL;
+}
 
 export class QueryParamError extends Error {
   override name = 'QueryParamError';
@@ -39,6 +54,8 @@ export function invalidReason(type: ParamType, value: string): string | undefine
       return TABLE_NAME.test(value) ? undefined : 'is not a DynamoDB table name (3-255 of letters, digits, _ . -)';
     case 'attribute':
       return ATTRIBUTE.test(value) ? undefined : 'is not a top-level attribute name (letters, digits, _; not starting with a digit)';
+    case 'boolean':
+      return value === 'true' || value === 'false' ? undefined : 'is not true or false';
     case 'text':
       // eslint-disable-next-line no-control-regex
       return /[\u0000]/.test(value) ? 'contains a NUL character' : value.length === 0 ? 'is empty' : undefined;
@@ -61,12 +78,12 @@ export function resolveParams(queryName: string, specs: readonly ParamSpec[], gi
     const value = given[spec.name];
     if (value === undefined) {
       if (spec.optional) {
-        values[spec.name] = ALL;
+        values[spec.name] = defaultValue(spec.type);
         continue;
       }
       throw new QueryParamError(`query ${queryName} needs parameter "${spec.name}" (${spec.type}: ${spec.description})`);
     }
-    if (!(spec.optional && value === ALL)) {
+    if (!(spec.optional && value === ALL && spec.type !== 'boolean')) {
       const reason = invalidReason(spec.type, value);
       if (reason) throw new QueryParamError(`parameter ${spec.name} of query ${queryName}: ${JSON.stringify(value)} ${reason}`);
     }
@@ -76,6 +93,11 @@ export function resolveParams(queryName: string, specs: readonly ParamSpec[], gi
   const to = values.to;
   if (from !== undefined && to !== undefined && from > to) {
     throw new QueryParamError(`parameter from (${from}) of query ${queryName} is after to (${to})`);
+  }
+  // Asking for the heartbeat's table by name while its rows are left out would return nothing,
+  // which reads as "no changes": say so instead.
+  if (values[INCLUDE_HEARTBEAT] === 'false' && values.table_name === HEARTBEAT_TABLE_NAME) {
+    throw new QueryParamError(`table_name ${HEARTBEAT_TABLE_NAME} is the pipeline's heartbeat, whose rows query ${queryName} leaves out: add --param ${INCLUDE_HEARTBEAT}=true`);
   }
   return values;
 }

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { listQueryNames, loadQuery, runQuery } from '../../cli/query';
 import { formatTable } from '../../cli/query/format';
 import { startLocalPipeline } from '../pipeline';
-import { demoSourceOptions, generateWorkload, LedgerEntry } from './workload';
+import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
+import { heartbeatStreamArn } from './heartbeat';
+import { AUDIT_ACCOUNT, demoSourceOptions, generateWorkload, LedgerEntry, REGION } from './workload';
 
 export interface DemoOptions {
   readonly dataDir: string;
@@ -85,7 +87,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const pipeline = await startLocalPipeline({ dataDir: options.dataDir, sourceOptions: demoSourceOptions() });
   write(`  local Firehose (and S3 for overflow) listening on ${pipeline.firehose.endpoint}\n\n`);
 
-  const workload = generateWorkload({ changes: options.changes, seed: options.seed, ledger: true });
+  // The heartbeat as deployed: an item every 5 simulated minutes, through the same collector.
+  const heartbeat = { accountId: AUDIT_ACCOUNT, region: REGION };
+  const workload = generateWorkload({ changes: options.changes, seed: options.seed, ledger: true, heartbeat });
+  const heartbeatStream = heartbeatStreamArn(heartbeat);
   write(`2/3 Sending ${fmt(options.changes)} changes from 3 accounts and 7 tables as DynamoDB stream events\n`);
   let sent = 0;
   let failures = 0;
@@ -94,6 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     for (const event of workload.events()) {
       const response = await pipeline.invoke(event);
       failures += response.batchItemFailures.length;
+      if (event.Records[0]?.eventSourceARN === heartbeatStream) continue;
       sent += event.Records.length;
       if (sent >= nextReport || sent === options.changes) {
         write(`  ${fmt(sent).padStart(fmt(options.changes).length)} / ${fmt(options.changes)} changes sent (${Math.round((100 * sent) / options.changes)}%)\n`);
@@ -108,6 +114,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const stats = pipeline.firehose.stats();
   const { inserts, modifies, userDeletes, ttlExpiries } = workload.counts;
   write(`  ${fmt(inserts)} inserts, ${fmt(modifies)} updates, ${fmt(userDeletes)} user deletes, ${fmt(ttlExpiries)} TTL expiries\n`);
+  write(`  and ${fmt(workload.counts.heartbeats)} heartbeats (table ${HEARTBEAT_TABLE_NAME} of audit account ${AUDIT_ACCOUNT}, one every 5 minutes): the queries leave them out unless --param include_heartbeat=true; source-freshness shows them\n`);
   write(`  Firehose: ${fmt(stats.calls)} PutRecordBatch calls, ${fmt(stats.recordsReceived)} records (packed), ${fmt(stats.rowsWritten)} rows in ${fmt(stats.files.length)} Parquet files`);
   write(`${stats.processingFailures + stats.conversionFailures > 0 ? `, ${stats.processingFailures + stats.conversionFailures} under errors/` : ''}${failures > 0 ? `, ${failures} batches reported failures` : ''}\n\n`);
 
@@ -135,7 +142,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   for (const file of files) if (runFiles.has(file)) parquetBytes += (await stat(file)).size;
   const seconds = (Date.now() - started) / 1000;
   write(`\nSummary\n`);
-  write(`  changes:  ${fmt(stats.rowsWritten)} written this run (${fmt(files.length)} Parquet files in the folder, ${fmt(stats.files.length)} from this run)\n`);
+  write(`  rows:     ${fmt(stats.rowsWritten)} written this run, ${fmt(workload.counts.heartbeats)} of them heartbeats (${fmt(files.length)} Parquet files in the folder, ${fmt(stats.files.length)} from this run)\n`);
   write(`  bytes:    ${fmt(parquetBytes)} bytes of Parquet from ${fmt(stats.bytesWritten)} bytes of change-record JSON\n`);
   write(`  time:     ${seconds.toFixed(1)} s\n`);
   const data = options.dataArg === './audit-data' ? '' : ` --data ${shellQuote(options.dataArg)}`;
@@ -147,5 +154,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   write(`  npx ddb-audit query daily-volume${data} --param from=${ih.from} --param to=${ih.to} --format json\n`);
   write(`  ls ${shellQuote(options.dataArg)}/changes/*/*/*/\n`);
   write(`  npm start again: a second run adds new changes beside the first, never over them.\n`);
-  return { changes: stats.rowsWritten, files: stats.files.length, parquetBytes, seconds, queries };
+  // Rows written less the heartbeats: the changes of the workload (duplicate deliveries included).
+  return { changes: stats.rowsWritten - workload.counts.heartbeats, files: stats.files.length, parquetBytes, seconds, queries };
 }

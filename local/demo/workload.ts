@@ -11,6 +11,7 @@
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { Random, seededRandom } from '../firehose/random';
+import { HeartbeatEntry, heartbeatEvents, HeartbeatOptions } from './heartbeat';
 
 type Item = Record<string, AttributeValue>;
 
@@ -31,6 +32,8 @@ export const ACTOR_ATTRIBUTE = 'updatedBy';
 export const ACTORS = ['alice@example.com', 'bob@example.com', 'svc-billing', 'carol@example.com', 'José.Núñez@example.com'] as const;
 export const REGION = 'us-east-1';
 export const ACCOUNTS = ['012345678901', '111122223333', '444455556666'] as const;
+/** The demo's audit account: where the heartbeat table, and so the heartbeat's rows, live. */
+export const AUDIT_ACCOUNT = '999988887777';
 const STREAM_LABEL = '2026-01-15T10:00:00.000';
 
 const pick = <T>(random: Random, values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
@@ -178,6 +181,13 @@ export interface WorkloadOptions {
   readonly tables?: readonly SourceTable[];
   /** Keep a ledger entry per change (tests; keep it off for big runs). @default false */
   readonly ledger?: boolean;
+  /**
+   * Also write the pipeline's heartbeat (an item every 5 simulated minutes in the audit account's
+   * heartbeat table, see ./heartbeat.ts), as the deployed pipeline does. Its records are not
+   * changes: they are not counted in `changes`, and are kept in `heartbeats`, not in the ledger.
+   * @default no heartbeat
+   */
+  readonly heartbeat?: HeartbeatOptions;
 }
 
 export interface Workload {
@@ -186,7 +196,9 @@ export interface Workload {
   /** Filled as events() is consumed. */
   readonly ledger: LedgerEntry[];
   /** Counters, filled as events() is consumed. */
-  readonly counts: { inserts: number; modifies: number; userDeletes: number; ttlExpiries: number };
+  readonly counts: { inserts: number; modifies: number; userDeletes: number; ttlExpiries: number; heartbeats: number };
+  /** The heartbeats written (with options.heartbeat and options.ledger), filled as events() is consumed. */
+  readonly heartbeats: HeartbeatEntry[];
 }
 
 function itemKeyOf(table: SourceTable, item: Item): string {
@@ -207,7 +219,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   const end = (options.end ?? new Date()).getTime();
   const start = (options.start ?? new Date(end - 36 * 3600 * 1000)).getTime();
   const ledger: LedgerEntry[] = [];
-  const counts = { inserts: 0, modifies: 0, userDeletes: 0, ttlExpiries: 0 };
+  const counts = { inserts: 0, modifies: 0, userDeletes: 0, ttlExpiries: 0, heartbeats: 0 };
+  const heartbeats: HeartbeatEntry[] = [];
   const totalWeight = tables.reduce((sum, t) => sum + t.weight, 0);
 
   function* events(): Generator<DynamoDBStreamEvent> {
@@ -296,7 +309,14 @@ export function generateWorkload(options: WorkloadOptions): Workload {
       if (batch.length >= batchSize) yield { Records: batch.splice(0, batch.length) };
     }
     for (const batch of pending) if (batch.length > 0) yield { Records: batch.splice(0, batch.length) };
+    if (options.heartbeat) {
+      // Its own stream and mapping in the deployment, so its own events here.
+      for (const event of heartbeatEvents(options.heartbeat, start, end, seed, batchSize, options.ledger ? heartbeats : undefined)) {
+        counts.heartbeats += event.Records.length;
+        yield event;
+      }
+    }
   }
 
-  return { events, ledger, counts };
+  return { events, ledger, counts, heartbeats };
 }

@@ -12,15 +12,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from 'node-sql-parser';
 import { CHANGE_RECORD_FIELDS } from '../../schemas/change-record';
+import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
+import { QueryParamError } from '../../cli/query';
+import type { HeartbeatEntry } from '../../local/demo/heartbeat';
 import { listQueryNames, renderQuery, runQuery } from '../../cli/query';
 import { demoParams } from '../../local/demo/run-demo';
-import { demoSourceOptions, generateWorkload, LedgerEntry } from '../../local/demo/workload';
+import { AUDIT_ACCOUNT, demoSourceOptions, generateWorkload, LedgerEntry, REGION } from '../../local/demo/workload';
 import { CollectorHandler, LocalPipeline, startLocalPipeline } from '../../local/pipeline';
 import { run as queryCommand } from '../../bin/commands/query';
 import type { CommandIo } from '../../bin/commands/io';
 
 const FROM = '2026-03-01';
 const TO = '2026-03-02';
+
+/** Heartbeats on the 5-minute boundaries of [start, end], as the schedule writes them. */
+function timesFiveMinutes(start: string, end: string): number {
+  const step = 300_000;
+  return Math.floor(Date.parse(end) / step) - Math.ceil(Date.parse(start) / step) + 1;
+}
 
 function loadHandlerIsolated(): CollectorHandler {
   let handler: CollectorHandler | undefined;
@@ -50,6 +59,7 @@ async function deliverLikeEventSourceMapping(pipeline: LocalPipeline, event: Dyn
 describe('the local pipeline and the bundled queries', () => {
   let dataDir: string;
   let ledger: LedgerEntry[];
+  let heartbeats: HeartbeatEntry[];
   let redelivered: string[];
 
   beforeAll(async () => {
@@ -64,7 +74,8 @@ describe('the local pipeline and the bundled queries', () => {
       loadHandler: loadHandlerIsolated,
     });
     try {
-      const workload = generateWorkload({ changes: 1500, seed: 9, batchSize: 50, ledger: true, start: new Date(`${FROM}T00:10:00Z`), end: new Date(`${TO}T23:50:00Z`) });
+      // With the heartbeat, as deployed: the queries below must leave its rows out unless asked.
+      const workload = generateWorkload({ changes: 1500, seed: 9, batchSize: 50, ledger: true, start: new Date(`${FROM}T00:10:00Z`), end: new Date(`${TO}T23:50:00Z`), heartbeat: { accountId: AUDIT_ACCOUNT, region: REGION } });
       const events = [...workload.events()];
       for (const event of events) await deliverLikeEventSourceMapping(pipeline, event);
       // A Lambda retry of a whole batch that had already been delivered: duplicates in the log.
@@ -75,6 +86,8 @@ describe('the local pipeline and the bundled queries', () => {
       const stats = pipeline.firehose.stats();
       expect(stats.throttled + stats.failedEntries).toBeGreaterThan(0); // the faults did happen
       ledger = workload.ledger;
+      heartbeats = workload.heartbeats;
+      expect(heartbeats.length).toBe(timesFiveMinutes(`${FROM}T00:10:00Z`, `${TO}T23:50:00Z`));
     } finally {
       await pipeline.close();
     }
@@ -148,11 +161,53 @@ describe('the local pipeline and the bundled queries', () => {
     expect(rows.reduce((sum, r) => sum + (r.ttl_expiries as number), 0)).toBe(ledger.filter((e) => e.ttl).length);
   });
 
-  it('source-freshness has one row per source table with its newest change', async () => {
+  it('source-freshness has one row per source table with its newest change, and one for the heartbeat', async () => {
     const rows = await query('source-freshness', { from: FROM, to: TO });
     const tables = new Set(ledger.map((e) => `${e.accountId}/${e.tableName}`));
-    expect(new Set(rows.map((r) => `${r.account_id}/${r.table_name}`))).toEqual(tables);
+    expect(new Set(rows.map((r) => `${r.account_id}/${r.table_name}`))).toEqual(new Set([...tables, `${AUDIT_ACCOUNT}/${HEARTBEAT_TABLE_NAME}`]));
     expect(rows.every((r) => (r.last_event_time as string) <= `${TO}T23:50:00.000Z` && (r.minutes_since_last_change as number) > 0)).toBe(true);
+    const heartbeat = rows.filter((r) => r.is_heartbeat === true);
+    expect(heartbeat).toEqual([expect.objectContaining({ account_id: AUDIT_ACCOUNT, table_name: HEARTBEAT_TABLE_NAME, last_event_time: `${TO}T23:50:00.000Z`, changes: heartbeats.length })]);
+    expect(rows.filter((r) => r.is_heartbeat === false)).toHaveLength(tables.size);
+  });
+
+  describe('heartbeat rows', () => {
+    const withTable = (name: string) => demoParams(ledger)[name] as Record<string, string>;
+
+    it.each(listQueryNames().filter((n) => n !== 'source-freshness'))('%s declares include_heartbeat, an optional boolean, and returns no heartbeat row without it', async (name) => {
+      // Prepare: the widest parameters the query takes, so a heartbeat row could match if not excluded
+      const params = { ...withTable(name) };
+      if ('account_id' in params && name !== 'item-history' && name !== 'table-changes' && name !== 'attribute-history') delete params.account_id;
+      if ('table_name' in params && name !== 'item-history' && name !== 'table-changes' && name !== 'attribute-history') delete params.table_name;
+      // Act
+      const result = await runQuery({ name, params, dataDir });
+      // Assess
+      expect(result.sql).toContain(`('false' = 'true' OR table_name <> '${HEARTBEAT_TABLE_NAME}')`);
+      expect(result.rows.filter((r) => r.table_name === HEARTBEAT_TABLE_NAME || heartbeats.some((h) => h.eventId === r.event_id))).toEqual([]);
+      expect((result.partitionsCovered ?? []).filter((p) => p.table_name === HEARTBEAT_TABLE_NAME)).toEqual([]);
+    });
+
+    it('include_heartbeat=true brings back exactly the heartbeats written, and leaves the changes as they were', async () => {
+      const without = await query('changes-deduplicated', { from: FROM, to: TO });
+      const withHeartbeat = await query('changes-deduplicated', { from: FROM, to: TO, include_heartbeat: 'true' });
+      const heartbeatRows = withHeartbeat.filter((r) => r.table_name === HEARTBEAT_TABLE_NAME);
+      expect(heartbeatRows.map((r) => r.event_id).sort()).toEqual(heartbeats.map((h) => h.eventId).sort());
+      expect(heartbeatRows.every((r) => r.account_id === AUDIT_ACCOUNT)).toBe(true);
+      expect(withHeartbeat.filter((r) => r.table_name !== HEARTBEAT_TABLE_NAME)).toEqual(without);
+      const volume = await query('daily-volume', { from: FROM, to: TO, include_heartbeat: 'true' });
+      expect(volume.filter((r) => r.table_name === HEARTBEAT_TABLE_NAME).map((r) => [r.dt, r.changes])).toEqual([
+        [FROM, heartbeats.filter((h) => h.dt === FROM).length],
+        [TO, heartbeats.filter((h) => h.dt === TO).length],
+      ]);
+    });
+
+    it('refuses to ask a query for the heartbeat table by name while leaving its rows out', async () => {
+      const params = { from: FROM, to: TO, account_id: AUDIT_ACCOUNT, table_name: HEARTBEAT_TABLE_NAME };
+      await expect(query('table-changes', params)).rejects.toThrow(QueryParamError);
+      await expect(query('table-changes', params)).rejects.toThrow(`table_name ${HEARTBEAT_TABLE_NAME} is the pipeline's heartbeat, whose rows query table-changes leaves out: add --param include_heartbeat=true`);
+      const rows = await query('table-changes', { ...params, include_heartbeat: 'true' });
+      expect(rows.map((r) => r.event_name)).toEqual(['INSERT', ...heartbeats.slice(1).map(() => 'MODIFY')]);
+    });
   });
 
   it('evidence-changes returns every change-record field with its record_hash, one row per event_id', async () => {

@@ -6,7 +6,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalConnection } from '../../cli/query/duckdb-engine';
@@ -100,5 +100,26 @@ describe('ddb-audit replay to the local Firehose', () => {
     } finally {
       s3.restore();
     }
+  });
+
+  it('--stack-outputs takes the delivery stream from a cdk deploy --outputs-file file, and an explicit --delivery-stream still wins', async () => {
+    // Prepare: no collector variables at all, only the outputs file
+    const dir = mkdtempSync(join(tmpdir(), 'ddb-audit-outputs-'));
+    writeFileSync(join(dir, 'outputs.json'), JSON.stringify({ DdbAuditCollector: { DeliveryStreamNames: STREAM, ChangeLogBucketName: 'overflow' } }));
+    const record = JSON.parse(readFileSync(FIXTURE, 'utf8'));
+    writeFileSync(join(dir, 'one.json'), JSON.stringify({ ...record, payload: JSON.stringify({ Records: [{ ...JSON.parse(record.payload).Records[0], eventID: 'outputs-file-0' }] }) }));
+    const bareEnv = { AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_FIREHOSE: firehose.endpoint, AWS_ENDPOINT_URL_S3: firehose.endpoint, SOURCE_OPTIONS: '{}' };
+    // Act
+    const viaFile = captureIo({ cwd: dir, env: bareEnv });
+    const viaFileStatus = await run(['--from', 'one.json', '--stack-outputs', 'outputs.json'], viaFile);
+    const overridden = captureIo({ cwd: dir, env: bareEnv });
+    const overriddenStatus = await run(['--from', 'one.json', '--stack-outputs', 'outputs.json', '--delivery-stream', 'no-such-stream'], overridden);
+    // Assess
+    expect(viaFileStatus).toBe(0);
+    expect((await logRows()).filter((r) => r.event_id === 'outputs-file-0')).toHaveLength(1);
+    // The flag won: the local Firehose refuses the unknown stream, so nothing was re-delivered.
+    expect(overriddenStatus).toBe(1);
+    expect(overridden.out.join('')).toContain('0 re-delivered, 1 failed');
+    rmSync(dir, { recursive: true, force: true });
   });
 });

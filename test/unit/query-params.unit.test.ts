@@ -2,6 +2,7 @@ import { listQueryNames, loadQuery, UnknownQueryError } from '../../cli/query/ca
 import { QueryParamError, resolveParams } from '../../cli/query/params';
 import { findPlaceholders, substitutePlaceholders } from '../../cli/query/placeholders';
 import { renderQuery } from '../../cli/query';
+import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
 
 describe('placeholders', () => {
   it('replaces :name in code with quoted literals, doubling single quotes', () => {
@@ -22,8 +23,15 @@ describe('placeholders', () => {
 describe('parameters', () => {
   const specs = loadQuery('deletes').params;
 
-  it('defaults optional parameters to * (all)', () => {
-    expect(resolveParams('deletes', specs, { from: '2026-03-01', to: '2026-03-02' })).toEqual({ from: '2026-03-01', to: '2026-03-02', account_id: '*', table_name: '*' });
+  it('defaults optional parameters to * (all), and an optional boolean to false', () => {
+    expect(resolveParams('deletes', specs, { from: '2026-03-01', to: '2026-03-02' })).toEqual({ from: '2026-03-01', to: '2026-03-02', account_id: '*', table_name: '*', include_heartbeat: 'false' });
+  });
+
+  it('takes true or false for a boolean and nothing else, * included', () => {
+    expect(resolveParams('deletes', specs, { from: '2026-03-01', to: '2026-03-02', include_heartbeat: 'true' }).include_heartbeat).toBe('true');
+    for (const value of ['*', 'yes', 'TRUE', '1', '']) {
+      expect(() => resolveParams('deletes', specs, { from: '2026-03-01', to: '2026-03-02', include_heartbeat: value })).toThrow(`parameter include_heartbeat of query deletes: ${JSON.stringify(value)} is not true or false`);
+    }
   });
 
   it.each([
@@ -57,6 +65,19 @@ describe('the query library', () => {
     expect(query.text).toMatch(/^-- Partition predicate: dt BETWEEN :from AND :to/m);
     expect(query.params.slice(0, 2)).toEqual([expect.objectContaining({ name: 'from', type: 'date', optional: false }), expect.objectContaining({ name: 'to', type: 'date', optional: false })]);
     expect(query.text).toMatch(/WHERE dt BETWEEN :from AND :to/);
+  });
+
+  it.each(contractNames.filter((n) => n !== 'source-freshness'))('%s leaves the heartbeat rows out unless include_heartbeat is true', (name) => {
+    const query = loadQuery(name);
+    expect(query.params).toContainEqual(expect.objectContaining({ name: 'include_heartbeat', type: 'boolean', optional: true }));
+    expect(query.text).toContain(`AND (:include_heartbeat = 'true' OR table_name <> '${HEARTBEAT_TABLE_NAME}')`);
+    expect(query.text).toMatch(/^-- Partition predicate: .*table_name <> 'ddb-audit-heartbeat' unless :include_heartbeat$/m);
+  });
+
+  it('source-freshness shows the heartbeat rows, marked', () => {
+    const query = loadQuery('source-freshness');
+    expect(query.params.map((p) => p.name)).not.toContain('include_heartbeat');
+    expect(query.text).toContain(`table_name = '${HEARTBEAT_TABLE_NAME}' AS is_heartbeat`);
   });
 
   it('refuses an unknown query, listing the known ones', () => {

@@ -1,0 +1,16 @@
+/**
+ * Doctor's checks, in the order they print. Each is data: an id and a function of the context
+ * (clients, config, deployment, clock), so a new check is one module and one line here.
+ */
+import type { DoctorCheck } from '../context';
+import { alarmTopicCheck } from './alarm-topic';
+import { athenaCheck } from './athena';
+import { deliveryCheck } from './delivery';
+import { digestCheck } from './digest';
+import { glueCheck } from './glue';
+import { heartbeatCheck } from './heartbeat';
+import { mappingsCheck } from './mappings';
+import { stacksCheck } from './stacks';
+import { streamsCheck } from './streams';
+
+export const DOCTOR_CHECKS: readonly DoctorCheck[] = [stacksCheck, alarmTopicCheck, streamsCheck, mappingsCheck, deliveryCheck, heartbeatCheck, digestCheck, glueCheck, athenaCheck];
