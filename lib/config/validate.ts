@@ -7,8 +7,9 @@
  * Pure code: no aws-cdk-lib, so the CLI can use it too.
  */
 import Ajv, { ErrorObject } from 'ajv';
-import { AUDIT_CONFIG_SCHEMA, AuditConfig } from '../../schemas/audit-config';
+import { AUDIT_CONFIG_SCHEMA, AuditConfig, DELIVERY_DEFAULTS, HEARTBEAT_DEFAULTS } from '../../schemas/audit-config';
 import { explainStreamArn, parseStreamArn } from '../../lambda/core/stream-arn';
+import { heartbeatTimingProblem } from './heartbeat';
 
 export class AuditConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -77,6 +78,13 @@ function findSemanticProblems(config: AuditConfig): string[] {
     }
   });
   problems.push(...tuningProblems(config.eventSource, 'eventSource'));
+  if (config.heartbeat?.enabled ?? HEARTBEAT_DEFAULTS.enabled) {
+    const timing = heartbeatTimingProblem(
+      config.heartbeat?.intervalMinutes ?? HEARTBEAT_DEFAULTS.intervalMinutes,
+      config.delivery?.bufferIntervalSeconds ?? DELIVERY_DEFAULTS.bufferIntervalSeconds,
+    );
+    if (timing) problems.push(timing);
+  }
   if (config.projectionStartDate !== undefined && !isCalendarDate(config.projectionStartDate)) {
     problems.push(`projectionStartDate: "${config.projectionStartDate}" is not a calendar date`);
   }
