@@ -142,6 +142,9 @@ export class ChangeLogDelivery extends Construct {
     // The L2 gives the stream an encryption role with KeyGrants.encryptDecrypt on our key (DirectPut does not use it).
     const serviceRole = this.deliveryStream.node.tryFindChild('Service Role');
     if (serviceRole) {
+      // Same documented trust condition as our own role (the L2 writes an unconditioned one).
+      const cfnRole = serviceRole.node.defaultChild as iam.CfnRole;
+      cfnRole.addPropertyOverride('AssumeRolePolicyDocument.Statement.0.Condition', { StringEquals: { 'sts:ExternalId': stack.account } });
       for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) {
         Validations.of(serviceRole).acknowledge({
           id: `AwsSolutions-IAM5[Action::${action}]`,

@@ -99,6 +99,14 @@ export class PipelineAlarms extends Construct {
       metric: fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
       threshold: 1,
     });
+    // The on-failure destination is the last copy of a discarded batch: a failed write to it (e.g. a
+    // bucket policy that does not see the collector role as the writer) must not pass in silence.
+    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html (DestinationDeliveryFailures)
+    this.add('CollectorDestinationDeliveryFailures', {
+      alarmDescription: 'Lambda could not write a discarded batch to the failure bucket: those changes are neither in the log nor kept for replay. Check the failure bucket policy and the collector role (docs/deploy.md).',
+      metric: fn.metric('DestinationDeliveryFailures', { statistic: 'Sum', period: fiveMinutes }),
+      threshold: 1,
+    });
     this.add('CollectorNormalizationErrors', {
       alarmDescription: `Stream records could not be normalized (log message ${NORMALIZATION_ERROR_LOG_MESSAGE}); they were delivered as error records with raw_record set.`,
       metric: this.logMetric(props.collectorLogGroup, 'NormalizationErrors', NORMALIZATION_ERROR_LOG_MESSAGE, LOG_METRIC.normalizationErrors),

@@ -36,6 +36,7 @@ const cases = {
   otherRegion: { ...example, sources: [{ streamArn: 'arn:aws:dynamodb:us-east-1:222222222222:table/Orders/stream/2026-01-15T10:00:00.000' }] },
   unknownKey: { ...example, sources: [{ ...orders, actorAtribute: 'typo' }] },
   asCommandLineString: JSON.stringify({ ...example, retention: { mode: 'FOREVER', days: 1 } }),
+  heartbeatAlwaysFiring: { ...example, delivery: { ...example.delivery, bufferIntervalSeconds: 900 }, heartbeat: { intervalMinutes: 10 } },
 };
 const results: Partial<Record<keyof typeof cases, SynthResult>> = {};
 
@@ -81,4 +82,8 @@ test('rejects an unknown key, naming where it is', () => {
 
 test('validates a config given as a JSON string (cdk synth -c audit=...)', () => {
   expectStopped('asCommandLineString', '- retention.mode: "FOREVER" is not one of "GOVERNANCE", "COMPLIANCE"');
+});
+
+test('refuses a heartbeat interval and buffer that would keep the heartbeat alarm firing', () => {
+  expectStopped('heartbeatAlwaysFiring', '- heartbeat.intervalMinutes: 10 with delivery.bufferIntervalSeconds 900 lets two heartbeat objects land up to 2070 s apart');
 });
