@@ -37,6 +37,9 @@ import { ResourcePolicyTarget, RULE_NAME_PREFIX, ruleArnFromName } from './rule-
 /** Fixed name of the rule that feeds the retention queue (its ARN is named in the key policy). */
 export const RETENTION_RULE_NAME = `${RULE_NAME_PREFIX}change-log-object-created`;
 
+/** Concurrent retention invocations at most (10 objects each, a few hundred per second in all). */
+export const RETENTION_MAX_CONCURRENCY = 5;
+
 export interface ObjectRetentionProps {
   /** The change-log bucket (Object Lock enabled, EventBridge notifications on). */
   readonly bucket: s3.IBucket;
@@ -166,7 +169,9 @@ export class ObjectRetention extends Construct {
       });
     }
 
-    this.function.addEventSource(new lambdaEventSources.SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true }));
+    // maxConcurrency: a burst of new objects must not take the account concurrency the collector
+    // needs; a backlog only waits in the queue (and the age alarm says so).
+    this.function.addEventSource(new lambdaEventSources.SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: RETENTION_MAX_CONCURRENCY }));
 
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersVisible', {
       alarmName: `${ALARM_NAME_PREFIX}RetentionDeadLetters`,

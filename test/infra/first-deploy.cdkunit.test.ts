@@ -24,8 +24,9 @@ let resources: Resources;
 let outputs: Record<string, Json>;
 let variant: Resources;
 
+/** With cdk-nag: synthesis throws on any unacknowledged finding, so the variant is checked too. */
 function auditTemplate(c: AuditConfig): { Resources: Resources; Outputs: Record<string, Json> } {
-  const { stacks } = buildTestApp(c);
+  const { stacks } = buildTestApp(c, { nag: true });
   return Template.fromStack(stacks.audit).toJSON() as { Resources: Resources; Outputs: Record<string, Json> };
 }
 
@@ -231,6 +232,8 @@ describe('retention.apply', () => {
   test('per-object: the function reads SQS with partial batch responses and may only get and put object retention', () => {
     const [, esm] = ofType(resources, 'AWS::Lambda::EventSourceMapping').find(([, m]) => target(m.Properties.FunctionName).startsWith('RetentionFunction'))!;
     expect(esm.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // Bounded, so a burst of objects cannot starve the collector of account concurrency.
+    expect(esm.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
     const [, policy] = ofType(resources, 'AWS::IAM::Policy').find(([id]) => id.startsWith('RetentionPolicy'))!;
     const s3Actions = policy.Properties.PolicyDocument.Statement.flatMap((s: Json) => list<string>(s.Action)).filter((a: string) => a.startsWith('s3:'));
     expect(s3Actions.sort()).toEqual(['s3:GetObjectRetention', 's3:PutObjectRetention']);
