@@ -101,7 +101,10 @@ export class PipelineAlarms extends Construct {
     });
     // The on-failure destination is the last copy of a discarded batch: a failed write to it (e.g. a
     // bucket policy that does not see the collector role as the writer) must not pass in silence.
-    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html (DestinationDeliveryFailures)
+    // Lambda "sends a DestinationDeliveryFailures metric" when it cannot deliver a record to a destination,
+    // permission errors included (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html);
+    // the metrics page lists it for asynchronous invocation and supported event source mappings
+    // (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html). Not seen for a stream mapping here.
     this.add('CollectorDestinationDeliveryFailures', {
       alarmDescription: 'Lambda could not write a discarded batch to the failure bucket: those changes are neither in the log nor kept for replay. Check the failure bucket policy and the collector role (docs/deploy.md).',
       metric: fn.metric('DestinationDeliveryFailures', { statistic: 'Sum', period: fiveMinutes }),
