@@ -1,22 +1,40 @@
 /**
- * The audit account's main stack: everything except the event source mappings (see
- * ./mappings-stack.ts for why they live apart). Each concern is one construct under
+ * The audit account's main stack: everything except the event source mappings of the source
+ * tables (see ./mappings-stack.ts for why they live apart). Each concern is one construct under
  * lib/constructs/; a new concern (e.g. the integrity digests) is one more construct here.
+ *
+ * The heartbeat's own mapping lives here: its table is in this stack and this account, so nothing
+ * outside the stack has to exist first.
  */
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AuditConfig } from '../schemas/audit-config';
 import { UNKNOWN_PARTITION_VALUE } from '../schemas/change-record';
-import { bytesScannedCutoffMiB, collectorSourceOptions, projectionStartDate, resolveDelivery, resolveSources } from './config/load';
+import { AUDIT_STACK_OUTPUT, AuditStackOutputKey, HEARTBEAT_TABLE_NAME } from '../schemas/deployment';
+import { GLUE_DATABASE_NAME, GLUE_TABLE_NAME } from '../schemas/partitioning';
+import {
+  bytesScannedCutoffMiB,
+  collectorSourceOptions,
+  digestReservedConcurrency,
+  projectionStartDate,
+  resolveDelivery,
+  resolveHeartbeat,
+  resolveSources,
+  retentionApply,
+} from './config/load';
 import { AuditBuckets } from './constructs/audit-buckets';
 import { AuditKey } from './constructs/audit-key';
 import { ChangeLogCatalog } from './constructs/change-log-catalog';
 import { ChangeLogDelivery } from './constructs/change-log-delivery';
-import { ChangeLogDigest } from './constructs/digest';
+import { ChangeLogDigest, RETAINED_PREFIXES } from './constructs/digest';
 import { CollectorFunction } from './constructs/collector-function';
+import { Heartbeat } from './constructs/heartbeat';
+import { ObjectRetention } from './constructs/object-retention';
 import { PipelineAlarms } from './constructs/pipeline-alarms';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
 import { QueryWorkgroup } from './constructs/query-workgroup';
+import { ReplayRole, replayRoleArn } from './constructs/replay-role';
+import { collectorRoleArn } from './stream-policy';
 
 export interface AuditStackProps extends StackProps {
   readonly config: AuditConfig;
@@ -34,24 +52,37 @@ export class AuditStack extends Stack {
   public readonly alarms: PipelineAlarms;
   public readonly dashboard: PipelineDashboard;
   public readonly digest: ChangeLogDigest;
+  public readonly replay: ReplayRole;
+  /** Present when retention.apply is "per-object" (the default). */
+  public readonly retention?: ObjectRetention;
+  /** Present when heartbeat.enabled is true (the default). */
+  public readonly heartbeat?: Heartbeat;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, props);
     const { config } = props;
     const sources = resolveSources(config);
     const delivery = resolveDelivery(config);
+    const heartbeat = resolveHeartbeat(config);
+    const apply = retentionApply(config);
 
     this.key = new AuditKey(this, 'Key');
     this.buckets = new AuditBuckets(this, 'Buckets', {
       key: this.key.key,
       retentionMode: config.retention.mode,
       retentionDays: config.retention.days,
+      retentionApply: apply,
+      // Literal ARNs (fixed role names): the bucket policy need not wait for the roles.
+      failureWriterRoleArn: collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: this.partition }),
+      failureReaderRoleArn: replayRoleArn(this),
     });
+    // The heartbeat's rows must be queryable like any source's.
+    const heartbeatPartition = heartbeat.enabled ? [{ accountId: config.auditAccountId, tableName: HEARTBEAT_TABLE_NAME }] : [];
     this.catalog = new ChangeLogCatalog(this, 'Catalog', {
       bucket: this.buckets.changeLog,
       // "unknown" is where records with an unparsable source ARN land; they must stay queryable.
-      accountIds: distinct([...sources.map((s) => s.arn.accountId), UNKNOWN_PARTITION_VALUE]),
-      tableNames: distinct([...sources.map((s) => s.arn.tableName), UNKNOWN_PARTITION_VALUE]),
+      accountIds: distinct([...sources.map((s) => s.arn.accountId), ...heartbeatPartition.map((h) => h.accountId), UNKNOWN_PARTITION_VALUE]),
+      tableNames: distinct([...sources.map((s) => s.arn.tableName), ...heartbeatPartition.map((h) => h.tableName), UNKNOWN_PARTITION_VALUE]),
       projectionStartDate: projectionStartDate(config),
     });
     this.delivery = new ChangeLogDelivery(this, 'Delivery', {
@@ -85,14 +116,62 @@ export class AuditStack extends Stack {
       bufferIntervalSeconds: delivery.bufferIntervalSeconds,
       failureBucket: this.buckets.failures,
     });
+    if (apply === 'per-object') {
+      this.retention = new ObjectRetention(this, 'Retention', {
+        bucket: this.buckets.changeLog,
+        key: this.key.key,
+        mode: config.retention.mode,
+        days: config.retention.days,
+        prefixes: RETAINED_PREFIXES,
+        alarms: this.alarms,
+      });
+    }
     // Hourly signed digests of the change-log objects: the tamper-evident chain `ddb-audit log verify` walks.
-    this.digest = new ChangeLogDigest(this, 'Digest', { bucket: this.buckets.changeLog, bucketKey: this.key.key, alarmTopic: this.alarms.topic });
+    this.digest = new ChangeLogDigest(this, 'Digest', {
+      bucket: this.buckets.changeLog,
+      bucketKey: this.key.key,
+      alarmTopic: this.alarms.topic,
+      reservedConcurrency: digestReservedConcurrency(config),
+    });
+    if (heartbeat.enabled) {
+      this.heartbeat = new Heartbeat(this, 'Heartbeat', {
+        intervalMinutes: heartbeat.intervalMinutes,
+        bufferIntervalSeconds: delivery.bufferIntervalSeconds,
+        key: this.key.key,
+        collector: this.collector.function,
+        collectorRole: this.collector.role,
+        changeLogBucket: this.buckets.changeLog,
+        failureBucket: this.buckets.failures,
+        alarms: this.alarms,
+      });
+    }
+    this.replay = new ReplayRole(this, 'Replay', {
+      failureBucket: this.buckets.failures,
+      changeLogBucket: this.buckets.changeLog,
+      deliveryStream: this.delivery.deliveryStream,
+      key: this.key.key,
+      auditStackName: this.stackName,
+    });
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
       collector: this.collector.function,
       deliveryStream: this.delivery.deliveryStream,
       alarms: this.alarms.alarms,
       failureObjectRule: this.alarms.failureObjectRule,
     });
+
+    // The runbook's and `ddb-audit doctor`'s entry points (names fixed in schemas/deployment.ts).
+    const outputs: Record<AuditStackOutputKey, { value: string; description: string }> = {
+      [AUDIT_STACK_OUTPUT.changeLogBucket]: { value: this.buckets.changeLog.bucketName, description: 'Change-log bucket (changes/, overflow/, errors/, digests/)' },
+      [AUDIT_STACK_OUTPUT.failureBucket]: { value: this.buckets.failures.bucketName, description: 'Failure bucket: discarded batches with unredacted payloads (sensitive; readable by the replay role only)' },
+      [AUDIT_STACK_OUTPUT.deliveryStreams]: { value: this.delivery.deliveryStream.deliveryStreamName, description: 'Firehose delivery stream(s), comma-separated' },
+      [AUDIT_STACK_OUTPUT.athenaWorkgroup]: { value: this.queries.workgroup.name, description: 'Athena workgroup of the bundled queries' },
+      [AUDIT_STACK_OUTPUT.glueTable]: { value: `${GLUE_DATABASE_NAME}.${GLUE_TABLE_NAME}`, description: 'Glue database.table of the change log' },
+      [AUDIT_STACK_OUTPUT.digestKeyArn]: { value: this.digest.signingKey.keyArn, description: 'KMS key that signs the hourly digests' },
+      [AUDIT_STACK_OUTPUT.alarmTopicArn]: { value: this.alarms.topic.topicArn, description: 'SNS topic every alarm notifies' },
+      [AUDIT_STACK_OUTPUT.collectorFunction]: { value: this.collector.function.functionName, description: 'Collector Lambda function' },
+      [AUDIT_STACK_OUTPUT.heartbeatTable]: { value: this.heartbeat ? HEARTBEAT_TABLE_NAME : '', description: 'Heartbeat table ("" when the heartbeat is disabled)' },
+    };
+    for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, { ...output });
   }
 }
 

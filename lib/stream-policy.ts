@@ -101,12 +101,13 @@ export function streamResourcePolicy(collectorRole: string, streamArn = '*'): St
  * collector can decrypt stream records. Key policies replace as a whole, so we never write them.
  */
 export function sourceKeyPolicyStatement(collectorRole: string): Record<string, unknown> {
+  // The same actions the collector role's own policy has (DdbAuditMappings), with no kms:ViaService
+  // condition, whose value for stream reads we could not verify (a wrong one stops collection).
   return {
     Sid: 'DdbAuditCollectorDecryptsStream',
     Effect: 'Allow',
     Principal: { AWS: collectorRole },
-    Action: 'kms:Decrypt',
+    Action: ['kms:Decrypt', 'kms:DescribeKey'],
     Resource: '*',
-    Condition: { StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' } },
   };
 }

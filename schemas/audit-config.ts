@@ -61,8 +61,34 @@ export const AUDIT_CONFIG_SCHEMA = {
       additionalProperties: false,
       required: ['mode', 'days'],
       properties: {
-        mode: { type: 'string', enum: ['GOVERNANCE', 'COMPLIANCE'], description: 'S3 Object Lock default retention mode of the change log.' },
-        days: { type: 'integer', minimum: 1, maximum: 36500, description: 'S3 Object Lock default retention in days.' },
+        mode: { type: 'string', enum: ['GOVERNANCE', 'COMPLIANCE'], description: 'S3 Object Lock retention mode of every change-log object.' },
+        days: { type: 'integer', minimum: 1, maximum: 36500, description: 'S3 Object Lock retention of every change-log object, in days.' },
+        apply: {
+          type: 'string',
+          enum: ['per-object', 'bucket-default'],
+          description:
+            'How retention is applied. per-object: a function sets it on each new object (PutObjectRetention), so no writer needs to send a checksum. bucket-default: the bucket\'s default retention, which needs every writer (Firehose included) to send Content-MD5 or a checksum. @default "per-object"',
+        },
+      },
+    },
+    digest: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        reservedConcurrency: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          description: 'Reserved concurrency of the digest function. Conditional puts already make overlapping runs safe; reserving fails to deploy in accounts whose concurrency quota is low. @default none',
+        },
+      },
+    },
+    heartbeat: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean', description: 'Write a heartbeat item through the whole pipeline and alarm when none lands. @default true' },
+        intervalMinutes: { type: 'integer', minimum: 1, maximum: 60, description: 'Minutes between heartbeat items. @default 5' },
       },
     },
     alarmEmail: { type: 'string', description: 'Address subscribed to the alarm topic. Optional: without it, subscribe to the topic yourself.' },
@@ -142,6 +168,14 @@ export const DELIVERY_DEFAULTS = {
 };
 
 export const DEFAULT_PROJECTION_START_DATE = '2026-01-01';
+
+export type RetentionApply = 'per-object' | 'bucket-default';
+export const DEFAULT_RETENTION_APPLY: RetentionApply = 'per-object';
+
+export const HEARTBEAT_DEFAULTS = {
+  enabled: true,
+  intervalMinutes: 5,
+};
 export const DEFAULT_BYTES_SCANNED_CUTOFF_MIB = 10240;
 
 /**

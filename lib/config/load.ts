@@ -9,8 +9,11 @@ import {
   CollectorSourceOptionsByTable,
   DEFAULT_BYTES_SCANNED_CUTOFF_MIB,
   DEFAULT_PROJECTION_START_DATE,
+  DEFAULT_RETENTION_APPLY,
   DELIVERY_DEFAULTS,
   EVENT_SOURCE_DEFAULTS,
+  HEARTBEAT_DEFAULTS,
+  RetentionApply,
   EventSourceTuning,
   SourceConfig,
 } from '../../schemas/audit-config';
@@ -84,6 +87,21 @@ export function resolveSources(config: AuditConfig): ResolvedSource[] {
 
 export function resolveDelivery(config: AuditConfig): typeof DELIVERY_DEFAULTS {
   return { ...DELIVERY_DEFAULTS, ...config.delivery };
+}
+
+/** How Object Lock retention reaches each change-log object. */
+export function retentionApply(config: AuditConfig): RetentionApply {
+  return config.retention.apply ?? DEFAULT_RETENTION_APPLY;
+}
+
+/** The heartbeat settings with defaults applied. */
+export function resolveHeartbeat(config: AuditConfig): typeof HEARTBEAT_DEFAULTS {
+  return { ...HEARTBEAT_DEFAULTS, ...config.heartbeat };
+}
+
+/** Reserved concurrency of the digest function, if the config asks for it. */
+export function digestReservedConcurrency(config: AuditConfig): number | undefined {
+  return config.digest?.reservedConcurrency;
 }
 
 export function projectionStartDate(config: AuditConfig): string {

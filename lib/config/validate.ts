@@ -17,9 +17,10 @@
  * Pure code: no aws-cdk-lib, so the CLI can use it too.
  */
 import Ajv, { ErrorObject } from 'ajv';
-import { AUDIT_CONFIG_SCHEMA, AuditConfig } from '../../schemas/audit-config';
+import { AUDIT_CONFIG_SCHEMA, AuditConfig, DELIVERY_DEFAULTS, HEARTBEAT_DEFAULTS } from '../../schemas/audit-config';
 import { explainStreamArn, parseStreamArn, StreamArnParts } from '../../lambda/core/stream-arn';
 import { escapeForTerminal, hasTerminalControl } from '../../cli/terminal-text';
+import { heartbeatTimingProblem } from './heartbeat';
 
 export class AuditConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -110,7 +111,20 @@ function checkSources(config: RawConfig, problems: string[]): void {
   });
 }
 
-const CONFIG_CHECKS: readonly ConfigCheck[] = [checkAuditAccountId, checkRegion, checkAlarmEmail, checkSources, checkGlobalTuning, checkProjectionStartDate];
+/** The heartbeat alarm must not be armed to fire between two heartbeats that are merely buffered (lib/config/heartbeat.ts). */
+function checkHeartbeatTiming(config: RawConfig, problems: string[]): void {
+  const heartbeat = isObject(config.heartbeat) ? config.heartbeat : {};
+  const delivery = isObject(config.delivery) ? config.delivery : {};
+  if ((heartbeat.enabled ?? HEARTBEAT_DEFAULTS.enabled) !== true) return;
+  const interval = heartbeat.intervalMinutes ?? HEARTBEAT_DEFAULTS.intervalMinutes;
+  const buffer = delivery.bufferIntervalSeconds ?? DELIVERY_DEFAULTS.bufferIntervalSeconds;
+  // Shape errors (not integers) are the schema's to report.
+  if (!Number.isInteger(interval) || !Number.isInteger(buffer)) return;
+  const timing = heartbeatTimingProblem(interval as number, buffer as number);
+  if (timing) problems.push(timing);
+}
+
+const CONFIG_CHECKS: readonly ConfigCheck[] = [checkAuditAccountId, checkRegion, checkAlarmEmail, checkSources, checkGlobalTuning, checkProjectionStartDate, checkHeartbeatTiming];
 
 // ---------------------------------------------------------------------------------------------
 // Per-source checks

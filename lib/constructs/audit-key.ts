@@ -32,17 +32,7 @@ export class AuditKey extends Construct {
         conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*` } },
       }),
     );
-    // CloudWatch alarms publish to the KMS-encrypted alarm topic. No source condition: the key policy
-    // AWS documents for alarm topics has none, and a wrong guess would silence every alarm. What it
-    // allows is using this key to encrypt, not reading anything of ours. (EventBridge publishes through
-    // a role of its own, granted by the topic, so it needs no statement here.)
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AlarmPublishersUseAlarmTopicKey',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
+    // The alarm topic's publishers (CloudWatch alarms, EventBridge rules) are allowed on this key by
+    // ./pipeline-alarms.ts, next to the topic policy that names the same sources.
   }
 }

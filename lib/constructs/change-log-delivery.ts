@@ -50,7 +50,10 @@ export class ChangeLogDelivery extends Construct {
     });
 
     this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      // The trust condition Firehose documents for its role: sts:ExternalId = the account id
+      // (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html, "Grant Firehose access
+      // to an Amazon S3 destination"). No source found says Firehose sends aws:SourceAccount.
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com', { conditions: { StringEquals: { 'sts:ExternalId': stack.account } } }),
       description: 'ddb-audit Firehose: reads the Glue schema, writes Parquet to the change log',
     });
     const policy = new iam.Policy(this, 'RolePolicy', {
@@ -139,6 +142,9 @@ export class ChangeLogDelivery extends Construct {
     // The L2 gives the stream an encryption role with KeyGrants.encryptDecrypt on our key (DirectPut does not use it).
     const serviceRole = this.deliveryStream.node.tryFindChild('Service Role');
     if (serviceRole) {
+      // Same documented trust condition as our own role (the L2 writes an unconditioned one).
+      const cfnRole = serviceRole.node.defaultChild as iam.CfnRole;
+      cfnRole.addPropertyOverride('AssumeRolePolicyDocument.Statement.0.Condition', { StringEquals: { 'sts:ExternalId': stack.account } });
       for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) {
         Validations.of(serviceRole).acknowledge({
           id: `AwsSolutions-IAM5[Action::${action}]`,

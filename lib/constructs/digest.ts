@@ -22,11 +22,15 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { CHANGES_PREFIX, DIGESTS_PREFIX } from '../../schemas/partitioning';
+import { CHANGES_PREFIX, DIGESTS_PREFIX, ERRORS_PREFIX, OVERFLOW_PREFIX } from '../../schemas/partitioning';
 import { SETTLE_MINUTES } from '../../lambda/digest/digest-format';
 import { DIGEST_ENV, DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, DIGEST_SERVICE_NAME } from '../../lambda/digest/telemetry';
 import { functionDefaults } from './function-defaults';
+import { ALARM_NAME_PREFIX } from './pipeline-alarms';
 
+
+/** Every prefix of the change log whose objects carry Object Lock retention. */
+export const RETAINED_PREFIXES = [CHANGES_PREFIX, OVERFLOW_PREFIX, ERRORS_PREFIX, DIGESTS_PREFIX] as const;
 
 export interface ChangeLogDigestProps {
   /** The change-log bucket (Object Lock): read under changes/, written under digests/. */
@@ -41,6 +45,13 @@ export interface ChangeLogDigestProps {
   readonly scheduleMinute?: number;
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Reserved concurrency of the function. Not needed for safety: a digest is written with a
+   * conditional put, so overlapping runs cannot fork the chain. Reserving fails to deploy when it
+   * would leave the account's unreserved concurrency below its minimum (new accounts have low quotas).
+   * @default none (the function shares the account's unreserved concurrency)
+   */
+  readonly reservedConcurrency?: number;
 }
 
 export class ChangeLogDigest extends Construct {
@@ -91,8 +102,9 @@ export class ChangeLogDigest extends Construct {
       // Memory buys CPU and network for hashing; a run stops starting hours 2 minutes before the timeout.
       memorySize: 1769,
       timeout: Duration.minutes(15),
-      // One run at a time: two concurrent runs would race to extend the chain (the conditional put would stop the loser).
-      reservedConcurrentExecutions: 1,
+      // Opt-in (config digest.reservedConcurrency): two concurrent runs race to extend the chain and the
+      // conditional put stops the loser, so no reservation is needed for correctness.
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role: this.role,
       logGroup: this.logGroup,
       environment: {
@@ -115,6 +127,12 @@ export class ChangeLogDigest extends Construct {
           }),
           new iam.PolicyStatement({ sid: 'ReadChangeLogAndDigests', actions: ['s3:GetObject'], resources: [props.bucket.arnForObjects(`${CHANGES_PREFIX}*`), props.bucket.arnForObjects(`${DIGESTS_PREFIX}*`)] }),
           new iam.PolicyStatement({ sid: 'WriteDigests', actions: ['s3:PutObject'], resources: [props.bucket.arnForObjects(`${DIGESTS_PREFIX}*`)] }),
+          // The digest records each object's Object Lock retention, so verify reports unlocked objects.
+          new iam.PolicyStatement({
+            sid: 'ReadObjectRetention',
+            actions: ['s3:GetObjectRetention'],
+            resources: RETAINED_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}*`)),
+          }),
           new iam.PolicyStatement({ sid: 'SignDigests', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [this.signingKey.keyArn] }),
           new iam.PolicyStatement({
             sid: 'UseBucketKeyThroughS3',
@@ -127,10 +145,10 @@ export class ChangeLogDigest extends Construct {
     this.role.attachInlinePolicy(policy);
     // The prefixes are the narrowest S3 resources for "every object of the log" and "every digest".
     const bucketId = stack.getLogicalId(props.bucket.node.defaultChild as s3.CfnBucket);
-    for (const prefix of [CHANGES_PREFIX, DIGESTS_PREFIX]) {
+    for (const prefix of RETAINED_PREFIXES) {
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
-        reason: 'The digest reads every change-log object and every digest, and writes new digests, all named at run time: object ARNs scoped to the changes/ and digests/ prefixes.',
+        reason: 'The digest reads every change-log object and every digest, writes new digests and reads each object\'s retention, all named at run time: object ARNs scoped to the change-log prefixes.',
       });
     }
 
@@ -141,6 +159,7 @@ export class ChangeLogDigest extends Construct {
     });
 
     this.missedHourAlarm = new cloudwatch.Alarm(this, 'MissedHour', {
+      alarmName: `${ALARM_NAME_PREFIX}DigestMissedHour`,
       alarmDescription:
         'An hour of the change log has no digest: the digest run failed, did not run, or stopped before catching up. Tamper evidence has a gap until it catches up; see the runbook.',
       metric: new cloudwatch.Metric({
@@ -157,6 +176,7 @@ export class ChangeLogDigest extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
     this.errorsAlarm = new cloudwatch.Alarm(this, 'Errors', {
+      alarmName: `${ALARM_NAME_PREFIX}DigestErrors`,
       alarmDescription: 'A digest run failed (log message DIGEST_FAILURE says why). The chain is not extended until it succeeds.',
       metric: this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
       threshold: 0,

@@ -1,15 +1,26 @@
 /**
  * Alarms on every way the pipeline can lose or delay changes, all to one KMS-encrypted SNS topic.
  *
+ * Who may publish. With enforceSSL the topic policy holds only a Deny, and that replaces SNS's
+ * default policy, so every publisher is allowed here explicitly, on the topic and on its key:
+ *   - CloudWatch alarms named ddb-audit-*, conditioned on aws:SourceAccount and aws:SourceArn
+ *     (https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html, "Allow any
+ *     CloudWatch alarm ..."; key use: https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html,
+ *     "Enable compatibility between event sources from AWS services and encrypted topics");
+ *   - each EventBridge rule that targets the topic, by its ARN (aws:SourceArn), with no RoleArn on the
+ *     target (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html).
+ * Whether EventBridge presents aws:SourceArn to KMS for an encrypted topic is not shown by any
+ * test here. So each such rule also gets an alarm on its FailedInvocations, which reaches the topic
+ * through CloudWatch, the other path: a rule that cannot publish is reported, not silent.
+ *
  * Lambda documents IteratorAge with the FunctionName dimension only (no per-mapping dimension was
  * found), and an alarm on a dimension that never reports stays silent forever; so the iterator-age
  * alarm watches the function, which is the oldest record across every mapping.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -20,6 +31,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { DELIVERY_FAILURE_LOG_MESSAGE, METRICS_NAMESPACE, NORMALIZATION_ERROR_LOG_MESSAGE } from '../../lambda/core/telemetry';
+import { ResourcePolicyTarget, RULE_NAME_PREFIX, ruleArnFromName } from './rule-targets';
+
+/** Every alarm's name starts with this: the topic lets CloudWatch publish for alarm:ddb-audit-* only. */
+export const ALARM_NAME_PREFIX = 'ddb-audit-';
+
+/** Fixed name of the rule that announces failure-bucket objects (its ARN is named in the key policy). */
+export const FAILURE_OBJECT_RULE_NAME = `${RULE_NAME_PREFIX}failure-object-created`;
 
 /** Metric-filter metrics (no dimensions) counting the collector's error log lines. */
 export const LOG_METRIC = {
@@ -28,7 +46,8 @@ export const LOG_METRIC = {
 } as const;
 
 export interface PipelineAlarmsProps {
-  readonly key: kms.IKey;
+  /** Encrypts the topic; its policy gets the publishers' statements, so it must be a key of this stack. */
+  readonly key: kms.Key;
   /** Subscribed by e-mail when given. */
   readonly alarmEmail?: string;
   readonly collector: lambda.IFunction;
@@ -46,6 +65,8 @@ export interface PipelineAlarmsProps {
 
 export class PipelineAlarms extends Construct {
   public readonly topic: sns.Topic;
+  /** The audit key, which encrypts the topic. */
+  public readonly key: kms.Key;
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** Fires on every object the event source mappings write to the failure bucket. */
   public readonly failureObjectRule: events.Rule;
@@ -54,6 +75,8 @@ export class PipelineAlarms extends Construct {
     super(scope, id);
     this.topic = new sns.Topic(this, 'Topic', { displayName: 'ddb-audit alarms', masterKey: props.key, enforceSSL: true });
     if (props.alarmEmail !== undefined) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    this.key = props.key;
+    this.allowCloudWatchAlarms();
 
     const fiveMinutes = Duration.minutes(5);
     const fn = props.collector;
@@ -74,6 +97,17 @@ export class PipelineAlarms extends Construct {
     this.add('CollectorThrottles', {
       alarmDescription: 'Collector invocations were throttled (account concurrency); the streams fall behind.',
       metric: fn.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+      threshold: 1,
+    });
+    // The on-failure destination is the last copy of a discarded batch: a failed write to it (e.g. a
+    // bucket policy that does not see the collector role as the writer) must not pass in silence.
+    // Lambda "sends a DestinationDeliveryFailures metric" when it cannot deliver a record to a destination,
+    // permission errors included (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html);
+    // the metrics page lists it for asynchronous invocation and supported event source mappings
+    // (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html). Not seen for a stream mapping here.
+    this.add('CollectorDestinationDeliveryFailures', {
+      alarmDescription: 'Lambda could not write a discarded batch to the failure bucket: those changes are neither in the log nor kept for replay. Check the failure bucket policy and the collector role (docs/deploy.md).',
+      metric: fn.metric('DestinationDeliveryFailures', { statistic: 'Sum', period: fiveMinutes }),
       threshold: 1,
     });
     this.add('CollectorNormalizationErrors', {
@@ -112,6 +146,7 @@ export class PipelineAlarms extends Construct {
 
     // Any object in the failure bucket is a discarded batch: changes that are not in the log.
     this.failureObjectRule = new events.Rule(this, 'FailureObjectCreated', {
+      ruleName: FAILURE_OBJECT_RULE_NAME,
       description: 'ddb-audit: an event source mapping discarded a batch (object written to the failure bucket)',
       eventPattern: {
         source: ['aws.s3'],
@@ -119,39 +154,100 @@ export class PipelineAlarms extends Construct {
         detail: { bucket: { name: [props.failureBucket.bucketName] } },
       },
     });
-    // EventBridge publishes through a role of this account's, not a topic policy that would let the
-    // events service principal publish for any account's rule (forged alarms to the security team).
-    const publisher = new iam.Role(this, 'FailureAlertPublisher', {
-      description: 'ddb-audit: lets the failure-object rule publish to the alarm topic',
-      assumedBy: new iam.ServicePrincipal('events.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } } }),
-    });
-    this.topic.grantPublish(publisher);
-    Validations.of(publisher).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason: 'Topic.grantPublish adds kms:GenerateDataKey* on the one audit key that encrypts the alarm topic: SNS needs that action family to encrypt what is published.',
-    });
-    this.failureObjectRule.addTarget(
-      new targets.SnsTopic(this.topic, {
-        role: publisher,
-        message: events.RuleTargetInput.fromText(
-          `ddb-audit: an event source mapping discarded a batch. Its invocation record is s3://${events.EventField.fromPath('$.detail.bucket.name')}/${events.EventField.fromPath('$.detail.object.key')}. Replay it (see the runbook): these changes are not in the log.`,
-        ),
-      }),
+    this.publishFromRule(
+      this.failureObjectRule,
+      FAILURE_OBJECT_RULE_NAME,
+      events.RuleTargetInput.fromText(
+        `ddb-audit: an event source mapping discarded a batch. Its invocation record is s3://${events.EventField.fromPath('$.detail.bucket.name')}/${events.EventField.fromPath('$.detail.object.key')}. Replay it (see the runbook): these changes are not in the log.`,
+      ),
     );
+    this.alarmOnFailedInvocations('FailureObjectRuleFailedInvocations', FAILURE_OBJECT_RULE_NAME, 'The failure-bucket rule could not deliver its alert to the alarm topic: discarded batches are not being announced. Check the topic and key policies (docs/deploy.md).');
   }
 
-  private add(id: string, props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods' | 'comparisonOperator'> & Partial<Pick<cloudwatch.AlarmProps, 'evaluationPeriods' | 'comparisonOperator'>>): void {
+  /**
+   * Sends a rule's matches to the alarm topic: the topic policy and the key policy allow
+   * events.amazonaws.com for exactly this rule (aws:SourceArn), and the target has no RoleArn.
+   * @param ruleName the rule's fixed name (its ARN must be known without a token, see ./rule-targets.ts)
+   */
+  public publishFromRule(rule: events.Rule, ruleName: string, message: events.RuleTargetInput): void {
+    const sourceArn = ruleArnFromName(this, ruleName);
+    const condition = { ArnEquals: { 'aws:SourceArn': sourceArn } };
+    const sid = `Rule${ruleName.replace(/[^A-Za-z0-9]/g, '')}`;
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `${sid}Publishes`,
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: condition,
+      }),
+    );
+    this.allowOnKey(`${sid}UsesAlarmTopicKey`, 'events.amazonaws.com', condition);
+    rule.addTarget(new ResourcePolicyTarget(this.topic.topicArn, message));
+  }
+
+  /**
+   * An alarm on a rule's FailedInvocations (AWS/Events, RuleName dimension; EventBridge sends it only
+   * when it is not zero, so no data is no failure): https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
+   */
+  public alarmOnFailedInvocations(id: string, ruleName: string, description: string): cloudwatch.Alarm {
+    return this.add(id, {
+      alarmDescription: description,
+      metric: new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'FailedInvocations', dimensionsMap: { RuleName: ruleName }, statistic: 'Sum', period: Duration.minutes(5) }),
+      threshold: 1,
+    });
+  }
+
+  /** Sends an alarm's ALARM and OK transitions to the topic; its name must start with ALARM_NAME_PREFIX. */
+  public notify(alarm: cloudwatch.Alarm): void {
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    alarm.addOkAction(new actions.SnsAction(this.topic));
+    this.alarms.push(alarm);
+  }
+
+  private allowCloudWatchAlarms(): void {
+    const { account, region, partition } = Stack.of(this);
+    const conditions = {
+      StringEquals: { 'aws:SourceAccount': account },
+      ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:${ALARM_NAME_PREFIX}*` },
+    };
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions,
+      }),
+    );
+    this.allowOnKey('CloudWatchAlarmsUseAlarmTopicKey', 'cloudwatch.amazonaws.com', conditions);
+  }
+
+  /** kms:Decrypt + kms:GenerateDataKey*, what SNS documents for a publisher to an encrypted topic. */
+  private allowOnKey(sid: string, service: string, conditions: Record<string, Record<string, string>>): void {
+    const added = this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid,
+        principals: [new iam.ServicePrincipal(service)],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions,
+      }),
+    );
+    if (!added.statementAdded) throw new Error(`PipelineAlarms: could not add ${sid} to the alarm topic's key policy; pass a key created in this stack`);
+  }
+
+  private add(id: string, props: Omit<cloudwatch.AlarmProps, 'evaluationPeriods' | 'comparisonOperator'> & Partial<Pick<cloudwatch.AlarmProps, 'evaluationPeriods' | 'comparisonOperator'>>): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
-      alarmName: `ddb-audit-${id}`,
+      alarmName: `${ALARM_NAME_PREFIX}${id}`,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       // No data means nothing happened (no traffic, no errors), not a failure.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       ...props,
     });
-    alarm.addAlarmAction(new actions.SnsAction(this.topic));
-    alarm.addOkAction(new actions.SnsAction(this.topic));
-    this.alarms.push(alarm);
+    this.notify(alarm);
+    return alarm;
   }
 
   private logMetric(logGroup: logs.ILogGroup, id: string, message: string, metricName: string): cloudwatch.IMetric {

@@ -70,14 +70,14 @@ describe('KMS key', () => {
 });
 
 describe('change-log bucket', () => {
-  test('has Object Lock with the configured default retention, and versioning', () => {
+  test('has Object Lock enabled without default retention (per-object, the default), versioning and EventBridge notifications', () => {
     const { props } = bucketByLogicalIdPart('ChangeLog');
+    expect(config.retention.apply).toBeUndefined();
     expect(props.ObjectLockEnabled).toBe(true);
-    expect(props.ObjectLockConfiguration).toEqual({
-      ObjectLockEnabled: 'Enabled',
-      Rule: { DefaultRetention: { Mode: config.retention.mode, Days: config.retention.days } },
-    });
+    // No Rule: a default retention would make S3 require a checksum on every Firehose PutObject.
+    expect(props.ObjectLockConfiguration?.Rule).toBeUndefined();
     expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(props.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
   });
 
   test('blocks public access, encrypts with the audit key and logs access to the access-log bucket', () => {
@@ -140,8 +140,9 @@ describe('Glue table', () => {
     const params = only('AWS::Glue::Table').props.TableInput.Parameters;
     expect(params['projection.enabled']).toBe('true');
     expect(params['projection.account_id.type']).toBe('enum');
-    expect(params['projection.account_id.values']).toBe('222222222222,033333333333,unknown');
-    expect(params['projection.table_name.values']).toBe('Orders,Customers,Payments,unknown');
+    // The heartbeat's partition (audit account, ddb-audit-heartbeat) is projected like a source's.
+    expect(params['projection.account_id.values']).toBe('222222222222,033333333333,111111111111,unknown');
+    expect(params['projection.table_name.values']).toBe('Orders,Customers,Payments,ddb-audit-heartbeat,unknown');
     expect(params['projection.dt.type']).toBe('date');
     expect(params['projection.dt.range']).toBe(`${config.projectionStartDate},NOW`);
     expect(params['projection.dt.format']).toBe('yyyy-MM-dd');

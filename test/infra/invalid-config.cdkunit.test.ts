@@ -37,6 +37,7 @@ const cases = {
   unknownKey: { ...example, sources: [{ ...orders, actorAtribute: 'typo' }] },
   asCommandLineString: JSON.stringify({ ...example, retention: { mode: 'FOREVER', days: 1 } }),
   severalProblems: { ...example, retention: { mode: 'FOREVER', days: 1 }, sources: [{ ...orders, streamArn: orders.streamArn.replace(/stream\/.*$/, 'stream/latest'), actorAttribute: '__proto__' }] },
+  heartbeatAlwaysFiring: { ...example, delivery: { ...example.delivery, bufferIntervalSeconds: 900 }, heartbeat: { intervalMinutes: 10 } },
 };
 const results: Partial<Record<keyof typeof cases, SynthResult>> = {};
 
@@ -89,4 +90,8 @@ test('reports every problem at once, shape and semantic, one line each', () => {
   expectStopped('severalProblems', '- retention.mode: "FOREVER" is not one of "GOVERNANCE", "COMPLIANCE"');
   expectStopped('severalProblems', `- sources[0].streamArn: "${arn}" has stream label "latest", which is not the stream's creation time`);
   expectStopped('severalProblems', '- sources[0].actorAttribute: "__proto__" is a JavaScript object property name');
+});
+
+test('refuses a heartbeat interval and buffer that would keep the heartbeat alarm firing', () => {
+  expectStopped('heartbeatAlwaysFiring', '- heartbeat.intervalMinutes: 10 with delivery.bufferIntervalSeconds 900 lets two heartbeat objects land up to 2070 s apart');
 });

@@ -35,15 +35,19 @@ const WILDCARD_EXCEPTIONS: readonly { finding: RegExp; reason: string }[] = [
   },
   {
     finding: /^DdbAuditCollector Key\w+ KeyPolicy principal=cloudwatch\.amazonaws\.com action kms:GenerateDataKey\*$/,
-    reason: 'CloudWatch alarms publish to the KMS-encrypted alarm topic; GenerateDataKey* is the action family SNS documents for publishers.',
+    reason: 'CloudWatch alarms publish to the KMS-encrypted alarm topic; GenerateDataKey* is the action family SNS documents for publishers. Conditioned on aws:SourceAccount and aws:SourceArn = this account\'s ddb-audit-* alarms.',
   },
   {
-    finding: /^DdbAuditCollector Key\w+ KeyPolicy principal=cloudwatch\.amazonaws\.com unconditioned service grant$/,
-    reason: 'The key policy AWS documents for alarms on an encrypted topic has no source condition, and a wrong guess would silence every alarm. It lets CloudWatch encrypt with this key, not read any data of ours. (EventBridge publishes through a role of this account instead.)',
+    finding: /^DdbAuditCollector Key\w+ KeyPolicy principal=events\.amazonaws\.com action kms:GenerateDataKey\*$/,
+    reason: 'EventBridge rules deliver to the KMS-encrypted alarm topic and queues (failure-object alert, retention queue, heartbeat landings); GenerateDataKey* is the documented action family, each statement conditioned on aws:SourceArn = that one rule.',
   },
   {
-    finding: /^DdbAuditCollector AlarmsFailureAlertPublisherDefaultPolicy\w+ Policy action kms:GenerateDataKey\*$/,
-    reason: 'Topic.grantPublish for the failure-object rule\'s publisher role: GenerateDataKey* on the one audit key that encrypts the alarm topic.',
+    finding: /^DdbAuditCollector HeartbeatCollectorReadsHeartbeat\w+ Policy resource \* \(dynamodb:ListStreams\)$/,
+    reason: 'dynamodb:ListStreams is an account-level action without resource-level permissions; the heartbeat mapping lists streams when it is set up. Its stream reads are limited to the heartbeat stream ARN.',
+  },
+  {
+    finding: /^DdbAuditCollector ReplayPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:cloudformation:[a-z0-9-]+:\d{12}:stack\/DdbAuditCollector\/\* \(cloudformation:DescribeStacks\)$/,
+    reason: 'A stack ARN ends in an id CloudFormation generates; the replay role may only DescribeStacks on the audit stack, to read the outputs replay needs.',
   },
   {
     finding: /^DdbAuditCollector DeliveryStreamServiceRoleDefaultPolicy\w+ Policy action kms:(ReEncrypt|GenerateDataKey)\*$/,

@@ -28,13 +28,12 @@ test('without a stream ARN the policy names "*", the stream it is attached to (T
   expect(streamResourcePolicy('arn:aws:iam::111111111111:role/r').Statement[0]!.Resource).toBe('*');
 });
 
-test('the key-policy statement lets the collector decrypt only through DynamoDB', () => {
+test('the key-policy statement lets the collector decrypt and describe the key, with no kms:ViaService guess', () => {
   expect(sourceKeyPolicyStatement('arn:aws:iam::111111111111:role/r')).toEqual({
     Sid: 'DdbAuditCollectorDecryptsStream',
     Effect: 'Allow',
     Principal: { AWS: 'arn:aws:iam::111111111111:role/r' },
-    Action: 'kms:Decrypt',
+    Action: ['kms:Decrypt', 'kms:DescribeKey'],
     Resource: '*',
-    Condition: { StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' } },
   });
 });

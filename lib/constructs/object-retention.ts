@@ -1,0 +1,203 @@
+/**
+ * Per-object Object Lock retention (config retention.apply = "per-object", the default).
+ *
+ *   change-log bucket --(S3 Object Created, EventBridge)--> rule ddb-audit-change-log-object-created
+ *     --> SQS queue (KMS, 14 days, dead-letter queue after 5 receives)
+ *     --> retention Lambda (lambda/handlers/retention.ts): PutObjectRetention, partial batch responses
+ *
+ * Objects under changes/, overflow/, errors/ and digests/ get the configured mode and days. Until the
+ * function has run (seconds), the bucket policy's deny on deletes protects the object; an object
+ * left without retention (queue dead-lettered, rule failing) raises an alarm here, and the hourly
+ * digest records each object's retention, so `ddb-audit log verify` reports it as unlocked.
+ *
+ * Why a queue between the rule and the function: EventBridge retries a failed target for up to 24 h
+ * and then drops the event; SQS keeps a message for 14 days, retries it with back-off by visibility
+ * timeout, and parks what keeps failing in a dead-letter queue that is alarmed and can be redriven.
+ *
+ * Scale: one event per object Firehose writes, i.e. at most one per active partition per buffer
+ * interval (500 active partitions per stream by default, 5,000 raised: under 20 per second at a
+ * 300 s buffer), independent of how many accounts and tables are onboarded.
+ */
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { RETENTION_ENV } from '../../lambda/retention/environment';
+import { functionDefaults } from './function-defaults';
+import { ALARM_NAME_PREFIX, PipelineAlarms } from './pipeline-alarms';
+import { ResourcePolicyTarget, RULE_NAME_PREFIX, ruleArnFromName } from './rule-targets';
+
+/** Fixed name of the rule that feeds the retention queue (its ARN is named in the key policy). */
+export const RETENTION_RULE_NAME = `${RULE_NAME_PREFIX}change-log-object-created`;
+
+/** Concurrent retention invocations at most (10 objects each, a few hundred per second in all). */
+export const RETENTION_MAX_CONCURRENCY = 5;
+
+export interface ObjectRetentionProps {
+  /** The change-log bucket (Object Lock enabled, EventBridge notifications on). */
+  readonly bucket: s3.IBucket;
+  /** Encrypts the queues and the function's logs; its policy gets the EventBridge statement, so it must be a key of this stack. */
+  readonly key: kms.Key;
+  readonly mode: 'GOVERNANCE' | 'COMPLIANCE';
+  readonly days: number;
+  /** Key prefixes whose objects get retention. */
+  readonly prefixes: readonly string[];
+  /** Where the queue alarms notify. */
+  readonly alarms: PipelineAlarms;
+  /**
+   * The oldest message may wait this long before the age alarm fires.
+   * @default Duration.minutes(15)
+   */
+  readonly maxMessageAge?: Duration;
+}
+
+export class ObjectRetention extends Construct {
+  public readonly rule: events.Rule;
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly function: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+  public readonly queueAgeAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: ObjectRetentionProps) {
+    super(scope, id);
+    if (props.prefixes.length === 0 || props.prefixes.some((p) => !p.endsWith('/'))) {
+      throw new Error(`ObjectRetention: prefixes must be non-empty and each end in "/", got ${JSON.stringify(props.prefixes)}`);
+    }
+    const stack = Stack.of(this);
+    const functionTimeout = Duration.seconds(60);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      // Lambda's advice for an SQS event source: at least six times the function timeout.
+      visibilityTimeout: Duration.seconds(functionTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
+
+    this.rule = new events.Rule(this, 'ObjectCreated', {
+      ruleName: RETENTION_RULE_NAME,
+      description: 'ddb-audit: every new change-log object, for its Object Lock retention',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [props.bucket.bucketName] }, object: { key: props.prefixes.map((prefix) => ({ prefix })) } },
+      },
+    });
+    // The queue and its key allow exactly this rule (aws:SourceArn), and the target has no RoleArn:
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html (Amazon SQS permissions)
+    // and https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+    // ("Enable compatibility between AWS services such as Amazon EventBridge and encrypted queues").
+    const fromRule = { ArnEquals: { 'aws:SourceArn': ruleArnFromName(this, RETENTION_RULE_NAME) } };
+    this.queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'RetentionRuleSends',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+        conditions: fromRule,
+      }),
+    );
+    const keyStatement = props.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'RetentionRuleUsesQueueKey',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromRule,
+      }),
+    );
+    if (!keyStatement.statementAdded) throw new Error('ObjectRetention: could not add the EventBridge statement to the queue key policy; pass a key created in this stack');
+    this.rule.addTarget(new ResourcePolicyTarget(this.queue.queueArn));
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'ddb-audit retention: sets Object Lock retention on new change-log objects',
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: props.key, removalPolicy: RemovalPolicy.RETAIN });
+    const defaults = functionDefaults('retention');
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      ...defaults,
+      description: 'ddb-audit retention: PutObjectRetention on each new change-log object',
+      memorySize: 256,
+      timeout: functionTimeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        ...defaults.environment,
+        [RETENTION_ENV.bucket]: props.bucket.bucketName,
+        [RETENTION_ENV.mode]: props.mode,
+        [RETENTION_ENV.days]: String(props.days),
+        [RETENTION_ENV.prefixes]: props.prefixes.join(','),
+      },
+    });
+    const policy = new iam.Policy(this, 'Policy', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
+        new iam.PolicyStatement({
+          sid: 'SetObjectRetention',
+          // No s3:BypassGovernanceRetention: the function only ever lengthens retention.
+          actions: ['s3:GetObjectRetention', 's3:PutObjectRetention'],
+          resources: props.prefixes.map((prefix) => props.bucket.arnForObjects(`${prefix}*`)),
+        }),
+      ],
+    });
+    this.function.node.addDependency(policy);
+    const bucketId = stack.getLogicalId(props.bucket.node.defaultChild as s3.CfnBucket);
+    for (const prefix of props.prefixes) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+        reason: `Retention is set on every object Firehose, the collector or the digest writes under ${prefix}, named at run time; only Get/PutObjectRetention.`,
+      });
+    }
+
+    // maxConcurrency: a burst of new objects must not take the account concurrency the collector
+    // needs; a backlog only waits in the queue (and the age alarm says so).
+    this.function.addEventSource(new lambdaEventSources.SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: RETENTION_MAX_CONCURRENCY }));
+
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersVisible', {
+      alarmName: `${ALARM_NAME_PREFIX}RetentionDeadLetters`,
+      alarmDescription:
+        'Change-log objects whose Object Lock retention could not be set (log message RETENTION_NOT_SET says why). They are protected from deletion by the bucket policy but not locked; fix the cause and redrive the dead-letter queue (docs/deploy.md).',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.queueAgeAlarm = new cloudwatch.Alarm(this, 'QueueAge', {
+      alarmName: `${ALARM_NAME_PREFIX}RetentionQueueAge`,
+      alarmDescription: 'New change-log objects are waiting for their Object Lock retention longer than expected: the retention function is failing or throttled.',
+      metric: this.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(5) }),
+      threshold: (props.maxMessageAge ?? Duration.minutes(15)).toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    props.alarms.notify(this.deadLetterAlarm);
+    props.alarms.notify(this.queueAgeAlarm);
+    props.alarms.alarmOnFailedInvocations(
+      'RetentionRuleFailedInvocations',
+      RETENTION_RULE_NAME,
+      'EventBridge could not deliver change-log object events to the retention queue: new objects are not getting Object Lock retention. Check the queue and key policies (docs/deploy.md).',
+    );
+  }
+}
