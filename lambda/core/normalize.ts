@@ -8,7 +8,7 @@
  *     every field that could still be read is filled in. It is never dropped and never throws;
  *   - nothing here does I/O, so it is tested without AWS.
  */
-import { ChangeRecord, FIELD_NAMES, SCHEMA_VERSION, UNKNOWN_PARTITION_VALUE } from '../../schemas/change-record';
+import { ChangeRecord, FIELD_NAMES, SCHEMA_VERSION, SEQUENCE_NUMBER_MAX_DIGITS, SEQUENCE_NUMBER_MIN_DIGITS, UNKNOWN_PARTITION_VALUE } from '../../schemas/change-record';
 import type { CollectorSourceOptions, CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { AttributeValueError, attributeToJson, describe, mapToJson, memberPrefix } from './attribute-json';
 import { attributeValuesEqual } from './attribute-equality';
@@ -29,7 +29,8 @@ const OPERATIONS: Record<string, 'c' | 'u' | 'd'> = { INSERT: 'c', MODIFY: 'u', 
 const VIEW_TYPES = new Set(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
 const TTL_PRINCIPAL = 'dynamodb.amazonaws.com';
 const TTL_ACTOR = { actor: TTL_PRINCIPAL, source: 'ttl' };
-const SEQUENCE_NUMBER = /^\d{1,64}$/;
+// Exactly what DynamoDB produces (see SEQUENCE_NUMBER_MAX_DIGITS): the queries order by it left-padded to that width.
+const SEQUENCE_NUMBER = new RegExp(`^\\d{${SEQUENCE_NUMBER_MIN_DIGITS},${SEQUENCE_NUMBER_MAX_DIGITS}}$`);
 
 /** A record the normalizer refuses, with a one-line reason naming the field. */
 class MalformedRecordError extends Error {}
@@ -70,7 +71,7 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
   const ddb = r.dynamodb;
   if (ddb === null || typeof ddb !== 'object' || Array.isArray(ddb)) throw new MalformedRecordError(`dynamodb: expected the stream record's dynamodb block, got ${describe(ddb)}`);
   if (typeof ddb.SequenceNumber !== 'string' || !SEQUENCE_NUMBER.test(ddb.SequenceNumber)) {
-    throw new MalformedRecordError(`dynamodb.SequenceNumber: expected a decimal string, got ${describe(ddb.SequenceNumber)}`);
+    throw new MalformedRecordError(`dynamodb.SequenceNumber: expected a decimal string of ${SEQUENCE_NUMBER_MIN_DIGITS} to ${SEQUENCE_NUMBER_MAX_DIGITS} digits, got ${describe(ddb.SequenceNumber)}`);
   }
   const eventTime = requireEventTime(ddb.ApproximateCreationDateTime);
   const viewType = ddb.StreamViewType;
@@ -134,6 +135,7 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
     record_hash: '',
     normalization_error: null,
     raw_record: null,
+    overflow_fields: null,
   };
   out.record_hash = recordHash(out);
   return out;
@@ -347,7 +349,7 @@ function errorRecord(record: unknown, reason: string, processedAt: string, sourc
     normalization_error: reason,
     raw_record: rawJson(raw.record),
   };
-  return orderFields({ ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content) });
+  return orderFields({ ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content), overflow_fields: null });
 }
 
 /**

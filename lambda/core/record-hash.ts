@@ -18,7 +18,7 @@
  * JSON value (the collector writes them so), which makes the array's split into fields unambiguous;
  * a verifier should reject a row where one does not parse as a single JSON value.
  *
- * processed_at, record_hash itself and overflow_uri are not covered, so duplicate deliveries of one
+ * processed_at, record_hash itself, overflow_uri and overflow_fields are not covered, so duplicate deliveries of one
  * stream record (and the pointer row of an oversize change) carry the same hash. For the same
  * reason dt is written as null when event_time is null: dt then comes from processed_at (an error
  * record whose creation time could not be read), and a retry or replay on another day would
@@ -31,7 +31,7 @@ import { sha256Hex } from './sha256';
 export const HASH_FORMAT = 'ddb-audit/record-hash/v1';
 
 /** The record content record_hash covers (the fields outside it may be absent). */
-export type HashedContent = Omit<ChangeRecord, 'record_hash' | 'processed_at' | 'overflow_uri'>;
+export type HashedContent = Omit<ChangeRecord, 'record_hash' | 'processed_at' | 'overflow_uri' | 'overflow_fields'>;
 
 type Kind = 'plain' | 'json' | 'timestamp';
 
