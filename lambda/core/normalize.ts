@@ -16,6 +16,7 @@ import { redactImage, REDACTED_VALUE, RedactionResult } from './redact';
 import { flattened } from './flat-string';
 import { formatIsoMillis } from './iso-timestamp';
 import { recordHash } from './record-hash';
+import { ENTRY_OVERHEAD_BYTES, stringBytes } from './cache-bytes';
 import { parseStreamArn, StreamArnParts, explainStreamArn } from './stream-arn';
 
 export interface NormalizeOptions {
@@ -203,8 +204,11 @@ function requireArn(value: unknown): StreamArnParts {
   if (typeof value !== 'string') throw new MalformedRecordError(`eventSourceARN: expected a stream ARN, got ${describe(value)}`);
   const parts = parseStreamArn(value);
   if (!parts) throw new MalformedRecordError(`eventSourceARN: "${value.slice(0, 200)}" is not a DynamoDB stream ARN: ${explainStreamArn(value)}`);
-  lastArn = value;
-  lastArnParts = parts;
+  // Remembered across batches in a warm Lambda: only an ARN of the documented length (StreamArn is at most 1,024).
+  if (value.length <= 1024) {
+    lastArn = value;
+    lastArnParts = parts;
+  }
   return parts;
 }
 
@@ -280,17 +284,27 @@ function mayHoldMap(text: string): boolean {
   return text.charCodeAt(0) === 0x7b /* { */ || (text.charCodeAt(0) === 0x5b /* [ */ && text.includes('{'));
 }
 
-// Items of one table mostly carry the same attributes in the same order: remember the last sort.
+// Items of one table mostly carry the same attributes in the same order: remember the last sort,
+// when its names are short enough to keep in a warm Lambda (at most SORTED_NAMES_CACHE_CHARS in all).
 let lastNames: string[] = [];
 let lastSorted: string[] = [];
+const SORTED_NAMES_CACHE_CHARS = 64 * 1024;
+
+/** The normalizer's remembered ARN and attribute sort, in accounted bytes (see cache-bytes.ts). */
+export function normalizerCacheBytes(): number {
+  const names = (list: readonly string[]) => list.reduce((n, name) => n + ENTRY_OVERHEAD_BYTES / 4 + stringBytes(name), 0);
+  return stringBytes(lastArn) + ENTRY_OVERHEAD_BYTES * 4 + names(lastNames) + names(lastSorted);
+}
 
 function sortedNames(image: Record<string, unknown>): string[] {
   const names = Object.keys(image);
   let same = names.length === lastNames.length;
   for (let i = 0; same && i < names.length; i++) same = names[i] === lastNames[i];
   if (!same) {
+    const sorted = [...names].sort();
+    if (names.reduce((n, name) => n + name.length, 0) > SORTED_NAMES_CACHE_CHARS) return sorted;
     lastNames = names;
-    lastSorted = [...names].sort();
+    lastSorted = sorted;
   }
   return lastSorted.slice();
 }

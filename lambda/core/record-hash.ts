@@ -25,6 +25,7 @@
  * otherwise hash differently.
  */
 import { CHANGE_RECORD_FIELDS, ChangeRecord, FieldDefinition } from '../../schemas/change-record';
+import { ENTRY_OVERHEAD_BYTES, stringBytes } from './cache-bytes';
 import { parseIsoMillis } from './iso-timestamp';
 import { sha256Hex } from './sha256';
 
@@ -47,8 +48,12 @@ const DT_INDEX = HASHED.findIndex((f) => f.name === 'dt');
 // INSERTs): each field remembers its last value and that value's spelling, which spares the escape
 // scan and JSON.stringify for all but the first record of a run. Only primitives and string lists
 // are remembered, by value, so the result is the same as writing every field afresh.
+// Kept between batches in a warm Lambda, so bounded in bytes: a spelling longer than
+// MAX_REMEMBERED_TEXT (an item-sized actor or attribute list) is written afresh and not remembered.
 const lastValues: unknown[] = HASHED.map(() => undefined);
 const lastTexts: string[] = HASHED.map(() => '');
+/** Longest spelling remembered per field. @see lastValues */
+export const MAX_REMEMBERED_TEXT = 4096;
 
 /** The canonical text that record_hash is the SHA-256 of. */
 export function canonicalContent(record: HashedContent): string {
@@ -64,13 +69,30 @@ export function canonicalContent(record: HashedContent): string {
       if (value === last || (Array.isArray(value) && Array.isArray(last) && sameStrings(value, last))) out += lastTexts[i];
       else {
         const text = `,${field.kind === 'timestamp' ? timestampMillis(value as string, field.name) : jsonValue(value)}`;
-        lastValues[i] = Array.isArray(value) ? value.slice() : value;
-        lastTexts[i] = text;
+        if (text.length <= MAX_REMEMBERED_TEXT) {
+          lastValues[i] = Array.isArray(value) ? value.slice() : value;
+          lastTexts[i] = text;
+        }
         out += text;
       }
     }
   }
   return `${out}]`;
+}
+
+/**
+ * The remembered values' accounted bytes (see cache-bytes.ts). A remembered value is no longer than its
+ * spelling, so each field holds at most about twice MAX_REMEMBERED_TEXT characters.
+ */
+export function rememberedValueBytes(): number {
+  let bytes = 0;
+  for (let i = 0; i < HASHED.length; i++) {
+    const value = lastValues[i];
+    bytes += ENTRY_OVERHEAD_BYTES + stringBytes(lastTexts[i] as string);
+    if (typeof value === 'string') bytes += stringBytes(value);
+    else if (Array.isArray(value)) for (const member of value) bytes += ENTRY_OVERHEAD_BYTES / 4 + (typeof member === 'string' ? stringBytes(member) : 16);
+  }
+  return bytes;
 }
 
 /** Same strings in the same order (only strings: an object member could have changed since). */
