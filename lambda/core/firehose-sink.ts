@@ -178,9 +178,11 @@ async function sendWithRetries(records: PackedRecord[], firehose: SinkClients['f
     // and only when that is refused too is it given up on (reported undelivered).
     for (const line of refused) {
       if (fellBack.has(line.index)) {
+        logger.error('Firehose refused a change and its smallest pointer; it stays undelivered', { index: line.index, bytes: line.bytes });
         given.push(line.index);
         continue;
       }
+      logger.error('Firehose refused a change for its content; sending its smallest pointer instead', { index: line.index, bytes: line.bytes });
       fellBack.add(line.index);
       const pointer = await fallback(line);
       if (pointer === undefined) given.push(line.index);

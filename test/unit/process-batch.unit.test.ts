@@ -76,3 +76,20 @@ describe('retrySequenceNumber', () => {
     expect(retrySequenceNumber(['garbage'], 0)).toBe('');
   });
 });
+
+describe('processBatch logging', () => {
+  it('logs a normalization error with its text bounded, however long the attribute path it names', async () => {
+    // Prepare: an unknown type tag under a nesting of 64 KB attribute names (the reason names the whole path)
+    const name = 'n'.repeat(60_000);
+    const record = { ...loadEvent('aws-docs-sample').Records[0], eventID: 'e'.repeat(200_000) };
+    record.dynamodb = { ...record.dynamodb, NewImage: { [name]: { M: { [name]: { Q: '1' } } } } };
+    const { deps, logs } = dependencies(new ScriptedFirehose());
+    // Act
+    const outcome = await processBatch({ Records: [record] }, deps, () => 60_000);
+    // Assess
+    expect(outcome.records[0]?.normalization_error?.length).toBeGreaterThan(120_000);
+    const logged = logs.find((l) => l.message === NORMALIZATION_ERROR_LOG_MESSAGE);
+    expect(String(logged?.extra.reason)).toMatch(/^dynamodb\.NewImage\.n+… \(\d+ more characters\)$/);
+    expect(JSON.stringify(logs).length).toBeLessThan(20_000);
+  });
+});
