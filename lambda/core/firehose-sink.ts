@@ -208,27 +208,48 @@ interface CallOutcome {
  */
 async function isolateRefusals(call: PackedRecord[], send: (call: PackedRecord[]) => Promise<SendOutcome>, outOfTime: () => boolean, isolation: { budget: number }): Promise<CallOutcome> {
   const outcome = await send(call);
-  if (!outcome.refusedWhole) return { failed: outcome.failed, refused: [] };
-  const entry = call[0] as PackedRecord;
-  if (call.length === 1 && entry.lines.length === 1) return { failed: [], refused: [entry.lines[0] as Line] };
-  // Out of time or budget: the call is sent again whole next round (and reported undelivered if it never gets in).
-  if (outOfTime() || isolation.budget <= 0) return { failed: call, refused: [] };
-  isolation.budget--;
-  if (call.length === 1) return isolateRefusals(packRecords(entry.lines, 'single'), send, outOfTime, isolation);
-  const middle = Math.ceil(call.length / 2);
-  const halves = [await isolateRefusals(call.slice(0, middle), send, outOfTime, isolation), await isolateRefusals(call.slice(middle), send, outOfTime, isolation)];
-  return { failed: halves.flatMap((h) => h.failed), refused: halves.flatMap((h) => h.refused) };
+  if (outcome.refusedWhole) {
+    const entry = call[0] as PackedRecord;
+    if (call.length === 1 && entry.lines.length === 1) return { failed: [], refused: [entry.lines[0] as Line] };
+    // Out of time or budget: the call is sent again whole next round (and reported undelivered if it never gets in).
+    if (outOfTime() || isolation.budget <= 0) return { failed: call, refused: [] };
+    isolation.budget--;
+    if (call.length === 1) return isolateRefusals(packRecords(entry.lines, 'single'), send, outOfTime, isolation);
+    const middle = Math.ceil(call.length / 2);
+    return merge([await isolateRefusals(call.slice(0, middle), send, outOfTime, isolation), await isolateRefusals(call.slice(middle), send, outOfTime, isolation)]);
+  }
+  // Entries refused one by one for their content (undocumented, but handled alike): a packed entry is
+  // split into its lines, and a single line is the refused one.
+  const parts: CallOutcome[] = [{ failed: outcome.failed, refused: [] }];
+  for (const entry of outcome.refusedEntries) {
+    if (entry.lines.length === 1) parts.push({ failed: [], refused: [entry.lines[0] as Line] });
+    else if (outOfTime() || isolation.budget <= 0) parts.push({ failed: [entry], refused: [] });
+    else {
+      isolation.budget--;
+      parts.push(await isolateRefusals(packRecords(entry.lines, 'single'), send, outOfTime, isolation));
+    }
+  }
+  return merge(parts);
+}
+
+function merge(parts: readonly CallOutcome[]): CallOutcome {
+  return { failed: parts.flatMap((p) => p.failed), refused: parts.flatMap((p) => p.refused) };
 }
 
 interface SendOutcome {
+  /** Entries to send again. */
   readonly failed: PackedRecord[];
+  /** Entries Firehose failed one by one with a content error code: sending them as they are cannot succeed. */
+  readonly refusedEntries: PackedRecord[];
   /** Firehose refused the whole call for what it holds (not a throttle or a service error). */
   readonly refusedWhole: boolean;
 }
 
 // Errors that say the request itself is wrong (PutRecordBatch documents InvalidArgumentException; the
 // JSON protocol's generic validation error is ValidationException): the SDK does not retry them, and
-// neither should we, as they are.
+// neither should we, as they are. The per-entry error codes are not documented (PutRecordBatchResponseEntry,
+// https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatchResponseEntry.html, says only
+// "the error code for an individual record result"), so an entry failed with one of these is treated alike.
 const CONTENT_REFUSALS = new Set(['InvalidArgumentException', 'ValidationException']);
 /** Splits of refused calls per delivery: enough to find a few bad lines among 500 records of 500 lines each (2 log2 of 250,000 is 36 per line). */
 export const ISOLATION_CALL_BUDGET = 128;
@@ -239,18 +260,24 @@ export const LOGGED_ERROR_MESSAGES = 5;
 async function sendCall(call: PackedRecord[], firehose: SinkClients['firehose'], deliveryStreamName: string, logger: MinimalLogger): Promise<SendOutcome> {
   try {
     const response = await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: deliveryStreamName, Records: call.map((r) => ({ Data: r.data })) }));
-    if (!response.FailedPutCount) return { failed: [], refusedWhole: false };
+    if (!response.FailedPutCount) return { failed: [], refusedEntries: [], refusedWhole: false };
     const responses = response.RequestResponses ?? [];
-    const failed = call.filter((_record, i) => responses[i]?.ErrorCode !== undefined || responses[i] === undefined);
-    logger.warn('Firehose refused some entries', { failed: failed.length, sent: call.length, ...summarizeEntryErrors(responses, call.length) });
-    return { failed, refusedWhole: false };
+    const failed: PackedRecord[] = [];
+    const refusedEntries: PackedRecord[] = [];
+    call.forEach((record, i) => {
+      const code = responses[i] === undefined ? 'MissingResponse' : responses[i]?.ErrorCode;
+      if (code === undefined) return;
+      (CONTENT_REFUSALS.has(code) ? refusedEntries : failed).push(record);
+    });
+    logger.warn('Firehose refused some entries', { failed: failed.length + refusedEntries.length, sent: call.length, ...summarizeEntryErrors(responses, call.length) });
+    return { failed, refusedEntries, refusedWhole: false };
   } catch (err) {
     // The SDK already retried throttling and 5xx; anything that reaches here failed the whole call.
     const error = err as Error & { $metadata?: { httpStatusCode?: number } };
     const refusedWhole = CONTENT_REFUSALS.has(error.name) || error.$metadata?.httpStatusCode === 413;
     // `message` is a reserved key of the Powertools logger, which drops it: error_message it is.
     logger.warn('PutRecordBatch call failed', { entries: call.length, error_code: error.name, error_message: boundedLogText(String(error.message)), http_status: error.$metadata?.httpStatusCode, refused_for_content: refusedWhole });
-    return { failed: call, refusedWhole };
+    return { failed: call, refusedEntries: [], refusedWhole };
   }
 }
 

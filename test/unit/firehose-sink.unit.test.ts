@@ -280,3 +280,26 @@ describe('deliverChangeRecords logging', () => {
     expect(summary.error_messages.every((m) => m.length < 1200)).toBe(true);
   });
 });
+
+describe('deliverChangeRecords when Firehose refuses single entries for their content', () => {
+  it('splits a packed entry refused with InvalidArgumentException into its lines and sends the refused one as its smallest pointer', async () => {
+    // Prepare: any entry holding this change is failed one by one with a content error code (not retryable as it is)
+    const records = changeRecords(30);
+    const poison = records[11] as ChangeRecord;
+    const firehose = new ScriptedFirehose((entries) => ({ fail: entries.map((e) => e.includes(`"${poison.event_id}"`)) }));
+    const original = firehose.send.bind(firehose);
+    firehose.send = async (command) => {
+      const reply = await original(command);
+      return { ...reply, RequestResponses: reply.RequestResponses?.map((r) => (r.ErrorCode ? { ErrorCode: 'InvalidArgumentException', ErrorMessage: 'record is not valid' } : r)) };
+    };
+    const s3 = new RecordingS3();
+    // Act
+    const report = await deliverChangeRecords(records, { firehose, s3 }, options(), silentLogger);
+    // Assess
+    expect(report).toMatchObject({ delivered: 30, undelivered: [] });
+    const accepted = firehose.acceptedRecords();
+    expect(accepted.filter((r) => r.overflow_uri === null)).toHaveLength(29);
+    expect(accepted.find((r) => r.overflow_uri !== null)).toMatchObject({ record_hash: poison.record_hash, event_id: null });
+    expect(firehose.calls.length).toBeLessThan(6);
+  });
+});
