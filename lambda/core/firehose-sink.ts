@@ -15,8 +15,9 @@
  *      only those, with capped exponential backoff and full jitter, until they succeed, the attempt
  *      limit is reached or the Lambda's remaining time runs short. A call Firehose refuses for its
  *      content (InvalidArgumentException, ValidationException, HTTP 413), which no retry can fix, is
- *      split until the one line it refuses is found; that line goes to the overflow object and its
- *      smallest pointer is sent instead, so one change never holds back another.
+ *      split until the one line it refuses is found (an entry failed alone with such a code is split
+ *      into its lines); that line goes to the overflow object and its smallest pointer is sent
+ *      instead, so one change never holds back another.
  *   5. Return the indexes of change records still undelivered; the handler turns the earliest into a
  *      batchItemFailures entry so the event source mapping retries from there (at-least-once:
  *      consumers de-duplicate on event_id).
