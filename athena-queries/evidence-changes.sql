@@ -1,7 +1,7 @@
 -- evidence-changes: change records with their record_hash, for the compliance evidence export.
 -- Purpose: Every field of each change, one row per event_id (the first delivery; duplicates carry
 --   the same record_hash), so an exported row can be checked against the log by recomputing its
---   record_hash. Array columns (changed_attributes, redacted_attributes) are JSON array text here,
+--   record_hash. Array columns (changed_attributes, redacted_attributes, overflow_fields) are JSON array text here,
 --   so Athena and DuckDB return identical, unambiguous values.
 -- Parameters:
 --   :from        date         First day (dt, UTC), inclusive, yyyy-MM-dd.
@@ -58,7 +58,8 @@ SELECT
   overflow_uri,
   record_hash,
   normalization_error,
-  raw_record
+  raw_record,
+  json_format(CAST(overflow_fields AS JSON)) AS overflow_fields
 FROM changes
 WHERE delivery = 1
 ORDER BY account_id, table_name, dt, event_time, lpad(sequence_number, 40, '0'), event_id

@@ -26,6 +26,19 @@ export interface FieldDefinition {
   readonly hashed?: boolean;
   /** A string holding JSON text (an image, the keys): spliced into record_hash's canonical form as JSON, not re-quoted. */
   readonly json?: boolean;
+  /**
+   * The item controls this field's size (its values, its attribute names). When a change does not fit
+   * in one Firehose record, the collector moves the field to the overflow object and lists it in
+   * overflow_fields (lambda/core/overflow-pointer.ts). Mark every new field whose size an item write
+   * can grow, or one hostile item can make its change undeliverable.
+   */
+  readonly itemSized?: boolean;
+  /**
+   * An item-sized field the bundled queries select on (the keys, changed_attributes, actor): it stays in an
+   * overflow pointer whenever the pointer still fits with it, so an oversize change is still found by item,
+   * attribute and actor. Item-sized fields without it (the images, raw_record) always move.
+   */
+  readonly keptInPointer?: boolean;
   readonly doc: string;
 }
 
@@ -50,26 +63,28 @@ export const CHANGE_RECORD_FIELDS = [
   { name: 'stream_arn', type: 'string', nullable: true, hashed: true, doc: 'The eventSourceARN: the stream the record was read from.' },
   { name: 'dt', type: 'string', nullable: false, partition: true, hashed: true, doc: 'yyyy-MM-dd of event_time in UTC (of processed_at when event_time is unknown).' },
   // Position in the stream
-  { name: 'sequence_number', type: 'string', nullable: true, hashed: true, doc: 'SequenceNumber exactly as received (a decimal string of up to 40 digits). Orders changes of one item.' },
+  { name: 'sequence_number', type: 'string', nullable: true, hashed: true, doc: 'SequenceNumber exactly as received: a decimal string of 21 to 40 digits, as DynamoDB documents it (a record with any other is an error record). Orders changes of one item.' },
   { name: 'stream_view_type', type: 'string', nullable: true, hashed: true, doc: 'KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES.' },
   { name: 'size_bytes', type: 'bigint', nullable: true, hashed: true, doc: 'SizeBytes of the stream record.' },
   // What changed
-  { name: 'keys', type: 'string', nullable: true, hashed: true, json: true, doc: 'The key attributes as plain JSON text.' },
-  { name: 'item_key', type: 'string', nullable: true, hashed: true, json: true, doc: 'Canonical, stable text of the key attributes (sorted by name) for equality filters, e.g. {"pk":"user#1","sk":"profile"}.' },
-  { name: 'new_image', type: 'string', nullable: true, hashed: true, json: true, doc: 'The item after the change as plain JSON text; null when the view type does not carry it, or for REMOVE.' },
-  { name: 'old_image', type: 'string', nullable: true, hashed: true, json: true, doc: 'The item before the change as plain JSON text; null when the view type does not carry it, or for INSERT.' },
-  { name: 'changed_attributes', type: 'string_list', nullable: true, hashed: true, doc: 'Top-level attribute names that differ (MODIFY: added, removed or changed at any depth; INSERT: all of the new image; REMOVE: all of the old image). Null when the images needed are absent.' },
+  { name: 'keys', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, keptInPointer: true, doc: 'The key attributes as plain JSON text.' },
+  { name: 'item_key', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, keptInPointer: true, doc: 'Canonical, stable text of the key attributes (sorted by name) for equality filters, e.g. {"pk":"user#1","sk":"profile"}.' },
+  { name: 'new_image', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, doc: 'The item after the change as plain JSON text; null when the view type does not carry it, or for REMOVE.' },
+  { name: 'old_image', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, doc: 'The item before the change as plain JSON text; null when the view type does not carry it, or for INSERT.' },
+  { name: 'changed_attributes', type: 'string_list', nullable: true, hashed: true, itemSized: true, keptInPointer: true, doc: 'Top-level attribute names that differ (MODIFY: added, removed or changed at any depth; INSERT: all of the new image; REMOVE: all of the old image). Null when the images needed are absent.' },
   { name: 'user_identity', type: 'string', nullable: true, hashed: true, json: true, doc: 'The stream record userIdentity as JSON text (only TTL deletes carry one).' },
   // Who
-  { name: 'actor', type: 'string', nullable: true, hashed: true, doc: 'Who made the change, as far as it is known: the configured actor attribute of the new image (old image for REMOVE), or dynamodb.amazonaws.com for TTL. Streams do not record the caller.' },
+  { name: 'actor', type: 'string', nullable: true, hashed: true, itemSized: true, keptInPointer: true, doc: 'Who made the change, as far as it is known: the configured actor attribute of the new image (old image for REMOVE), or dynamodb.amazonaws.com for TTL. Streams do not record the caller.' },
   { name: 'actor_source', type: 'string', nullable: true, hashed: true, doc: 'Where actor came from: "attribute:<name>" or "ttl"; null when unknown.' },
   // Protection and integrity
   { name: 'redacted_attributes', type: 'string_list', nullable: true, hashed: true, doc: 'Configured attribute paths whose values were replaced in the images before leaving the collector.' },
-  { name: 'overflow_uri', type: 'string', nullable: true, hashed: false, doc: 'For a change too large for one Firehose record: the s3:// URI of the full record. The images are then null here and complete in that object.' },
+  { name: 'overflow_uri', type: 'string', nullable: true, hashed: false, doc: 'For a change too large for one Firehose record: the s3:// URI of the full record (one JSON line). The fields listed in overflow_fields are then null here and complete in that object.' },
   { name: 'record_hash', type: 'string', nullable: false, doc: 'SHA-256 (hex) of the canonical form of the hashed fields; identical for duplicate deliveries of one stream record.' },
   // Bad input, kept rather than dropped
-  { name: 'normalization_error', type: 'string', nullable: true, hashed: true, doc: 'Why the stream record could not be normalized; null for normal records.' },
-  { name: 'raw_record', type: 'string', nullable: true, hashed: true, json: true, doc: 'The original stream record as JSON text, kept only when normalization_error is set.' },
+  { name: 'normalization_error', type: 'string', nullable: true, hashed: true, itemSized: true, keptInPointer: true, doc: 'Why the stream record could not be normalized; null for normal records.' },
+  { name: 'raw_record', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, doc: 'The original stream record as JSON text, kept only when normalization_error is set.' },
+  // Appended (schema is append-only)
+  { name: 'overflow_fields', type: 'string_list', nullable: true, doc: 'For an overflow pointer (overflow_uri set): the fields whose values moved to the overflow object and are null here. Null for every other record. Not hashed, like overflow_uri.' },
 ] as const satisfies readonly FieldDefinition[];
 
 type Fields = typeof CHANGE_RECORD_FIELDS;
@@ -95,6 +110,14 @@ export type ChangeRecordField = keyof ChangeRecord;
 export const FIELD_NAMES: readonly ChangeRecordField[] = CHANGE_RECORD_FIELDS.map((f) => f.name);
 
 export const PARTITION_KEYS = ['account_id', 'table_name', 'dt'] as const satisfies readonly ChangeRecordField[];
+
+/**
+ * StreamRecord.SequenceNumber: "Length Constraints: Minimum length of 21. Maximum length of 40."
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_StreamRecord.html).
+ * The normalizer accepts exactly this; the bundled queries order by lpad(sequence_number, MAX, '0').
+ */
+export const SEQUENCE_NUMBER_MIN_DIGITS = 21;
+export const SEQUENCE_NUMBER_MAX_DIGITS = 40;
 
 /** Values for the partition keys when the source cannot be determined from a malformed record. */
 export const UNKNOWN_PARTITION_VALUE = 'unknown';

@@ -59,6 +59,14 @@ export function hashedFieldNames(): string[] {
   return FIELDS.filter((f) => f.hashed).map((f) => f.name);
 }
 
+/**
+ * The item-sized fields, in schema order: those the collector may move to an overflow object, leaving
+ * them null in the pointer (lambda/core/overflow-pointer.ts). Each must therefore be nullable.
+ */
+export function itemSizedFieldNames(): string[] {
+  return FIELDS.filter((f) => f.itemSized).map((f) => f.name);
+}
+
 /** A JSON Schema (draft 2020-12) of one change record as sent to Firehose, for external validators. */
 export function changeRecordJsonSchema(): Record<string, unknown> {
   const properties: Record<string, unknown> = {};

@@ -37,7 +37,12 @@ export interface SourceReport {
   readonly normalizationErrors: number;
   /** Why the source could not be read at all (names the source); its records are then neither read nor sent. */
   readonly error?: string;
+  /** When some records failed: what Firehose and S3 answered (the sink's first warnings, with error code and message). */
+  readonly deliveryErrors?: string[];
 }
+
+/** Distinct delivery problems kept per source. */
+export const MAX_DELIVERY_ERRORS = 5;
 
 export async function replaySource(source: FailureSource, deps: ReplayDependencies): Promise<SourceReport> {
   let batches: FailedBatch[];
@@ -52,6 +57,8 @@ export async function replaySource(source: FailureSource, deps: ReplayDependenci
   let redelivered = 0;
   let failed = 0;
   let normalizationErrors = 0;
+  const problems: string[] = [];
+  const logger = recordingProblems(deps.logger, problems);
   for (const batch of batches) {
     const records = normalizeRecords(batch.records, { sourceOptions: deps.sourceOptions, processedAt: (deps.now?.() ?? new Date()).toISOString() });
     read += records.length;
@@ -59,11 +66,36 @@ export async function replaySource(source: FailureSource, deps: ReplayDependenci
     deps.onRecords?.(records, batch);
     if (deps.delivery === undefined || records.length === 0) continue;
     // No Lambda deadline here: the sink's round limit bounds the retries.
-    const report = await deliverChangeRecords(records, deps.delivery.clients, { ...deps.delivery.sink, remainingTimeMs: () => Number.MAX_SAFE_INTEGER }, deps.logger);
+    const report = await deliverChangeRecords(records, deps.delivery.clients, { ...deps.delivery.sink, remainingTimeMs: () => Number.MAX_SAFE_INTEGER }, logger);
     redelivered += report.delivered;
     failed += report.undelivered.length;
   }
-  return { source: source.name, failureRecords: batches.length, read, redelivered, failed, normalizationErrors };
+  const report = { source: source.name, failureRecords: batches.length, read, redelivered, failed, normalizationErrors };
+  return failed > 0 ? { ...report, deliveryErrors: problems } : report;
+}
+
+/**
+ * The sink's warnings and errors, forwarded, and kept (bounded) for the report: a replay run without a
+ * visible log must still say why a record did not get in.
+ */
+function recordingProblems(logger: MinimalLogger, problems: string[]): MinimalLogger {
+  const keep = (message: string, extra: Record<string, unknown> | undefined) => {
+    const detail = [extra?.error_code, extra?.error_message, ...(Array.isArray(extra?.error_messages) ? extra.error_messages : [])].filter((x) => typeof x === 'string' && x !== '');
+    const text = detail.length > 0 ? `${message}: ${detail.join('; ')}` : message;
+    if (problems.length < MAX_DELIVERY_ERRORS && !problems.includes(text)) problems.push(text);
+  };
+  return {
+    debug: (message, ...extra) => logger.debug(message, ...extra),
+    info: (message, ...extra) => logger.info(message, ...extra),
+    warn: (message, ...extra) => {
+      keep(message, extra[0]);
+      logger.warn(message, ...extra);
+    },
+    error: (message, ...extra) => {
+      keep(message, extra[0]);
+      logger.error(message, ...extra);
+    },
+  };
 }
 
 export interface ReplayTotals {

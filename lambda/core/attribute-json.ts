@@ -15,6 +15,8 @@
  * (see `explainImageError` in normalize.ts) to name where the problem is.
  */
 
+import { ENTRY_OVERHEAD_BYTES, stringBytes } from './cache-bytes';
+
 export class AttributeValueError extends Error {
   override name = 'AttributeValueError';
 }
@@ -71,11 +73,23 @@ export function attributeToJson(value: unknown, path?: string, depth = 0): strin
 
 /**
  * Attribute names repeat across every record of a table, so their JSON spelling as an object member
- * (`"name":`, and `,"name":` after the first) is cached (bounded: a table with unbounded distinct
- * names just stops being cached).
+ * (`"name":`, and `,"name":` after the first) is cached. The cache lives as long as the warm Lambda
+ * and its names come from table writers, so it is bounded in bytes, not in count: names longer than
+ * MAX_CACHED_NAME_LENGTH are never cached (a 60 KB name costs its JSON.stringify each time, not the
+ * memory of a warm container), and once MEMBER_PREFIX_CACHE_BYTES is reached new names are no longer
+ * added (a table with unbounded distinct names just stops being cached).
  */
 const memberPrefixes = new Map<string, readonly [first: string, next: string]>();
-const MAX_CACHED_NAMES = 10_000;
+/** @see memberPrefixes */
+export const MAX_CACHED_NAME_LENGTH = 256;
+/** @see memberPrefixes */
+export const MEMBER_PREFIX_CACHE_BYTES = 4 * 1024 * 1024;
+let memberPrefixBytes = 0;
+
+/** The member-prefix cache's accounted bytes (see cache-bytes.ts). */
+export function memberPrefixCacheBytes(): number {
+  return memberPrefixBytes;
+}
 
 /** `"name":` for the first member of an object, `,"name":` for the others. */
 export function memberPrefix(name: string, first: boolean): string {
@@ -83,7 +97,13 @@ export function memberPrefix(name: string, first: boolean): string {
   if (prefixes === undefined) {
     const quoted = `${JSON.stringify(name)}:`;
     prefixes = [quoted, `,${quoted}`];
-    if (memberPrefixes.size < MAX_CACHED_NAMES) memberPrefixes.set(name, prefixes);
+    if (name.length <= MAX_CACHED_NAME_LENGTH) {
+      const bytes = ENTRY_OVERHEAD_BYTES + stringBytes(name) + stringBytes(prefixes[0]) + stringBytes(prefixes[1]);
+      if (memberPrefixBytes + bytes <= MEMBER_PREFIX_CACHE_BYTES) {
+        memberPrefixes.set(name, prefixes);
+        memberPrefixBytes += bytes;
+      }
+    }
   }
   return first ? prefixes[0] : prefixes[1];
 }

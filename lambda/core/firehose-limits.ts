@@ -13,10 +13,21 @@ export const MAX_RECORDS_PER_CALL = 500;
 export const MAX_RECORD_BYTES = 1_000_000;
 
 /**
- * Bytes of one call. AWS writes "4 MB for the entire request" without saying whether base64 counts;
- * we count the base64 size of every record against 4,000,000 so the request is under 4 MB in any reading.
+ * Bytes of one call. AWS writes "4 MB for the entire request" without saying whether base64 counts
+ * (https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html); we count the
+ * request body itself (every record's base64 size, its JSON punctuation and the envelope) against
+ * 4,000,000, so the request is under 4 MB in any reading.
  */
 export const MAX_CALL_BYTES = 4_000_000;
+
+/** JSON punctuation around one record in the request body: `{"Data":"…"},`. */
+export const CALL_BYTES_PER_RECORD = 12;
+
+/**
+ * The body's envelope, `{"DeliveryStreamName":"…","Records":[]}`, with room for the longest stream
+ * name (Firehose allows 64 characters; counted twice over, for any escaping).
+ */
+export const CALL_ENVELOPE_BYTES = 40 + 2 * 64;
 
 /** Sub-records in one packed record: Firehose's JSON de-aggregation handles at most 500. */
 export const MAX_SUBRECORDS_PER_RECORD = 500;

@@ -8,7 +8,7 @@
  *     every field that could still be read is filled in. It is never dropped and never throws;
  *   - nothing here does I/O, so it is tested without AWS.
  */
-import { ChangeRecord, FIELD_NAMES, SCHEMA_VERSION, UNKNOWN_PARTITION_VALUE } from '../../schemas/change-record';
+import { ChangeRecord, FIELD_NAMES, SCHEMA_VERSION, SEQUENCE_NUMBER_MAX_DIGITS, SEQUENCE_NUMBER_MIN_DIGITS, UNKNOWN_PARTITION_VALUE } from '../../schemas/change-record';
 import type { CollectorSourceOptions, CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { AttributeValueError, attributeToJson, describe, mapToJson, memberPrefix } from './attribute-json';
 import { attributeValuesEqual } from './attribute-equality';
@@ -16,6 +16,7 @@ import { redactImage, REDACTED_VALUE, RedactionResult } from './redact';
 import { flattened } from './flat-string';
 import { formatIsoMillis } from './iso-timestamp';
 import { recordHash } from './record-hash';
+import { ENTRY_OVERHEAD_BYTES, stringBytes } from './cache-bytes';
 import { parseStreamArn, StreamArnParts, explainStreamArn } from './stream-arn';
 
 export interface NormalizeOptions {
@@ -29,7 +30,8 @@ const OPERATIONS: Record<string, 'c' | 'u' | 'd'> = { INSERT: 'c', MODIFY: 'u', 
 const VIEW_TYPES = new Set(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
 const TTL_PRINCIPAL = 'dynamodb.amazonaws.com';
 const TTL_ACTOR = { actor: TTL_PRINCIPAL, source: 'ttl' };
-const SEQUENCE_NUMBER = /^\d{1,64}$/;
+// Exactly what DynamoDB produces (see SEQUENCE_NUMBER_MAX_DIGITS): the queries order by it left-padded to that width.
+const SEQUENCE_NUMBER = new RegExp(`^\\d{${SEQUENCE_NUMBER_MIN_DIGITS},${SEQUENCE_NUMBER_MAX_DIGITS}}$`);
 
 /** A record the normalizer refuses, with a one-line reason naming the field. */
 class MalformedRecordError extends Error {}
@@ -70,7 +72,7 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
   const ddb = r.dynamodb;
   if (ddb === null || typeof ddb !== 'object' || Array.isArray(ddb)) throw new MalformedRecordError(`dynamodb: expected the stream record's dynamodb block, got ${describe(ddb)}`);
   if (typeof ddb.SequenceNumber !== 'string' || !SEQUENCE_NUMBER.test(ddb.SequenceNumber)) {
-    throw new MalformedRecordError(`dynamodb.SequenceNumber: expected a decimal string, got ${describe(ddb.SequenceNumber)}`);
+    throw new MalformedRecordError(`dynamodb.SequenceNumber: expected a decimal string of ${SEQUENCE_NUMBER_MIN_DIGITS} to ${SEQUENCE_NUMBER_MAX_DIGITS} digits, got ${describe(ddb.SequenceNumber)}`);
   }
   const eventTime = requireEventTime(ddb.ApproximateCreationDateTime);
   const viewType = ddb.StreamViewType;
@@ -134,6 +136,7 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
     record_hash: '',
     normalization_error: null,
     raw_record: null,
+    overflow_fields: null,
   };
   out.record_hash = recordHash(out);
   return out;
@@ -201,8 +204,11 @@ function requireArn(value: unknown): StreamArnParts {
   if (typeof value !== 'string') throw new MalformedRecordError(`eventSourceARN: expected a stream ARN, got ${describe(value)}`);
   const parts = parseStreamArn(value);
   if (!parts) throw new MalformedRecordError(`eventSourceARN: "${value.slice(0, 200)}" is not a DynamoDB stream ARN: ${explainStreamArn(value)}`);
-  lastArn = value;
-  lastArnParts = parts;
+  // Remembered across batches in a warm Lambda: only an ARN of the documented length (StreamArn is at most 1,024).
+  if (value.length <= 1024) {
+    lastArn = value;
+    lastArnParts = parts;
+  }
   return parts;
 }
 
@@ -278,17 +284,27 @@ function mayHoldMap(text: string): boolean {
   return text.charCodeAt(0) === 0x7b /* { */ || (text.charCodeAt(0) === 0x5b /* [ */ && text.includes('{'));
 }
 
-// Items of one table mostly carry the same attributes in the same order: remember the last sort.
+// Items of one table mostly carry the same attributes in the same order: remember the last sort,
+// when its names are short enough to keep in a warm Lambda (at most SORTED_NAMES_CACHE_CHARS in all).
 let lastNames: string[] = [];
 let lastSorted: string[] = [];
+const SORTED_NAMES_CACHE_CHARS = 64 * 1024;
+
+/** The normalizer's remembered ARN and attribute sort, in accounted bytes (see cache-bytes.ts). */
+export function normalizerCacheBytes(): number {
+  const names = (list: readonly string[]) => list.reduce((n, name) => n + ENTRY_OVERHEAD_BYTES / 4 + stringBytes(name), 0);
+  return stringBytes(lastArn) + ENTRY_OVERHEAD_BYTES * 4 + names(lastNames) + names(lastSorted);
+}
 
 function sortedNames(image: Record<string, unknown>): string[] {
   const names = Object.keys(image);
   let same = names.length === lastNames.length;
   for (let i = 0; same && i < names.length; i++) same = names[i] === lastNames[i];
   if (!same) {
+    const sorted = [...names].sort();
+    if (names.reduce((n, name) => n + name.length, 0) > SORTED_NAMES_CACHE_CHARS) return sorted;
     lastNames = names;
-    lastSorted = [...names].sort();
+    lastSorted = sorted;
   }
   return lastSorted.slice();
 }
@@ -347,7 +363,7 @@ function errorRecord(record: unknown, reason: string, processedAt: string, sourc
     normalization_error: reason,
     raw_record: rawJson(raw.record),
   };
-  return orderFields({ ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content) });
+  return orderFields({ ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content), overflow_fields: null });
 }
 
 /**

@@ -7,7 +7,7 @@
  * one change per record for streams configured without de-aggregation.
  */
 import type { ChangeRecord } from '../../schemas/change-record';
-import { base64Size, MAX_CALL_BYTES, MAX_RECORDS_PER_CALL, MAX_RECORD_BYTES, MAX_SUBRECORDS_PER_RECORD } from './firehose-limits';
+import { base64Size, CALL_BYTES_PER_RECORD, CALL_ENVELOPE_BYTES, MAX_CALL_BYTES, MAX_RECORDS_PER_CALL, MAX_RECORD_BYTES, MAX_SUBRECORDS_PER_RECORD } from './firehose-limits';
 
 export type Packing = 'ndjson' | 'single';
 
@@ -30,43 +30,46 @@ export interface Line {
 export interface PackedRecord {
   readonly data: Buffer;
   readonly indexes: number[];
+  /** The lines it was packed from, so a refused record can be split into them again. */
+  readonly lines: readonly Line[];
 }
 
-/** Packs lines (each at most MAX_RECORD_BYTES) into Firehose records, keeping their order. */
+/**
+ * Packs lines into Firehose records, keeping their order. Each line must be at most MAX_RECORD_BYTES
+ * (the sink never passes a larger one): a line is never split, and lines share a record only while
+ * the record stays within the limit.
+ */
 export function packRecords(lines: readonly Line[], packing: Packing): PackedRecord[] {
-  if (packing === 'single') return lines.map((line) => ({ data: Buffer.from(line.text, 'utf8'), indexes: [line.index] }));
+  if (packing === 'single') return lines.map((line) => ({ data: Buffer.from(line.text, 'utf8'), indexes: [line.index], lines: [line] }));
   const packed: PackedRecord[] = [];
-  let texts: string[] = [];
-  let indexes: number[] = [];
+  let group: Line[] = [];
   let bytes = 0;
   const flush = () => {
-    if (texts.length === 0) return;
-    packed.push({ data: Buffer.from(texts.join(''), 'utf8'), indexes });
-    texts = [];
-    indexes = [];
+    if (group.length === 0) return;
+    packed.push({ data: Buffer.from(group.map((l) => l.text).join(''), 'utf8'), indexes: group.map((l) => l.index), lines: group });
+    group = [];
     bytes = 0;
   };
   for (const line of lines) {
-    if (bytes + line.bytes > MAX_RECORD_BYTES || texts.length >= MAX_SUBRECORDS_PER_RECORD) flush();
-    texts.push(line.text);
-    indexes.push(line.index);
+    if (bytes + line.bytes > MAX_RECORD_BYTES || group.length >= MAX_SUBRECORDS_PER_RECORD) flush();
+    group.push(line);
     bytes += line.bytes;
   }
   flush();
   return packed;
 }
 
-/** Groups records into calls within the per-call record count and byte limits, keeping their order. */
+/** Groups records into calls within the per-call record count and byte limits (the whole request body counted), keeping their order. */
 export function groupIntoCalls<T extends { data: Buffer }>(records: readonly T[]): T[][] {
   const calls: T[][] = [];
   let current: T[] = [];
-  let bytes = 0;
+  let bytes = CALL_ENVELOPE_BYTES;
   for (const record of records) {
-    const size = base64Size(record.data.length);
+    const size = base64Size(record.data.length) + CALL_BYTES_PER_RECORD;
     if (current.length > 0 && (current.length >= MAX_RECORDS_PER_CALL || bytes + size > MAX_CALL_BYTES)) {
       calls.push(current);
       current = [];
-      bytes = 0;
+      bytes = CALL_ENVELOPE_BYTES;
     }
     current.push(record);
     bytes += size;

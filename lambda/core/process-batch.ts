@@ -6,7 +6,7 @@
 import type { ChangeRecord } from '../../schemas/change-record';
 import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { deliverChangeRecords, SinkClients, SinkOptions } from './firehose-sink';
-import type { MinimalLogger } from './logger';
+import { boundedLogText, type MinimalLogger } from './logger';
 import { normalizeRecords } from './normalize';
 import { DELIVERY_FAILURE_LOG_MESSAGE, METRIC, NORMALIZATION_ERROR_LOG_MESSAGE } from './telemetry';
 
@@ -44,7 +44,13 @@ export async function processBatch(event: unknown, deps: BatchDependencies, rema
   for (const record of records) {
     if (record.normalization_error === null) continue;
     errors++;
-    deps.logger.error(NORMALIZATION_ERROR_LOG_MESSAGE, { event_id: record.event_id, sequence_number: record.sequence_number, stream_arn: record.stream_arn, reason: record.normalization_error });
+    // The reason can name attribute paths, and a malformed record's identity fields can be anything: bounded (logger.ts).
+    deps.logger.error(NORMALIZATION_ERROR_LOG_MESSAGE, {
+      event_id: bounded(record.event_id),
+      sequence_number: bounded(record.sequence_number),
+      stream_arn: bounded(record.stream_arn),
+      reason: bounded(record.normalization_error),
+    });
   }
 
   const report = await deliverChangeRecords(records, deps.clients, { ...deps.sink, remainingTimeMs }, deps.logger);
@@ -52,16 +58,16 @@ export async function processBatch(event: unknown, deps: BatchDependencies, rema
   if (report.undelivered.length > 0) {
     const retryFrom = retrySequenceNumber(streamRecords, report.undelivered[0] as number);
     response.batchItemFailures.push({ itemIdentifier: retryFrom });
-    deps.logger.error(DELIVERY_FAILURE_LOG_MESSAGE, { undelivered: report.undelivered.length, retry_from_sequence_number: retryFrom });
+    deps.logger.error(DELIVERY_FAILURE_LOG_MESSAGE, { undelivered: report.undelivered.length, retry_from_sequence_number: bounded(retryFrom) });
   }
 
   const first = records[0] as ChangeRecord;
   const last = records[records.length - 1] as ChangeRecord;
   deps.logger.info('batch processed', {
-    stream_arn: first.stream_arn,
+    stream_arn: bounded(first.stream_arn),
     batch_size: records.length,
-    first_sequence_number: first.sequence_number,
-    last_sequence_number: last.sequence_number,
+    first_sequence_number: bounded(first.sequence_number),
+    last_sequence_number: bounded(last.sequence_number),
     delivered: report.delivered,
     retried: report.retriedEntries,
     failed: report.undelivered.length,
@@ -79,6 +85,10 @@ export async function processBatch(event: unknown, deps: BatchDependencies, rema
   if (newest !== undefined) deps.metrics.addMetric(METRIC.newestRecordAgeMs, 'Milliseconds', Math.max(0, now().getTime() - newest));
 
   return { response, records, undelivered: report.undelivered };
+}
+
+function bounded(text: string | null): string | null {
+  return text === null ? null : boundedLogText(text);
 }
 
 function extractRecords(event: unknown, logger: MinimalLogger): unknown[] {

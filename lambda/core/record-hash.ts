@@ -18,20 +18,21 @@
  * JSON value (the collector writes them so), which makes the array's split into fields unambiguous;
  * a verifier should reject a row where one does not parse as a single JSON value.
  *
- * processed_at, record_hash itself and overflow_uri are not covered, so duplicate deliveries of one
+ * processed_at, record_hash itself, overflow_uri and overflow_fields are not covered, so duplicate deliveries of one
  * stream record (and the pointer row of an oversize change) carry the same hash. For the same
  * reason dt is written as null when event_time is null: dt then comes from processed_at (an error
  * record whose creation time could not be read), and a retry or replay on another day would
  * otherwise hash differently.
  */
 import { CHANGE_RECORD_FIELDS, ChangeRecord, FieldDefinition } from '../../schemas/change-record';
+import { ENTRY_OVERHEAD_BYTES, stringBytes } from './cache-bytes';
 import { parseIsoMillis } from './iso-timestamp';
 import { sha256Hex } from './sha256';
 
 export const HASH_FORMAT = 'ddb-audit/record-hash/v1';
 
 /** The record content record_hash covers (the fields outside it may be absent). */
-export type HashedContent = Omit<ChangeRecord, 'record_hash' | 'processed_at' | 'overflow_uri'>;
+export type HashedContent = Omit<ChangeRecord, 'record_hash' | 'processed_at' | 'overflow_uri' | 'overflow_fields'>;
 
 type Kind = 'plain' | 'json' | 'timestamp';
 
@@ -47,8 +48,12 @@ const DT_INDEX = HASHED.findIndex((f) => f.name === 'dt');
 // INSERTs): each field remembers its last value and that value's spelling, which spares the escape
 // scan and JSON.stringify for all but the first record of a run. Only primitives and string lists
 // are remembered, by value, so the result is the same as writing every field afresh.
+// Kept between batches in a warm Lambda, so bounded in bytes: a spelling longer than
+// MAX_REMEMBERED_TEXT (an item-sized actor or attribute list) is written afresh and not remembered.
 const lastValues: unknown[] = HASHED.map(() => undefined);
 const lastTexts: string[] = HASHED.map(() => '');
+/** Longest spelling remembered per field. @see lastValues */
+export const MAX_REMEMBERED_TEXT = 4096;
 
 /** The canonical text that record_hash is the SHA-256 of. */
 export function canonicalContent(record: HashedContent): string {
@@ -64,13 +69,30 @@ export function canonicalContent(record: HashedContent): string {
       if (value === last || (Array.isArray(value) && Array.isArray(last) && sameStrings(value, last))) out += lastTexts[i];
       else {
         const text = `,${field.kind === 'timestamp' ? timestampMillis(value as string, field.name) : jsonValue(value)}`;
-        lastValues[i] = Array.isArray(value) ? value.slice() : value;
-        lastTexts[i] = text;
+        if (text.length <= MAX_REMEMBERED_TEXT) {
+          lastValues[i] = Array.isArray(value) ? value.slice() : value;
+          lastTexts[i] = text;
+        }
         out += text;
       }
     }
   }
   return `${out}]`;
+}
+
+/**
+ * The remembered values' accounted bytes (see cache-bytes.ts). A remembered value is no longer than its
+ * spelling, so each field holds at most about twice MAX_REMEMBERED_TEXT characters.
+ */
+export function rememberedValueBytes(): number {
+  let bytes = 0;
+  for (let i = 0; i < HASHED.length; i++) {
+    const value = lastValues[i];
+    bytes += ENTRY_OVERHEAD_BYTES + stringBytes(lastTexts[i] as string);
+    if (typeof value === 'string') bytes += stringBytes(value);
+    else if (Array.isArray(value)) for (const member of value) bytes += ENTRY_OVERHEAD_BYTES / 4 + (typeof member === 'string' ? stringBytes(member) : 16);
+  }
+  return bytes;
 }
 
 /** Same strings in the same order (only strings: an object member could have changed since). */

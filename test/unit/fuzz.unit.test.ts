@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import type { ChangeRecord } from '../../schemas/change-record';
 import { CHANGE_RECORD_FIELDS } from '../../schemas/change-record';
+import { MAX_RECORD_BYTES } from '../../lambda/core/firehose-limits';
 import { silentLogger } from '../../lambda/core/logger';
 import { normalizeRecords } from '../../lambda/core/normalize';
 import { processBatch } from '../../lambda/core/process-batch';
@@ -21,6 +22,7 @@ import type { Packing } from '../../lambda/core/packing';
 import { anyRecord, bigRecord, FUZZ_TABLE_ARN, Labeled, makeBigRecord, nested } from '../support/malformed-arbitraries';
 import { RecordingS3, ScriptedFirehose } from '../support/scripted-firehose';
 
+const ITEM_SIZED = new Set<string>(CHANGE_RECORD_FIELDS.filter((f) => 'itemSized' in f && f.itemSized).map((f) => f.name));
 const JSON_TEXT_FIELDS = CHANGE_RECORD_FIELDS.filter((f) => 'json' in f && f.json).map((f) => f.name as keyof ChangeRecord);
 
 const sourceOptions = fc.constantFrom<CollectorSourceOptionsByTable>({}, { [FUZZ_TABLE_ARN]: { actorAttribute: 'pk', redact: ['a.b', '"q"', 'huge', '__proto__'] } });
@@ -55,8 +57,26 @@ function expectDeliveredExactly(outcome: Awaited<ReturnType<typeof run>>['outcom
     const stored = s3.objects.get(sent.overflow_uri.replace('s3://', ''));
     expect(stored).toBeDefined();
     expect(JSON.parse(stored as string)).toEqual(record);
-    expect(sent).toEqual({ ...record, new_image: null, old_image: null, raw_record: null, overflow_uri: sent.overflow_uri });
+    expectPointerOf(sent, record, line);
   });
+}
+
+/**
+ * The pointer contract: it fits in one Firehose record; the images and raw_record never stay; each field
+ * in overflow_fields was item-sized and set, and is null in the pointer; every other field is the record's.
+ */
+function expectPointerOf(sent: ChangeRecord, record: ChangeRecord, line: string): void {
+  expect(Buffer.byteLength(`${line}\n`, 'utf8')).toBeLessThanOrEqual(MAX_RECORD_BYTES);
+  const moved = new Set(sent.overflow_fields ?? []);
+  expect([...moved].every((name) => ITEM_SIZED.has(name))).toBe(true);
+  for (const name of ['new_image', 'old_image', 'raw_record'] as const) expect(sent[name]).toBeNull();
+  const expected: Record<string, unknown> = { ...record, overflow_uri: sent.overflow_uri, overflow_fields: sent.overflow_fields };
+  for (const name of moved) {
+    expect(record[name as keyof ChangeRecord]).not.toBeNull();
+    expected[name] = null;
+  }
+  for (const name of ['new_image', 'old_image', 'raw_record'] as const) if (record[name] === null) expected[name] = null;
+  expect(sent).toEqual(expected);
 }
 
 function expectJsonFieldsParse(record: ChangeRecord): void {
@@ -129,7 +149,7 @@ describe('processBatch under fuzzed stream batches', () => {
 
   it('delivers a record nested far beyond JSON.stringify\'s stack as an error record that says why its original is missing', async () => {
     // Prepare: DynamoDB allows 32 levels; 100,000 can only be forged input, and no JSON text of it can be made here
-    const record = { eventID: 'deep', eventName: 'INSERT', eventSourceARN: 'arn:aws:dynamodb:eu-west-1:012345678901:table/Fuzz/stream/2026-01-01T00:00:00.000', dynamodb: { ApproximateCreationDateTime: 1772366400, Keys: { pk: nested(100_000, 'M') }, SequenceNumber: '1', StreamViewType: 'KEYS_ONLY' } };
+    const record = { eventID: 'deep', eventName: 'INSERT', eventSourceARN: 'arn:aws:dynamodb:eu-west-1:012345678901:table/Fuzz/stream/2026-01-01T00:00:00.000', dynamodb: { ApproximateCreationDateTime: 1772366400, Keys: { pk: nested(100_000, 'M') }, SequenceNumber: '100000000000000000001', StreamViewType: 'KEYS_ONLY' } };
     // Act
     const { outcome, firehose, s3 } = await run([{ record, valid: false, how: 'deep' }], 'ndjson', {});
     // Assess

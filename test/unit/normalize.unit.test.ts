@@ -23,7 +23,7 @@ describe('normalizeRecord on the AWS documentation sample event', () => {
       account_id: '222222222222',
       region: 'eu-west-1',
       table_name: 'ExampleTableWithStream',
-      sequence_number: '111',
+      sequence_number: '100000000000000000111',
       stream_view_type: 'NEW_AND_OLD_IMAGES',
       size_bytes: 26,
       event_time: '2026-03-01T12:00:00.000Z',
@@ -281,7 +281,7 @@ describe('properties', () => {
         const keys = { pk: { S: 'k' } };
         const reordered = reorderMap(oldItem);
         const modify = (newImage: Record<string, unknown>) =>
-          normalizeRecord(buildStreamRecord({ eventName: 'MODIFY', viewType: 'NEW_AND_OLD_IMAGES', keys, oldImage: oldItem, newImage, seconds: 1772366400, sequence: 1n, id: 'e1', sizeBytes: 1 }));
+          normalizeRecord(buildStreamRecord({ eventName: 'MODIFY', viewType: 'NEW_AND_OLD_IMAGES', keys, oldImage: oldItem, newImage, seconds: 1772366400, sequence: 10n ** 20n, id: 'e1', sizeBytes: 1 }));
         expect(modify(reordered).changed_attributes).toEqual([]);
         const names = Object.keys(oldItem);
         const target = names[pick % names.length] as string;

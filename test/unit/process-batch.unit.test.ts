@@ -28,16 +28,16 @@ describe('processBatch', () => {
     const { deps, logs, metrics } = dependencies(firehose);
     const outcome = await processBatch(loadEvent('aws-docs-sample'), deps, () => 60_000);
     expect(outcome.response).toEqual({ batchItemFailures: [] });
-    expect(firehose.acceptedRecords().map((r) => r.sequence_number)).toEqual(['111', '222', '333']);
+    expect(firehose.acceptedRecords().map((r) => r.sequence_number)).toEqual(['100000000000000000111', '100000000000000000222', '100000000000000000333']);
     expect(metrics).toMatchObject({ [METRIC.changesReceived]: 3, [METRIC.changesDelivered]: 3, [METRIC.changesFailed]: 0, [METRIC.newestRecordAgeMs]: 180_000 });
-    expect(logs.find((l) => l.message === 'batch processed')?.extra).toMatchObject({ batch_size: 3, first_sequence_number: '111', last_sequence_number: '333', delivered: 3, failed: 0 });
+    expect(logs.find((l) => l.message === 'batch processed')?.extra).toMatchObject({ batch_size: 3, first_sequence_number: '100000000000000000111', last_sequence_number: '100000000000000000333', delivered: 3, failed: 0 });
   });
 
   it('reports the sequence number of the earliest undelivered record so the mapping retries from there', async () => {
-    const firehose = new ScriptedFirehose((entries) => ({ fail: entries.map((e) => !e.toString().includes('"111"')) }));
+    const firehose = new ScriptedFirehose((entries) => ({ fail: entries.map((e) => !e.toString().includes('"100000000000000000111"')) }));
     const { deps } = dependencies(firehose);
     const outcome = await processBatch(loadEvent('aws-docs-sample'), deps, () => 60_000);
-    expect(outcome.response).toEqual({ batchItemFailures: [{ itemIdentifier: '222' }] });
+    expect(outcome.response).toEqual({ batchItemFailures: [{ itemIdentifier: '100000000000000000222' }] });
     expect(outcome.undelivered).toEqual([1, 2]);
   });
 
@@ -74,5 +74,22 @@ describe('retrySequenceNumber', () => {
 
   it('returns an empty identifier, which retries the whole batch, when none is usable', () => {
     expect(retrySequenceNumber(['garbage'], 0)).toBe('');
+  });
+});
+
+describe('processBatch logging', () => {
+  it('logs a normalization error with its text bounded, however long the attribute path it names', async () => {
+    // Prepare: an unknown type tag under a nesting of 64 KB attribute names (the reason names the whole path)
+    const name = 'n'.repeat(60_000);
+    const record = { ...loadEvent('aws-docs-sample').Records[0], eventID: 'e'.repeat(200_000) };
+    record.dynamodb = { ...record.dynamodb, NewImage: { [name]: { M: { [name]: { Q: '1' } } } } };
+    const { deps, logs } = dependencies(new ScriptedFirehose());
+    // Act
+    const outcome = await processBatch({ Records: [record] }, deps, () => 60_000);
+    // Assess
+    expect(outcome.records[0]?.normalization_error?.length).toBeGreaterThan(120_000);
+    const logged = logs.find((l) => l.message === NORMALIZATION_ERROR_LOG_MESSAGE);
+    expect(String(logged?.extra.reason)).toMatch(/^dynamodb\.NewImage\.n+… \(\d+ more characters\)$/);
+    expect(JSON.stringify(logs).length).toBeLessThan(20_000);
   });
 });

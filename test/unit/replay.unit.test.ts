@@ -97,6 +97,8 @@ describe('replaySource', () => {
     const report = await replaySource(source(fixtureText()), { sourceOptions: {}, logger: silentLogger, delivery: { clients: { firehose, s3: new RecordingS3() }, sink } });
     // Assess
     expect(report).toMatchObject({ read: 4, redelivered: 3, failed: 1 });
+    // Replay has no visible log: the report says what Firehose answered.
+    expect(report.deliveryErrors).toEqual(['Firehose refused some entries: ServiceUnavailableException: Slow down.']);
   });
 
   it('reports a source it cannot parse and sends nothing from it', async () => {

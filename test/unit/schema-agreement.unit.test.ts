@@ -1,6 +1,6 @@
 /** The schema is written once; these prove that everything derived from it agrees. */
 import { CHANGE_RECORD_FIELDS, FIELD_NAMES, PARTITION_KEYS } from '../../schemas/change-record';
-import { changeRecordJsonSchema, DUCKDB_TYPES, glueDataColumns, gluePartitionKeys, hashedFieldNames } from '../../schemas/derive';
+import { changeRecordJsonSchema, DUCKDB_TYPES, glueDataColumns, gluePartitionKeys, hashedFieldNames, itemSizedFieldNames } from '../../schemas/derive';
 import { DATA_FIELDS } from '../../local/firehose/rows';
 import { copyStatement } from '../../local/firehose/parquet-writer';
 import { FIREHOSE_S3_PREFIX, PARTITION_JQ_QUERY, partitionPath } from '../../schemas/partitioning';
@@ -49,6 +49,16 @@ describe('schema derivations', () => {
     expect(PARTITION_JQ_QUERY).toBe('{account_id: .account_id, table_name: .table_name, dt: .dt}');
     expect(FIREHOSE_S3_PREFIX).toBe('changes/account_id=!{partitionKeyFromQuery:account_id}/table_name=!{partitionKeyFromQuery:table_name}/dt=!{partitionKeyFromQuery:dt}/');
     expect(partitionPath({ account_id: '012345678901', table_name: 'Orders', dt: '2026-03-01' })).toBe('changes/account_id=012345678901/table_name=Orders/dt=2026-03-01/');
+  });
+
+  it('every item-sized field can be null (an overflow pointer leaves it null), and overflow_fields names only them', () => {
+    const byName = Object.fromEntries(CHANGE_RECORD_FIELDS.map((f) => [f.name, f]));
+    expect(itemSizedFieldNames().length).toBeGreaterThanOrEqual(8);
+    expect(itemSizedFieldNames().every((name) => byName[name]?.nullable && !('partition' in (byName[name] ?? {})))).toBe(true);
+    expect(byName.overflow_fields).toMatchObject({ type: 'string_list', nullable: true });
+    expect(hashedFieldNames()).not.toContain('overflow_fields');
+    // Appended: fields written before it keep their positions.
+    expect(FIELD_NAMES.indexOf('overflow_fields')).toBeGreaterThan(FIELD_NAMES.indexOf('raw_record'));
   });
 
   it('every field is documented', () => {
