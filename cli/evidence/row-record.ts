@@ -11,11 +11,13 @@
  * change, whose images live in the overflow object, while the row carries null images. Such rows
  * are reported as not recomputable, never as passing or failing.
  */
-import { CHANGE_RECORD_FIELDS, ChangeRecord, FieldDefinition } from '../../schemas/change-record';
-import { recordHash } from '../../lambda/core/record-hash';
+import { ChangeRecord, FieldDefinition } from '../../schemas/change-record';
+import { hashedFieldsOf, KNOWN_SCHEMA_VERSIONS, recordHash } from '../../lambda/core/record-hash';
 import { timestampText } from './values';
 
-const HASHED: readonly FieldDefinition[] = (CHANGE_RECORD_FIELDS as readonly FieldDefinition[]).filter((f) => f.hashed);
+// Each schema version hashes its own fields: a version-1 row has no *_types columns to hash (its
+// Parquet file predates them), a version-2 row must have them all.
+const HASHED_BY_VERSION = new Map<number, readonly FieldDefinition[]>(KNOWN_SCHEMA_VERSIONS.map((v) => [v, hashedFieldsOf(v)]));
 
 export type RecomputeOutcome =
   | { readonly status: 'match'; readonly hash: string }
@@ -35,6 +37,9 @@ export function recomputeRecordHash(row: Record<string, unknown>): RecomputeOutc
   if (typeof overflow === 'string' && overflow !== '') {
     return { status: 'not-recomputable', reason: `oversize change: its images are in the overflow object ${overflow}, not in the row` };
   }
+  const version = coerce(row.schema_version, { name: 'schema_version', type: 'int', nullable: false, doc: '' });
+  const HASHED = typeof version === 'number' ? HASHED_BY_VERSION.get(version) : undefined;
+  if (HASHED === undefined) return { status: 'invalid', reason: `schema_version is ${JSON.stringify(row.schema_version)}, not one this tool knows (${KNOWN_SCHEMA_VERSIONS.join(', ')})` };
   const missing = HASHED.filter((f) => !(f.name in row)).map((f) => f.name);
   if (missing.length > 0) return { status: 'not-recomputable', reason: `hashed columns not exported: ${missing.join(', ')}` };
 

@@ -12,7 +12,9 @@ import { ChangeRecord, FIELD_NAMES, SCHEMA_VERSION, UNKNOWN_PARTITION_VALUE } fr
 import type { CollectorSourceOptions, CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { AttributeValueError, attributeToJson, describe, mapToJson, memberPrefix } from './attribute-json';
 import { attributeValuesEqual } from './attribute-equality';
+import { imageTypesJson, typeAnnotation, TypeAnnotation } from './attribute-types';
 import { redactImage, REDACTED_VALUE, RedactionResult } from './redact';
+import { parseRedactPath, RedactPath, RedactPathError, topLevelName } from './redact-path';
 import { flattened } from './flat-string';
 import { formatIsoMillis } from './iso-timestamp';
 import { recordHash } from './record-hash';
@@ -23,6 +25,12 @@ export interface NormalizeOptions {
   readonly sourceOptions?: CollectorSourceOptionsByTable;
   /** processed_at of the batch, ISO-8601 UTC. @default now */
   readonly processedAt?: string;
+  /**
+   * Called for each configured redact path that names a key attribute of a record's table (keys are
+   * never redacted, so the path is not applied): the caller reports it (process-batch.ts logs
+   * REDACT_PATH_ON_KEY_LOG_MESSAGE and counts METRIC.redactPathsOnKeyAttributes). @default none
+   */
+  readonly onRedactPathOnKeyAttribute?: (tableArn: string, path: string) => void;
 }
 
 const OPERATIONS: Record<string, 'c' | 'u' | 'd'> = { INSERT: 'c', MODIFY: 'u', REMOVE: 'd' };
@@ -46,19 +54,45 @@ export function normalizeRecords(records: readonly unknown[], options: Normalize
 export function normalizeRecord(record: unknown, options: NormalizeOptions = {}): ChangeRecord {
   const processedAt = options.processedAt ?? new Date().toISOString();
   try {
-    return normalizeValid(record, processedAt, options.sourceOptions);
+    return normalizeValid(record, processedAt, options.sourceOptions, options.onRedactPathOnKeyAttribute);
   } catch (err) {
     const reason =
       err instanceof MalformedRecordError
         ? err.message
         : err instanceof AttributeValueError
           ? explainImageError(record, err).message
-          : `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
+          : err instanceof RedactPathError
+            ? `source config: ${err.message}; the images are withheld`
+            : `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
     return errorRecord(record, reason, processedAt, options.sourceOptions);
   }
 }
 
-function normalizeValid(record: unknown, processedAt: string, sourceOptions: CollectorSourceOptionsByTable | undefined): ChangeRecord {
+// The configured paths of each source, parsed once (the options object lives as long as the container).
+const parsedPaths = new WeakMap<readonly string[], readonly RedactPath[] | RedactPathError>();
+
+/** The source's redact paths, parsed; throws the RedactPathError of the first one that does not parse. */
+function redactPaths(redact: readonly string[]): readonly RedactPath[] {
+  let parsed = parsedPaths.get(redact);
+  if (parsed === undefined) {
+    try {
+      parsed = redact.map(parseRedactPath);
+    } catch (err) {
+      if (!(err instanceof RedactPathError)) throw err;
+      parsed = err;
+    }
+    parsedPaths.set(redact, parsed);
+  }
+  if (parsed instanceof RedactPathError) throw parsed;
+  return parsed;
+}
+
+function normalizeValid(
+  record: unknown,
+  processedAt: string,
+  sourceOptions: CollectorSourceOptionsByTable | undefined,
+  onRedactPathOnKeyAttribute: ((tableArn: string, path: string) => void) | undefined,
+): ChangeRecord {
   if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new MalformedRecordError(`record: expected an object, got ${describe(record)}`);
   const r = record as Record<string, any>;
 
@@ -90,18 +124,26 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
   const options: CollectorSourceOptions | undefined = sourceOptions?.[arn.tableArn];
 
   const isTtlExpiry = eventName === 'REMOVE' && isTtlIdentity(r.userIdentity);
+  // Compared on the originals (values and types), so a change to a redacted attribute is still listed:
+  // its name is not secret, its value is; only names leave this function.
   const changed = changedAttributes(eventName, oldImage, oldSerialized, newImage, newSerialized);
 
-  // Redaction first, so each image is serialized once: the redacted copy where a path matched, else
+  // Redaction first: every field below (images, their types, actor, record_hash) is derived from the
+  // redacted images. Each image is serialized once: the redacted copy where a path matched, else
   // the original (whose per-attribute texts a MODIFY has already built for the comparison above).
-  const redact = options?.redact;
-  const oldRedaction = redact !== undefined && oldImage !== undefined ? redactImage(oldImage, redact) : undefined;
-  const newRedaction = redact !== undefined && newImage !== undefined ? redactImage(newImage, redact) : undefined;
+  const paths = options?.redact === undefined ? undefined : redactPaths(options.redact);
+  const keyNames = paths === undefined ? undefined : new Set(keys.names);
+  const oldRedaction = paths !== undefined && oldImage !== undefined ? redactImage(oldImage, paths, keyNames) : undefined;
+  const newRedaction = paths !== undefined && newImage !== undefined ? redactImage(newImage, paths, keyNames) : undefined;
+  if (onRedactPathOnKeyAttribute !== undefined) {
+    for (const path of new Set([...(oldRedaction?.onKeyAttribute ?? []), ...(newRedaction?.onKeyAttribute ?? [])])) onRedactPathOnKeyAttribute(arn.tableArn, path);
+  }
   const oldJson = flattened(imageJson(oldImage, oldSerialized, oldRedaction));
   const newJson = flattened(imageJson(newImage, newSerialized, newRedaction));
-  const redacted = redact === undefined ? null : mergeRedacted(oldRedaction?.applied, newRedaction?.applied);
+  const redacted = paths === undefined ? null : mergeRedacted(oldRedaction?.applied, newRedaction?.applied);
 
-  const actor = isTtlExpiry ? TTL_ACTOR : actorFrom(options, eventName === 'REMOVE' ? oldImage : newImage);
+  const actorRedaction = eventName === 'REMOVE' ? oldRedaction : newRedaction;
+  const actor = isTtlExpiry ? TTL_ACTOR : actorFrom(options, actorRedaction?.image ?? (eventName === 'REMOVE' ? oldImage : newImage), paths, actorRedaction?.applied);
 
   // Built once, in schema order, with the hash filled in last.
   const out: ChangeRecord = {
@@ -134,6 +176,9 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
     record_hash: '',
     normalization_error: null,
     raw_record: null,
+    keys_types: imageTypesJson(ddb.Keys),
+    new_image_types: imageTypes(newImage, newSerialized, newRedaction),
+    old_image_types: imageTypes(oldImage, oldSerialized, oldRedaction),
   };
   out.record_hash = recordHash(out);
   return out;
@@ -143,6 +188,10 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
 interface SerializedImage {
   readonly names: string[];
   readonly texts: string[];
+  /** Each attribute's type annotation (./attribute-types.ts), undefined where its text implies its type. */
+  readonly annotations: (TypeAnnotation | undefined)[];
+  /** True when at least one attribute has an annotation. */
+  readonly annotated: boolean;
   /** The whole item as JSON text, built in the same pass. */
   readonly json: string;
 }
@@ -151,14 +200,34 @@ function serializeImage(image: unknown): SerializedImage {
   if (image === null || typeof image !== 'object' || Array.isArray(image)) throw new AttributeValueError('expected a map of attributes');
   const names: string[] = [];
   const texts: string[] = [];
+  const annotations: (TypeAnnotation | undefined)[] = [];
+  let annotated = false;
   let json = '{';
   for (const name in image) {
-    const text = attributeToJson((image as Record<string, unknown>)[name]);
+    const value = (image as Record<string, unknown>)[name];
+    const text = attributeToJson(value);
     json += memberPrefix(name, names.length === 0) + text;
     names.push(name);
     texts.push(text);
+    const annotation = typeAnnotation(value);
+    annotations.push(annotation);
+    if (annotation !== undefined) annotated = true;
   }
-  return { names, texts, json: `${json}}` };
+  return { names, texts, annotations, annotated, json: `${json}}` };
+}
+
+/** An image's type field, from the redacted image where a path matched, else from the annotations already built. */
+function imageTypes(image: Record<string, unknown> | undefined, serialized: SerializedImage | undefined, redaction: RedactionResult | undefined): string | null {
+  if (image === undefined) return null;
+  if (redaction !== undefined && redaction.applied.length > 0) return imageTypesJson(redaction.image);
+  if (serialized === undefined) return imageTypesJson(image);
+  if (!serialized.annotated) return null;
+  const out = Object.create(null) as Record<string, TypeAnnotation>;
+  for (let i = 0; i < serialized.names.length; i++) {
+    const annotation = serialized.annotations[i];
+    if (annotation !== undefined) out[serialized.names[i] as string] = annotation;
+  }
+  return JSON.stringify(out);
 }
 
 /** An image's JSON text, serialized once: redacted where a configured path matched. */
@@ -252,25 +321,40 @@ function changedAttributes(
   if (oldImage === undefined || newImage === undefined || oldSerialized === undefined || newSerialized === undefined) return null;
   const changed: string[] = [];
   const oldNames = oldSerialized.names;
-  let oldTexts: Map<string, string> | undefined;
+  let oldIndex: Map<string, number> | undefined;
   for (let i = 0; i < newSerialized.names.length; i++) {
     const name = newSerialized.names[i] as string;
-    let before: string | undefined;
     // Images of one item usually list attributes in the same order: compare position by position first.
-    if (oldNames[i] === name) before = oldSerialized.texts[i];
-    else {
-      oldTexts ??= new Map(oldNames.map((n, j) => [n, oldSerialized.texts[j] as string]));
-      before = oldTexts.get(name);
+    let j: number | undefined = i;
+    if (oldNames[i] !== name) {
+      oldIndex ??= new Map(oldNames.map((n, k) => [n, k]));
+      j = oldIndex.get(name);
     }
-    // Equal text means equal value. Different text may still be an equal map in another attribute
-    // order (sets are written sorted, so only a map can differ in text alone).
+    if (j === undefined) {
+      changed.push(name);
+      continue;
+    }
+    const before = oldSerialized.texts[j] as string;
     const after = newSerialized.texts[i] as string;
-    if (before === undefined || (before !== after && !(mayHoldMap(before) && mayHoldMap(after) && attributeValuesEqual(oldImage[name], newImage[name])))) changed.push(name);
+    if (before === after) {
+      // Equal text, equal value only if the types the text leaves out are equal too (S vs B, L vs SS...).
+      if (!sameAnnotation(oldSerialized.annotations[j], newSerialized.annotations[i])) changed.push(name);
+    } else if (!(mayHoldMap(before) && mayHoldMap(after) && attributeValuesEqual(oldImage[name], newImage[name]))) {
+      // Different text may still be an equal map in another attribute order (sets are written
+      // sorted, so only a map can differ in text alone); the structural check compares type tags too.
+      changed.push(name);
+    }
   }
   for (const name of oldNames) {
     if (!Object.prototype.hasOwnProperty.call(newImage, name)) changed.push(name);
   }
   return changed.sort();
+}
+
+function sameAnnotation(a: TypeAnnotation | undefined, b: TypeAnnotation | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || typeof a === 'string' || typeof b === 'string') return false;
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** Whether an attribute's text can contain a map: an object, or a list with one (a string with a brace only costs a structural check). */
@@ -293,13 +377,27 @@ function sortedNames(image: Record<string, unknown>): string[] {
   return lastSorted.slice();
 }
 
-function actorFrom(options: CollectorSourceOptions | undefined, image: Record<string, unknown> | undefined): { actor: string; source: string } | null {
+/**
+ * The actor, read from the image after redaction. An actor attribute that a path redacted, whole or
+ * in part (`updatedBy` or `updatedBy.email`), yields [REDACTED] with actor_source
+ * "attribute:<name>:redacted": the part that was not redacted is withheld too, since an M or L
+ * actor would otherwise carry the redacted marker beside what it was meant to hide.
+ */
+function actorFrom(
+  options: CollectorSourceOptions | undefined,
+  image: Record<string, unknown> | undefined,
+  paths: readonly RedactPath[] | undefined,
+  applied: readonly string[] | undefined,
+): { actor: string; source: string } | null {
   const attribute = options?.actorAttribute;
   if (attribute === undefined || image === undefined) return null;
+  if (!Object.prototype.hasOwnProperty.call(image, attribute)) return null;
   const value = image[attribute] as Record<string, unknown> | undefined;
   if (value === undefined || value === null || typeof value !== 'object') return null;
   const source = `attribute:${attribute}`;
-  if (options?.redact?.includes(attribute)) return { actor: REDACTED_VALUE, source };
+  if (paths !== undefined && applied !== undefined && applied.length > 0 && paths.some((p) => topLevelName(p) === attribute && applied.includes(p.text))) {
+    return { actor: REDACTED_VALUE, source: `${source}:redacted` };
+  }
   if (typeof value.S === 'string') return { actor: value.S, source };
   if (typeof value.N === 'string') return { actor: value.N, source };
   if ('NULL' in value) return null;
@@ -317,6 +415,7 @@ function errorRecord(record: unknown, reason: string, processedAt: string, sourc
   const arn = typeof r.eventSourceARN === 'string' ? parseStreamArn(r.eventSourceARN) : undefined;
   const redact = arn ? sourceOptions?.[arn.tableArn]?.redact : undefined;
   const raw = redact && r.dynamodb === ddb ? redactRawRecord(r, ddb, redact) : { record, applied: null };
+  // keys_types, new_image_types and old_image_types stay null: an error record carries no images outside raw_record.
   const eventTime = safeEventTime(ddb.ApproximateCreationDateTime);
   const eventName = typeof r.eventName === 'string' && r.eventName in OPERATIONS ? (r.eventName as string) : null;
   const content = {
@@ -346,6 +445,9 @@ function errorRecord(record: unknown, reason: string, processedAt: string, sourc
     redacted_attributes: raw.applied,
     normalization_error: reason,
     raw_record: rawJson(raw.record),
+    keys_types: null,
+    new_image_types: null,
+    old_image_types: null,
   };
   return orderFields({ ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content) });
 }
@@ -357,6 +459,16 @@ function errorRecord(record: unknown, reason: string, processedAt: string, sourc
 function redactRawRecord(r: Record<string, any>, ddb: Record<string, any>, redact: readonly string[]): { record: unknown; applied: string[] } {
   const applied = new Set<string>();
   const copy: Record<string, unknown> = { ...ddb };
+  let paths: readonly RedactPath[] | undefined;
+  try {
+    paths = redactPaths(redact);
+  } catch {
+    // A path that does not parse cannot be applied: withhold both images whole (fail closed).
+    for (const name of ['NewImage', 'OldImage'] as const) if (ddb[name] !== undefined) copy[name] = WITHHELD_IMAGE;
+    return { record: { ...r, dynamodb: copy }, applied: [...redact].sort() };
+  }
+  const keys = ddb.Keys;
+  const keyNames = keys !== null && typeof keys === 'object' && !Array.isArray(keys) ? new Set(Object.keys(keys)) : undefined;
   for (const name of ['NewImage', 'OldImage'] as const) {
     const image = ddb[name];
     if (image === undefined) continue;
@@ -366,7 +478,7 @@ function redactRawRecord(r: Record<string, any>, ddb: Record<string, any>, redac
       continue;
     }
     try {
-      const result = redactImage(image as Record<string, unknown>, redact);
+      const result = redactImage(image as Record<string, unknown>, paths, keyNames);
       result.applied.forEach((p) => applied.add(p));
       copy[name] = result.image;
     } catch {
