@@ -36,9 +36,10 @@ export class RedactPathError extends Error {
   constructor(
     readonly path: string,
     readonly position: number,
-    reason: string,
+    /** What is wrong, e.g. 'has an empty attribute name'. */
+    readonly reason: string,
   ) {
-    super(`redact path ${JSON.stringify(path)}: ${reason} at position ${position}`);
+    super(`redact path ${JSON.stringify(path)} ${reason} at position ${position}`);
   }
 }
 

@@ -9,6 +9,7 @@
 import Ajv, { ErrorObject } from 'ajv';
 import { AUDIT_CONFIG_SCHEMA, AuditConfig } from '../../schemas/audit-config';
 import { explainStreamArn, parseStreamArn } from '../../lambda/core/stream-arn';
+import { parseRedactPath, RedactPathError, topLevelName } from '../../lambda/core/redact-path';
 
 export class AuditConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -72,13 +73,32 @@ function findSemanticProblems(config: AuditConfig): string[] {
       problems.push(`${where}.kmsKeyArn: "${source.kmsKeyArn}" is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; an alias will not do)`);
     }
     problems.push(...tuningProblems(source.eventSource, `${where}.eventSource`));
-    for (const path of source.redact ?? []) {
-      if (path.split('.').some((segment) => segment === '')) problems.push(`${where}.redact: "${path}" has an empty path segment`);
-    }
+    problems.push(...redactPathProblems(source.redact, source.keyAttributes, `${where}.redact`));
   });
   problems.push(...tuningProblems(config.eventSource, 'eventSource'));
   if (config.projectionStartDate !== undefined && !isCalendarDate(config.projectionStartDate)) {
     problems.push(`projectionStartDate: "${config.projectionStartDate}" is not a calendar date`);
+  }
+  return problems;
+}
+
+/**
+ * Each redact path in the syntax the collector applies (lambda/core/redact-path.ts), and none on a
+ * key attribute where the key schema is known: keys are never redacted, so such a path would
+ * protect nothing.
+ */
+function redactPathProblems(paths: readonly string[] | undefined, keyAttributes: readonly string[] | undefined, where: string): string[] {
+  const problems: string[] = [];
+  for (const path of paths ?? []) {
+    try {
+      const parsed = parseRedactPath(path);
+      if (keyAttributes?.includes(topLevelName(parsed))) {
+        problems.push(`${where}: ${JSON.stringify(path)} names the key attribute ${JSON.stringify(topLevelName(parsed))}; keys are never redacted (item_key must identify the item), so remove it`);
+      }
+    } catch (err) {
+      if (!(err instanceof RedactPathError)) throw err;
+      problems.push(`${where}: ${JSON.stringify(path)} ${err.reason} at position ${err.position}`);
+    }
   }
   return problems;
 }
