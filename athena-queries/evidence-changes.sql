@@ -55,7 +55,10 @@ SELECT
   overflow_uri,
   record_hash,
   normalization_error,
-  raw_record
+  raw_record,
+  keys_types,
+  new_image_types,
+  old_image_types
 FROM changes
 WHERE delivery = 1
 ORDER BY account_id, table_name, dt, event_time, lpad(sequence_number, 40, '0'), event_id

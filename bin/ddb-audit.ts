@@ -23,6 +23,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   evidence: { summary: 'evidence export|verify|keygen: signed evidence packages of a bundled query, and their verification', load: () => require('./commands/evidence') as CommandModule },
   log: { summary: 'log digest|verify: hourly signed digests of the change log, and verification of the chain and every object', load: () => require('./commands/log') as CommandModule },
   replay: { summary: 'replay --from FILE_OR_S3_URI [--dry-run] [--delivery-stream NAME] [--packing ndjson|single] [--overflow-bucket B] [--json]: re-deliver batches the event source mapping discarded (its S3 on-failure records)', load: () => require('./commands/replay') as CommandModule },
+  item: { summary: 'item restore --account ID --table NAME --key JSON (--event-id ID | --at ISO) [--data DIR | --athena --workgroup WG] [--allow-redacted]: the item as it was, as a PutItem request body, from the log', load: () => require('./commands/item') as CommandModule },
   normalize: { summary: 'normalize [FILE]: print the change records (NDJSON) of a Lambda DynamoDB stream event', load: () => require('./commands/normalize') as CommandModule },
 };
 

@@ -40,12 +40,17 @@ function hasParquet(dataDir: string): boolean {
   return false;
 }
 
-/** The statements that make DuckDB look like the Athena table for our queries. */
+/**
+ * The statements that make DuckDB look like the Athena table for our queries. union_by_name: files
+ * written before a field was appended to the schema lack its column; without it DuckDB takes the
+ * first file's columns for all of them and drops the newer ones (seen here). Athena reads Parquet
+ * columns by name, a missing one as NULL (https://docs.aws.amazon.com/athena/latest/ug/handling-schema-updates-chapter.html).
+ */
 export function compatibilityStatements(dataDir: string): string[] {
   const hiveTypes = FIELDS.filter((f) => f.partition).map((f) => `'${f.name}': VARCHAR`).join(', ');
   // With no data yet, an empty view of the right shape: queries return no rows instead of failing.
   const view = hasParquet(dataDir)
-    ? `CREATE OR REPLACE VIEW ${GLUE_TABLE_NAME} AS SELECT * FROM read_parquet(${sqlString(changesGlob(dataDir))}, hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false)`
+    ? `CREATE OR REPLACE VIEW ${GLUE_TABLE_NAME} AS SELECT * FROM read_parquet(${sqlString(changesGlob(dataDir))}, union_by_name = true, hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false)`
     : `CREATE OR REPLACE VIEW ${GLUE_TABLE_NAME} AS SELECT ${FIELDS.map((f) => `CAST(NULL AS ${DUCKDB_TYPES[f.type]}) AS ${f.name}`).join(', ')} WHERE false`;
   return ["SET TimeZone = 'UTC'", 'CREATE OR REPLACE MACRO json_format(j) AS CAST(j AS VARCHAR)', view];
 }
