@@ -59,19 +59,19 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       io.stdout(`${USAGE}\n`);
       return 0;
     }
-    for (const required of ['account', 'table', 'key'] as const) if (values[required] === undefined) throw new UsageError(`item restore: missing --${required}`);
-    if ((values['event-id'] === undefined) === (values.at === undefined)) throw new UsageError('item restore: give exactly one of --event-id ID and --at ISO-8601');
+    for (const required of ['account', 'table', 'key'] as const) if (values[required] === undefined) throw new UsageError(`missing --${required}`);
+    if ((values['event-id'] === undefined) === (values.at === undefined)) throw new UsageError('give exactly one of --event-id ID and --at ISO-8601');
     let target: RestoreTarget;
     let to = values.to ?? LATEST_DAY;
     if (values.at !== undefined) {
-      if (!ISO_INSTANT.test(values.at) || Number.isNaN(Date.parse(values.at))) throw new UsageError(`item restore: --at "${values.at}" is not an ISO-8601 instant with a zone, e.g. 2026-03-01T12:00:00Z`);
+      if (!ISO_INSTANT.test(values.at) || Number.isNaN(Date.parse(values.at))) throw new UsageError(`--at "${values.at}" is not an ISO-8601 instant with a zone, e.g. 2026-03-01T12:00:00Z`);
       target = { at: values.at };
       // No change after the instant matters: stop the scan at its day (UTC).
       to = values.to ?? new Date(Date.parse(values.at)).toISOString().slice(0, 10);
     } else target = { eventId: values['event-id'] as string };
-    if (values.athena && !values.workgroup) throw new UsageError('item restore: --athena needs --workgroup WG');
-    if (!values.athena && (values.workgroup || values.database)) throw new UsageError('item restore: --workgroup and --database go with --athena');
-    if (values.athena && values.data) throw new UsageError('item restore: --data and --athena are exclusive: local data or Athena');
+    if (values.athena && !values.workgroup) throw new UsageError('--athena needs --workgroup WG');
+    if (!values.athena && (values.workgroup || values.database)) throw new UsageError('--workgroup and --database go with --athena');
+    if (values.athena && values.data) throw new UsageError('--data and --athena are exclusive: local data or Athena');
 
     const params = { from: values.from ?? EARLIEST_DAY, to, account_id: values.account as string, table_name: values.table as string, item_key: itemKeyOf(values.key as string) };
     let result;
@@ -79,7 +79,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     else {
       const dataDir = resolve(io.cwd, values.data ?? DEFAULT_DATA_DIR);
       // A missing folder is not an empty log.
-      if (!existsSync(dataDir)) throw new UsageError(`item restore: data folder ${dataDir} does not exist (--data DIR)`);
+      if (!existsSync(dataDir)) throw new UsageError(`data folder ${dataDir} does not exist (--data DIR)`);
       result = await runQuery({ name: 'item-versions', params, dataDir });
     }
 
@@ -93,7 +93,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof UsageError || err instanceof KeyArgumentError || err instanceof QueryParamError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`ddb-audit item restore: ${escapeForTerminal((err as Error).message)}\n${USAGE}\n`);
+      io.stderr(`ddb-audit item restore: ${escapeForTerminal((err as Error).message)} (ddb-audit item restore --help)\n`);
       return 2;
     }
     if (err instanceof AthenaQueryError) {
