@@ -20,7 +20,8 @@
  * is null. The rule is total: every AttributeValue has exactly one (plain text, annotation) pair, and
  * cli/item/typed-item.ts decodes it back. Set members come back in the plain image's order (sorted):
  * DynamoDB does not preserve the order of a set's members either
- * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.SetTypes).
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html,
+ * "Sets": "The order of the values within a set is not preserved").
  *
  * Values are those attribute-json.ts has already accepted (the normalizer serializes first), so
  * nothing here validates.
