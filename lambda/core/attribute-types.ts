@@ -27,6 +27,8 @@
  * nothing here validates.
  */
 
+import { memberPrefix } from './attribute-json';
+
 export type TypeAnnotation = 'B' | 'SS' | 'NS' | 'BS' | { readonly [key: string]: TypeAnnotation };
 
 /** The annotation of one AttributeValue, or undefined when its plain JSON implies its type. */
@@ -73,9 +75,13 @@ export function membersAnnotation(map: Record<string, unknown>): Record<string, 
   return out;
 }
 
-/** An image's type field: the compact JSON text of its annotation object, or null when every type is implied. */
-export function imageTypesJson(image: Record<string, unknown> | undefined): string | null {
-  if (image === undefined) return null;
-  const annotation = membersAnnotation(image);
-  return annotation === undefined ? null : JSON.stringify(annotation);
+/**
+ * Appends one top-level member to an annotation object's text under construction (null: none yet;
+ * the caller closes it with "}"). Members are written in the image's attribute order, the same
+ * whichever caller builds the text, so one image always has one spelling.
+ */
+export function appendAnnotation(text: string | null, name: string, annotation: TypeAnnotation): string {
+  const value = typeof annotation === 'string' ? `"${annotation}"` : JSON.stringify(annotation);
+  // memberPrefix: the '"name":' spelling the image text already cached for this name.
+  return text === null ? `{${memberPrefix(name, true)}${value}` : `${text}${memberPrefix(name, false)}${value}`;
 }

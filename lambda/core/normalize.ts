@@ -10,9 +10,9 @@
  */
 import { ChangeRecord, FIELD_NAMES, SCHEMA_VERSION, UNKNOWN_PARTITION_VALUE } from '../../schemas/change-record';
 import type { CollectorSourceOptions, CollectorSourceOptionsByTable } from '../../schemas/audit-config';
-import { AttributeValueError, attributeToJson, describe, mapToJson, memberPrefix } from './attribute-json';
+import { AttributeValueError, attributeToJson, describe, mapToJson, memberPrefix, typedValues } from './attribute-json';
 import { attributeValuesEqual } from './attribute-equality';
-import { imageTypesJson, typeAnnotation, TypeAnnotation } from './attribute-types';
+import { appendAnnotation, typeAnnotation, TypeAnnotation } from './attribute-types';
 import { redactImage, REDACTED_VALUE, RedactionResult } from './redact';
 import { parseRedactPath, RedactPath, RedactPathError, topLevelName } from './redact-path';
 import { flattened } from './flat-string';
@@ -67,6 +67,9 @@ export function normalizeRecord(record: unknown, options: NormalizeOptions = {})
     return errorRecord(record, reason, processedAt, options.sourceOptions);
   }
 }
+
+// The flag attribute-json.ts sets on B and sets, read through one local binding on the hot path.
+const typed = typedValues;
 
 // The configured paths of each source, parsed once (the options object lives as long as the container).
 const parsedPaths = new WeakMap<readonly string[], readonly RedactPath[] | RedactPathError>();
@@ -138,8 +141,10 @@ function normalizeValid(
   if (onRedactPathOnKeyAttribute !== undefined) {
     for (const path of new Set([...(oldRedaction?.onKeyAttribute ?? []), ...(newRedaction?.onKeyAttribute ?? [])])) onRedactPathOnKeyAttribute(arn.tableArn, path);
   }
-  const oldJson = flattened(imageJson(oldImage, oldSerialized, oldRedaction));
-  const newJson = flattened(imageJson(newImage, newSerialized, newRedaction));
+  const oldTexts = imageTexts(oldImage, oldSerialized, oldRedaction);
+  const newTexts = imageTexts(newImage, newSerialized, newRedaction);
+  const oldJson = flattened(oldTexts.json);
+  const newJson = flattened(newTexts.json);
   const redacted = paths === undefined ? null : mergeRedacted(oldRedaction?.applied, newRedaction?.applied);
 
   const actorRedaction = eventName === 'REMOVE' ? oldRedaction : newRedaction;
@@ -176,9 +181,9 @@ function normalizeValid(
     record_hash: '',
     normalization_error: null,
     raw_record: null,
-    keys_types: imageTypesJson(ddb.Keys),
-    new_image_types: imageTypes(newImage, newSerialized, newRedaction),
-    old_image_types: imageTypes(oldImage, oldSerialized, oldRedaction),
+    keys_types: serializedTypes(keys),
+    new_image_types: newTexts.types,
+    old_image_types: oldTexts.types,
   };
   out.record_hash = recordHash(out);
   return out;
@@ -188,10 +193,8 @@ function normalizeValid(
 interface SerializedImage {
   readonly names: string[];
   readonly texts: string[];
-  /** Each attribute's type annotation (./attribute-types.ts), undefined where its text implies its type. */
-  readonly annotations: (TypeAnnotation | undefined)[];
-  /** True when at least one attribute has an annotation. */
-  readonly annotated: boolean;
+  /** Each attribute's type annotation (./attribute-types.ts), undefined where its text implies its type; undefined when no attribute has one. */
+  readonly annotations: (TypeAnnotation | undefined)[] | undefined;
   /** The whole item as JSON text, built in the same pass. */
   readonly json: string;
 }
@@ -200,41 +203,68 @@ function serializeImage(image: unknown): SerializedImage {
   if (image === null || typeof image !== 'object' || Array.isArray(image)) throw new AttributeValueError('expected a map of attributes');
   const names: string[] = [];
   const texts: string[] = [];
-  const annotations: (TypeAnnotation | undefined)[] = [];
-  let annotated = false;
+  let annotations: (TypeAnnotation | undefined)[] | undefined;
   let json = '{';
   for (const name in image) {
     const value = (image as Record<string, unknown>)[name];
+    typed.seen = false;
     const text = attributeToJson(value);
     json += memberPrefix(name, names.length === 0) + text;
+    // Only a value that held B or a set has type information to walk for.
+    if (typed.seen) {
+      const annotation = typeAnnotation(value);
+      if (annotation !== undefined) (annotations ??= new Array<TypeAnnotation | undefined>(names.length))[names.length] = annotation;
+    }
     names.push(name);
     texts.push(text);
-    const annotation = typeAnnotation(value);
-    annotations.push(annotation);
-    if (annotation !== undefined) annotated = true;
   }
-  return { names, texts, annotations, annotated, json: `${json}}` };
+  return { names, texts, annotations, json: `${json}}` };
 }
 
-/** An image's type field, from the redacted image where a path matched, else from the annotations already built. */
-function imageTypes(image: Record<string, unknown> | undefined, serialized: SerializedImage | undefined, redaction: RedactionResult | undefined): string | null {
-  if (image === undefined) return null;
-  if (redaction !== undefined && redaction.applied.length > 0) return imageTypesJson(redaction.image);
-  if (serialized === undefined) return imageTypesJson(image);
-  if (!serialized.annotated) return null;
-  const out = Object.create(null) as Record<string, TypeAnnotation>;
+/** The type field of an image serialized for comparison, from the annotations built in that pass. */
+function serializedTypes(serialized: SerializedImage): string | null {
+  const annotations = serialized.annotations;
+  if (annotations === undefined) return null;
+  let text: string | null = null;
   for (let i = 0; i < serialized.names.length; i++) {
-    const annotation = serialized.annotations[i];
-    if (annotation !== undefined) out[serialized.names[i] as string] = annotation;
+    const annotation = annotations[i];
+    if (annotation !== undefined) text = appendAnnotation(text, serialized.names[i] as string, annotation);
   }
-  return JSON.stringify(out);
+  return text === null ? null : `${text}}`;
 }
 
-/** An image's JSON text, serialized once: redacted where a configured path matched. */
-function imageJson(image: Record<string, unknown> | undefined, serialized: SerializedImage | undefined, redaction: RedactionResult | undefined): string | null {
-  if (image === undefined) return null;
-  if (redaction !== undefined && redaction.applied.length > 0) return mapToJson(redaction.image);
-  return serialized !== undefined ? serialized.json : mapToJson(image);
+const NO_IMAGE = { json: null, types: null } as const;
+
+/**
+ * An image's JSON text and its type field, serialized once: from the redacted copy where a
+ * configured path matched, else from the original (whose texts a MODIFY has already built).
+ */
+function imageTexts(image: Record<string, unknown> | undefined, serialized: SerializedImage | undefined, redaction: RedactionResult | undefined): { json: string | null; types: string | null } {
+  if (image === undefined) return NO_IMAGE;
+  if (redaction !== undefined && redaction.applied.length > 0) return jsonAndTypes(redaction.image);
+  if (serialized !== undefined) return { json: serialized.json, types: serializedTypes(serialized) };
+  return jsonAndTypes(image);
+}
+
+/**
+ * mapToJson's text of an image plus its type field, in one pass: a value is walked for its type
+ * information only when its serialization met B or a set (typed.seen, set by attribute-json.ts).
+ */
+function jsonAndTypes(image: Record<string, unknown>): { json: string; types: string | null } {
+  let json = '{';
+  let types: string | null = null;
+  let first = true;
+  for (const name in image) {
+    const value = image[name];
+    typed.seen = false;
+    json += memberPrefix(name, first) + attributeToJson(value);
+    first = false;
+    if (typed.seen) {
+      const annotation = typeAnnotation(value);
+      if (annotation !== undefined) types = appendAnnotation(types, name, annotation);
+    }
+  }
+  return { json: `${json}}`, types: types === null ? null : `${types}}` };
 }
 
 function joinObject(names: readonly string[], texts: readonly string[]): string {
@@ -338,7 +368,7 @@ function changedAttributes(
     const after = newSerialized.texts[i] as string;
     if (before === after) {
       // Equal text, equal value only if the types the text leaves out are equal too (S vs B, L vs SS...).
-      if (!sameAnnotation(oldSerialized.annotations[j], newSerialized.annotations[i])) changed.push(name);
+      if (!sameAnnotation(oldSerialized.annotations?.[j], newSerialized.annotations?.[i])) changed.push(name);
     } else if (!(mayHoldMap(before) && mayHoldMap(after) && attributeValuesEqual(oldImage[name], newImage[name]))) {
       // Different text may still be an equal map in another attribute order (sets are written
       // sorted, so only a map can differ in text alone); the structural check compares type tags too.
