@@ -319,6 +319,17 @@ describe('redact paths on key attributes', () => {
   });
 });
 
+describe('a redact path the collector cannot parse (a config that skipped validation)', () => {
+  it('fails closed: an error record naming the path, with both images withheld from raw_record', () => {
+    const out = change({ secret: { S: 'top-secret' } }, { redact: ['cards[0].number'] }, { oldImage: { secret: { S: 'old-secret' } } });
+    expect(out.normalization_error).toBe('source config: redact path "cards[0].number" has an unsupported list step (only [*], every element, is supported) at position 5; the images are withheld');
+    expect(JSON.stringify(out)).not.toMatch(/top-secret|old-secret/);
+    expect(out.redacted_attributes).toEqual(['cards[0].number']);
+    expect(out.item_key).toBeNull();
+    expect(JSON.parse(out.raw_record as string).dynamodb.Keys).toEqual({ pk: { S: 'item#1' } });
+  });
+});
+
 describe('config', () => {
   const base = {
     auditAccountId: '111111111111',
