@@ -85,7 +85,7 @@ export function restoreFromRows(rows: readonly Record<string, unknown>[], option
   for (const row of rows) {
     const eventId = row.event_id;
     const sequenceText = row.sequence_number;
-    if (typeof eventId !== 'string' || typeof sequenceText !== 'string' || !/^\d{1,40}$/.test(sequenceText)) continue;
+    if (typeof eventId !== 'string' || typeof sequenceText !== 'string' || !/^\d+$/.test(sequenceText)) continue;
     const seen = byEvent.get(eventId);
     if (seen !== undefined) {
       if (seen.row.record_hash !== row.record_hash) return refused(`change ${eventId} is stored twice with different content (record_hash ${String(seen.row.record_hash)} and ${String(row.record_hash)}): the log needs checking (ddb-audit log verify) before anything is restored from it`);

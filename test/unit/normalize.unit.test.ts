@@ -365,7 +365,7 @@ describe('record_hash canonical form', () => {
       let v = record[f.name];
       if (f.name === 'dt' && record.event_time === null) v = null;
       if (v === null || v === undefined) parts.push('null');
-      else if (f.json) parts.push(version >= 2 ? `[${Buffer.from(v, 'utf8').length},${v}]` : v);
+      else if (f.json) parts.push(version >= 2 ? `[${Buffer.from(v, 'utf16le').length / 2},${v}]` : v);
       else if (f.type === 'timestamp') parts.push(String(Date.parse(v)));
       else parts.push(JSON.stringify(v));
     }

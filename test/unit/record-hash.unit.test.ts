@@ -16,56 +16,56 @@ const V2_FIELDS = hashedFieldsOf(2);
 /**
  * Reads a v2 canonical form back into its field values: if this succeeds for every record, no two
  * records with different hashed content can share a canonical form (the form has a left inverse).
+ * (The text is hashed as UTF-8, and well-formed text encodes one way only.)
  */
 function decodeV2(canonical: string): Record<string, unknown> {
-  const bytes = Buffer.from(canonical, 'utf8');
   let i = 0;
   const expect = (text: string) => {
-    if (bytes.toString('utf8', i, i + text.length) !== text) throw new Error(`expected ${text} at ${i}`);
+    if (canonical.slice(i, i + text.length) !== text) throw new Error(`expected ${text} at ${i}`);
     i += text.length;
   };
   // The end of one JSON value written by JSON.stringify (string, number, boolean, array of those).
   const skipValue = (): void => {
-    const c = String.fromCharCode(bytes[i] as number);
+    const c = canonical[i];
     if (c === '"') {
       i++;
-      while (bytes[i] !== 0x22) i += bytes[i] === 0x5c ? 2 : 1;
+      while (canonical[i] !== '"') i += canonical[i] === '\\' ? 2 : 1;
       i++;
     } else if (c === '[') {
       i++;
-      if (bytes[i] === 0x5d) return void i++;
+      if (canonical[i] === ']') return void i++;
       for (;;) {
         skipValue();
-        if (bytes[i] === 0x2c) i++;
-        else if (bytes[i] === 0x5d) return void i++;
+        if (canonical[i] === ',') i++;
+        else if (canonical[i] === ']') return void i++;
         else throw new Error(`bad array at ${i}`);
       }
-    } else while (i < bytes.length && bytes[i] !== 0x2c && bytes[i] !== 0x5d) i++;
+    } else while (i < canonical.length && canonical[i] !== ',' && canonical[i] !== ']') i++;
   };
   expect('["ddb-audit/record-hash/v2"');
   const out: Record<string, unknown> = {};
   for (const field of V2_FIELDS) {
     expect(',');
-    if (bytes.toString('utf8', i, i + 4) === 'null' && (field.json || bytes[i + 4] === 0x2c || bytes[i + 4] === 0x5d)) {
+    if (canonical.startsWith('null', i) && (field.json || canonical[i + 4] === ',' || canonical[i + 4] === ']')) {
       i += 4;
       out[field.name] = null;
     } else if (field.json) {
       expect('[');
-      const comma = bytes.indexOf(0x2c, i);
-      const length = Number(bytes.toString('utf8', i, comma));
+      const comma = canonical.indexOf(',', i);
+      const length = Number(canonical.slice(i, comma));
       i = comma + 1;
-      out[field.name] = bytes.toString('utf8', i, i + length);
+      out[field.name] = canonical.slice(i, i + length);
       i += length;
       expect(']');
     } else {
       const start = i;
       skipValue();
-      const value = JSON.parse(bytes.toString('utf8', start, i));
+      const value = JSON.parse(canonical.slice(start, i));
       out[field.name] = field.type === 'timestamp' ? new Date(value).toISOString() : value;
     }
   }
   expect(']');
-  if (i !== bytes.length) throw new Error('trailing bytes');
+  if (i !== canonical.length) throw new Error('trailing text');
   return out;
 }
 
