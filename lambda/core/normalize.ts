@@ -64,7 +64,7 @@ export function normalizeRecord(record: unknown, options: NormalizeOptions = {})
           : err instanceof RedactPathError
             ? `source config: ${err.message}; the images are withheld`
             : `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
-    return errorRecord(record, reason, processedAt, options.sourceOptions);
+    return errorRecord(record, reason, processedAt, options.sourceOptions, options.onRedactPathOnKeyAttribute);
   }
 }
 
@@ -138,11 +138,12 @@ function normalizeValid(
   const keyNames = paths === undefined ? undefined : new Set(keys.names);
   const oldRedaction = paths !== undefined && oldImage !== undefined ? redactImage(oldImage, paths, keyNames) : undefined;
   const newRedaction = paths !== undefined && newImage !== undefined ? redactImage(newImage, paths, keyNames) : undefined;
+  const oldTexts = imageTexts(oldImage, oldSerialized, oldRedaction);
+  const newTexts = imageTexts(newImage, newSerialized, newRedaction);
+  // Reported once the images are known good: a record that still fails becomes an error record, which reports its own.
   if (onRedactPathOnKeyAttribute !== undefined) {
     for (const path of new Set([...(oldRedaction?.onKeyAttribute ?? []), ...(newRedaction?.onKeyAttribute ?? [])])) onRedactPathOnKeyAttribute(arn.tableArn, path);
   }
-  const oldTexts = imageTexts(oldImage, oldSerialized, oldRedaction);
-  const newTexts = imageTexts(newImage, newSerialized, newRedaction);
   const oldJson = flattened(oldTexts.json);
   const newJson = flattened(newTexts.json);
   const redacted = paths === undefined ? null : mergeRedacted(oldRedaction?.applied, newRedaction?.applied);
@@ -439,12 +440,19 @@ function mergeRedacted(a: readonly string[] | undefined, b: readonly string[] | 
 }
 
 /** The record for input that could not be normalized: everything still readable, plus the original. */
-function errorRecord(record: unknown, reason: string, processedAt: string, sourceOptions: CollectorSourceOptionsByTable | undefined): ChangeRecord {
+function errorRecord(
+  record: unknown,
+  reason: string,
+  processedAt: string,
+  sourceOptions: CollectorSourceOptionsByTable | undefined,
+  onRedactPathOnKeyAttribute: ((tableArn: string, path: string) => void) | undefined,
+): ChangeRecord {
   const r = (record !== null && typeof record === 'object' ? record : {}) as Record<string, any>;
   const ddb = (r.dynamodb !== null && typeof r.dynamodb === 'object' ? r.dynamodb : {}) as Record<string, any>;
   const arn = typeof r.eventSourceARN === 'string' ? parseStreamArn(r.eventSourceARN) : undefined;
   const redact = arn ? sourceOptions?.[arn.tableArn]?.redact : undefined;
-  const raw = redact && r.dynamodb === ddb ? redactRawRecord(r, ddb, redact) : { record, applied: null };
+  const raw = redact && r.dynamodb === ddb ? redactRawRecord(r, ddb, redact) : { record, applied: null, onKeyAttribute: [] };
+  if (arn && onRedactPathOnKeyAttribute !== undefined) for (const path of raw.onKeyAttribute) onRedactPathOnKeyAttribute(arn.tableArn, path);
   // keys_types, new_image_types and old_image_types stay null: an error record carries no images outside raw_record.
   const eventTime = safeEventTime(ddb.ApproximateCreationDateTime);
   const eventName = typeof r.eventName === 'string' && r.eventName in OPERATIONS ? (r.eventName as string) : null;
@@ -486,8 +494,9 @@ function errorRecord(record: unknown, reason: string, processedAt: string, sourc
  * Redaction applies to error records too: raw_record must not leak what the source redacts.
  * An image whose structure is too broken to find the paths in is withheld whole, and says so.
  */
-function redactRawRecord(r: Record<string, any>, ddb: Record<string, any>, redact: readonly string[]): { record: unknown; applied: string[] } {
+function redactRawRecord(r: Record<string, any>, ddb: Record<string, any>, redact: readonly string[]): { record: unknown; applied: string[]; onKeyAttribute: string[] } {
   const applied = new Set<string>();
+  const onKeyAttribute = new Set<string>();
   const copy: Record<string, unknown> = { ...ddb };
   let paths: readonly RedactPath[] | undefined;
   try {
@@ -495,7 +504,7 @@ function redactRawRecord(r: Record<string, any>, ddb: Record<string, any>, redac
   } catch {
     // A path that does not parse cannot be applied: withhold both images whole (fail closed).
     for (const name of ['NewImage', 'OldImage'] as const) if (ddb[name] !== undefined) copy[name] = WITHHELD_IMAGE;
-    return { record: { ...r, dynamodb: copy }, applied: [...redact].sort() };
+    return { record: { ...r, dynamodb: copy }, applied: [...redact].sort(), onKeyAttribute: [] };
   }
   const keys = ddb.Keys;
   const keyNames = keys !== null && typeof keys === 'object' && !Array.isArray(keys) ? new Set(Object.keys(keys)) : undefined;
@@ -510,13 +519,14 @@ function redactRawRecord(r: Record<string, any>, ddb: Record<string, any>, redac
     try {
       const result = redactImage(image as Record<string, unknown>, paths, keyNames);
       result.applied.forEach((p) => applied.add(p));
+      result.onKeyAttribute.forEach((p) => onKeyAttribute.add(p));
       copy[name] = result.image;
     } catch {
       copy[name] = WITHHELD_IMAGE;
       redact.forEach((p) => applied.add(p));
     }
   }
-  return { record: { ...r, dynamodb: copy }, applied: [...applied].sort() };
+  return { record: { ...r, dynamodb: copy }, applied: [...applied].sort(), onKeyAttribute: [...onKeyAttribute] };
 }
 
 const WITHHELD_IMAGE = '[WITHHELD: malformed image of a source with redacted attributes]';

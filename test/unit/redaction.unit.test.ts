@@ -299,6 +299,17 @@ describe('redact paths on key attributes', () => {
     expect(out.redacted_attributes).toEqual(['Message']);
   });
 
+  it('are reported from error records too, and stay in their raw_record', () => {
+    const reported: [string, string][] = [];
+    const record = structuredClone(loadEvent('aws-docs-sample').Records[0]);
+    record.dynamodb.NewImage.bad = { X: '1' };
+    const table = 'arn:aws:dynamodb:eu-west-1:222222222222:table/ExampleTableWithStream';
+    const out = normalizeRecord(record, { processedAt: PROCESSED_AT, sourceOptions: { [table]: { redact: ['Id', 'Message'] } }, onRedactPathOnKeyAttribute: (t, p) => void reported.push([t, p]) });
+    expect(out.normalization_error).toContain('unknown type tag "X"');
+    expect(reported).toEqual([[table, 'Id']]);
+    expect(JSON.parse(out.raw_record as string).dynamodb.NewImage).toMatchObject({ Id: { N: '101' }, Message: { S: '[REDACTED]' } });
+  });
+
   it('are logged with one constant message and counted in a metric by the collector, once per batch', async () => {
     const logs: { message: string; extra: Record<string, unknown> }[] = [];
     const metrics: Record<string, number> = {};
