@@ -77,7 +77,7 @@ describe('item restore on the local Parquet', () => {
           expect(canonicalSets(body.Item)).toEqual(canonicalSets(stream.dynamodb.NewImage));
         }
       }),
-      { numRuns: 4 },
+      { numRuns: 8 },
     );
   });
 
