@@ -23,6 +23,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   evidence: { summary: 'evidence export|verify|keygen: signed evidence packages of a bundled query, and their verification', load: () => require('./commands/evidence') as CommandModule },
   log: { summary: 'log digest|verify: hourly signed digests of the change log, and verification of the chain and every object', load: () => require('./commands/log') as CommandModule },
   replay: { summary: 'replay --from FILE_OR_S3_URI [--dry-run] [--delivery-stream NAME] [--packing ndjson|single] [--overflow-bucket B] [--json]: re-deliver batches the event source mapping discarded (its S3 on-failure records)', load: () => require('./commands/replay') as CommandModule },
+  cost: { summary: 'cost [--changes-per-day N | --changes-per-month N] [--change-bytes N] [--tables N] [--accounts N] [--retention-days N] [--queries-per-day N] [--bytes-scanned-per-query N] [--packing ndjson|single] [--json]: the modelled monthly AWS cost of a deployment, line by line, beside CloudTrail data events', load: () => require('./commands/cost') as CommandModule },
   normalize: { summary: 'normalize [FILE] [--cdk-json PATH | --no-config]: print the change records (NDJSON) of a Lambda DynamoDB stream event', load: () => require('./commands/normalize') as CommandModule },
 };
 
