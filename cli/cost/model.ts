@@ -194,10 +194,24 @@ function flowOf(changes: number, tables: number, changeBytes: number, inputs: Co
     firehoseRecords = changes;
     billedBytes = changes * increments(changeBytes) * FIREHOSE_INCREMENT_BYTES;
   } else {
-    const bytesPerInvocation = changesPerInvocation * changeBytes;
-    const recordsPerInvocation = Math.max(1, Math.ceil(bytesPerInvocation / a('firehoseMaxRecordBytes')), Math.ceil(changesPerInvocation / a('firehoseMaxSubrecords')));
-    firehoseRecords = invocations * recordsPerInvocation;
-    billedBytes = firehoseRecords * increments(bytesPerInvocation / recordsPerInvocation) * FIREHOSE_INCREMENT_BYTES;
+    // A batch of n changes packs as lambda/core/packing.ts does: whole changes, in order, into records of at
+    // most 1,000,000 bytes and 500 changes; each record billed in 5 KB steps.
+    const perRecord = Math.max(1, Math.min(a('firehoseMaxSubrecords'), Math.floor(a('firehoseMaxRecordBytes') / changeBytes)));
+    const billedForBatch = (n: number) => {
+      const full = Math.floor(n / perRecord);
+      const rest = n - full * perRecord;
+      const records = full + (rest > 0 ? 1 : 0);
+      const bytes = (full * increments(perRecord * changeBytes) + (rest > 0 ? increments(rest * changeBytes) : 0)) * FIREHOSE_INCREMENT_BYTES;
+      return { records, bytes };
+    };
+    // The mean batch is rarely whole: take batches of floor(k) and floor(k) + 1 changes in the mix that has mean k,
+    // since rounding the mean batch's bytes up to 5 KB is not the mean of each batch rounded up.
+    const whole = Math.floor(changesPerInvocation);
+    const fraction = changesPerInvocation - whole;
+    const lower = billedForBatch(whole);
+    const upper = billedForBatch(whole + 1);
+    firehoseRecords = invocations * ((1 - fraction) * lower.records + fraction * upper.records);
+    billedBytes = invocations * ((1 - fraction) * lower.bytes + fraction * upper.bytes);
   }
 
   // 3. Objects: per table and buffer interval, one when the partition saw a change, more when it filled the buffer;
