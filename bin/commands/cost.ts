@@ -6,11 +6,12 @@
  *
  * Prints the modelled monthly cost of a deployment, one line per billed quantity, and CloudTrail
  * data events for the same writes beside it (cli/cost/model.ts; prices in cli/cost/prices.json).
- * Exit 0 with the estimate; exit 2 with a one-line reason for a bad option or number.
+ * Exit 0 with the estimate; exit 2 with a one-line reason (printed escaped) for a bad option or number.
  */
 import { parseArgs } from 'node:util';
 import { CostInputError, CostInputs, DAYS_PER_MONTH, DEFAULT_INPUTS, estimateCost, Packing } from '../../cli/cost/model';
 import { renderJson, renderTable } from '../../cli/cost/render';
+import { escapeForTerminal } from '../../cli/terminal-text';
 import { CommandIo, UsageError } from './io';
 
 const NUMBER_OPTIONS = {
@@ -88,7 +89,8 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     return 0;
   } catch (err) {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    io.stderr(`ddb-audit cost: ${(err as Error).message.split('\n')[0]}\n`);
+    // Printed escaped: the message can quote what was typed, control characters and newlines included.
+    io.stderr(`ddb-audit cost: ${escapeForTerminal((err as Error).message)}\n`);
     return usage ? 2 : 1;
   }
 }
