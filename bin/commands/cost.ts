@@ -28,6 +28,21 @@ const NUMBER_OPTIONS = {
   'buffer-size-mib': 'bufferSizeMiB',
 } as const satisfies Record<string, keyof CostInputs>;
 
+export const USAGE = `usage: ddb-audit cost [options]   the modelled monthly AWS cost of a deployment (docs/scale-and-cost.md)
+  --changes-per-day N | --changes-per-month N   changes to all source tables (default ${DEFAULT_INPUTS.changesPerDay} a day)
+  --change-bytes N              average change record, 1 to 1000000 (default ${DEFAULT_INPUTS.changeBytes})
+  --tables N --accounts N       source tables and accounts (default ${DEFAULT_INPUTS.tables} and ${DEFAULT_INPUTS.accounts})
+  --retention-days N            days of changes the log holds (default ${DEFAULT_INPUTS.retentionDays})
+  --queries-per-day N --bytes-scanned-per-query N   Athena use (default ${DEFAULT_INPUTS.queriesPerDay} and ${DEFAULT_INPUTS.bytesScannedPerQuery})
+  --packing ndjson|single       (default ${DEFAULT_INPUTS.packing})
+  --batch-size N --batching-window-seconds N        the event source mapping (default ${DEFAULT_INPUTS.batchSize} and ${DEFAULT_INPUTS.batchingWindowSeconds})
+  --buffer-interval-seconds N --buffer-size-mib N   Firehose buffering (default ${DEFAULT_INPUTS.bufferIntervalSeconds} and ${DEFAULT_INPUTS.bufferSizeMiB})
+  --no-heartbeat                leave out the heartbeat item every 5 minutes
+  --json                        one JSON object instead of the table
+example: ddb-audit cost --changes-per-month 100000000 --tables 500 --accounts 50
+exit status: 0 estimate printed; 2 bad option or number
+`;
+
 /** `--name value` as a number: plain decimal digits (an optional fraction, `_` or `,` separators), nothing else. */
 function parseNumber(option: string, text: string): number {
   const clean = text.replace(/[_,]/g, '');
@@ -36,7 +51,7 @@ function parseNumber(option: string, text: string): number {
 }
 
 /** The inputs the options describe; the one place option parsing lives (a CLI library may replace it). */
-export function parseCostArgs(args: string[]): { inputs: CostInputs; json: boolean } {
+export function parseCostArgs(args: string[]): { inputs: CostInputs; json: boolean; help: boolean } {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -47,6 +62,7 @@ export function parseCostArgs(args: string[]): { inputs: CostInputs; json: boole
       packing: { type: 'string' },
       'no-heartbeat': { type: 'boolean' },
       json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -65,7 +81,7 @@ export function parseCostArgs(args: string[]): { inputs: CostInputs; json: boole
   if (packing !== undefined && packing !== 'ndjson' && packing !== 'single') throw new UsageError(`--packing "${String(packing)}" is not ndjson or single`);
   if (typeof packing === 'string') inputs.packing = packing as Packing;
   if (given['no-heartbeat'] === true) inputs.heartbeat = false;
-  return { inputs: inputs as unknown as CostInputs, json: given.json === true };
+  return { inputs: inputs as unknown as CostInputs, json: given.json === true, help: given.help === true };
 }
 
 /** The option a model input came from, as the user typed it. */
@@ -77,7 +93,11 @@ function optionFor(input: keyof CostInputs, args: readonly string[]): string {
 
 export async function run(args: string[], io: CommandIo): Promise<number> {
   try {
-    const { inputs, json } = parseCostArgs(args);
+    const { inputs, json, help } = parseCostArgs(args);
+    if (help) {
+      io.stdout(USAGE);
+      return 0;
+    }
     let estimate;
     try {
       estimate = estimateCost(inputs);

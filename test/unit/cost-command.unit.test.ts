@@ -91,6 +91,13 @@ describe('ddb-audit cost', () => {
     );
   });
 
+  it('prints its options with their defaults and an example on --help, exit 0', async () => {
+    const { code, out } = await cost(['--help']);
+    expect(code).toBe(0);
+    expect(out).toContain('--changes-per-day N | --changes-per-month N   changes to all source tables (default 100000 a day)');
+    expect(out).toContain('example: ddb-audit cost --changes-per-month 100000000 --tables 500 --accounts 50');
+  });
+
   it('runs as the installed command, exit 2 on a bad number', () => {
     const bad = spawnSync(process.execPath, [join(ROOT, 'bin', 'ddb-audit.js'), 'cost', '--tables', 'x'], { cwd: ROOT, encoding: 'utf8' });
     expect(bad.status).toBe(2);
