@@ -305,8 +305,11 @@ export function estimateCost(inputs: CostInputs, list: PriceList = PRICES): Cost
   const retentionCalls = newObjects;
   const s3Requests = putRequests + retentionCalls + listRequests + getRequests;
   const accessLogGb = ((s3Requests * a('accessLogBytesPerRequest')) / GB / DAYS_PER_MONTH) * inputs.retentionDays;
-  line('S3', `change log storage (${fmtCount(inputs.retentionDays)} days, Parquet)`, storedGb, 'GB-month', 's3.standardGbMonth');
-  line('S3', `access log storage (${fmtCount(inputs.retentionDays)} days)`, accessLogGb, 'GB-month', 's3.standardGbMonth', priceQuantity(list.prices['s3.standardGbMonth'], storedGb + accessLogGb) - priceQuantity(list.prices['s3.standardGbMonth'], storedGb));
+  // Storage tiers are per account and month over both buckets: price the sum, share it by GB.
+  const storageUsd = priceQuantity(list.prices['s3.standardGbMonth'], storedGb + accessLogGb);
+  const storageShare = (gb: number) => (storedGb + accessLogGb > 0 ? (storageUsd * gb) / (storedGb + accessLogGb) : 0);
+  line('S3', `change log storage (${fmtCount(inputs.retentionDays)} days, Parquet)`, storedGb, 'GB-month', 's3.standardGbMonth', storageShare(storedGb));
+  line('S3', `access log storage (${fmtCount(inputs.retentionDays)} days)`, accessLogGb, 'GB-month', 's3.standardGbMonth', storageShare(accessLogGb));
   line('S3', 'PUT (Firehose objects and digests)', putRequests, 'requests', 's3.putRequest');
   line('S3', 'PutObjectRetention (one per object)', retentionCalls, 'requests', 's3.putRequest');
   line('S3', 'LIST (daily reconciliation of the open days)', listRequests, 'requests', 's3.putRequest');

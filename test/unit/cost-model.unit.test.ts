@@ -193,6 +193,27 @@ describe('cost model: fixed parts and the comparison', () => {
     );
   });
 
+  it('never bills fewer units on any line, nor a smaller total, for more changes with everything else equal (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000_000 }),
+        fc.integer({ min: 1, max: 1_000_000_000 }),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 20_000 }),
+        fc.constantFrom('ndjson' as const, 'single' as const),
+        (changesPerDay, more, changeBytes, tables, packing) => {
+          const fewer = estimateCost({ ...DEFAULT_INPUTS, changesPerDay, changeBytes, tables, packing });
+          const larger = estimateCost({ ...DEFAULT_INPUTS, changesPerDay: changesPerDay + more, changeBytes, tables, packing });
+          // Quantities, not each line's dollars: lines that share a tiered price (Lambda, S3 storage) share its
+          // average rate, which falls as the total grows.
+          const unitsOk = fewer.lines.every((l, i) => l.quantity <= larger.lines[i]!.quantity * (1 + 1e-9) + 1e-12);
+          return unitsOk && fewer.totalUsd <= larger.totalUsd * (1 + 1e-9);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it.each([
     [{ changeBytes: 0 }, 'changeBytes must be a whole number'.replace(' whole', '')],
     [{ changeBytes: 1_000_001 }, 'changeBytes must be a number from 1 to 1,000,000, got 1000001'],
