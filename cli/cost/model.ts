@@ -266,8 +266,8 @@ export function estimateCost(inputs: CostInputs, list: PriceList = PRICES): Cost
   const cpuSecondsPerChange = (1 / m('collectorChangesPerCpuSecond')) * (inputs.changeBytes / (list.measured.collectorChangesPerCpuSecond.bytesPerChange ?? 1));
   const collectorGb = a('collectorMemoryMb') / 1024;
   const vcpuShare = Math.min(1, a('collectorMemoryMb') / a('lambdaFullVcpuMb'));
-  const collectorSecondsPerInvocation = (user.changesPerInvocation * cpuSecondsPerChange) / vcpuShare + a('collectorWaitMsPerInvocation') / 1000;
-  const heartbeatCollectorSeconds = heartbeat.invocations * ((heartbeat.changesPerInvocation * cpuSecondsPerChange * (600 / inputs.changeBytes)) / vcpuShare + a('collectorWaitMsPerInvocation') / 1000);
+  const collectorSecondsPerInvocation = (user.changesPerInvocation * cpuSecondsPerChange + m('collectorCpuSecondsPerInvocation')) / vcpuShare + a('collectorWaitMsPerInvocation') / 1000;
+  const heartbeatCollectorSeconds = heartbeat.invocations * ((heartbeat.changesPerInvocation * cpuSecondsPerChange * (600 / inputs.changeBytes) + m('collectorCpuSecondsPerInvocation')) / vcpuShare + a('collectorWaitMsPerInvocation') / 1000);
   const collectorGbSeconds = (user.invocations * collectorSecondsPerInvocation + heartbeatCollectorSeconds) * collectorGb;
 
   const sqsBatches = newObjects / a('sqsBatchSize');

@@ -58,7 +58,7 @@ export const PRICE_IDS = [
 ] as const;
 export type PriceId = (typeof PRICE_IDS)[number];
 
-export const MEASURED_IDS = ['collectorChangesPerCpuSecond', 'parquetBytesPerNdjsonByte', 'parquetObjectOverheadBytes'] as const;
+export const MEASURED_IDS = ['collectorChangesPerCpuSecond', 'collectorCpuSecondsPerInvocation', 'parquetBytesPerNdjsonByte', 'parquetObjectOverheadBytes'] as const;
 export type MeasuredId = (typeof MEASURED_IDS)[number];
 
 export const ASSUMPTION_IDS = [
