@@ -46,6 +46,15 @@ describe('ddb-audit cost', () => {
     expect(perMonth.totalUsd).toBeCloseTo(perDay.totalUsd, 6);
   });
 
+  it('leaves out the heartbeat with --no-heartbeat: no PutItem, no heartbeat source', async () => {
+    const withIt = JSON.parse((await cost(['--json', '--tables', '249'])).out);
+    const without = JSON.parse((await cost(['--json', '--tables', '249', '--no-heartbeat'])).out);
+    const putItems = (e: { lines: { service: string; quantity: number }[] }) => e.lines.find((l) => l.service === 'DynamoDB')!.quantity;
+    expect(putItems(withIt)).toBe(8_760);
+    expect(putItems(without)).toBe(0);
+    expect(without.totalUsd).toBeLessThan(withIt.totalUsd);
+  });
+
   it('accepts thousands separators in numbers', async () => {
     const plain = JSON.parse((await cost(['--json', '--tables', '1000'])).out);
     const separated = JSON.parse((await cost(['--json', '--tables', '1,000'])).out);
@@ -113,6 +122,17 @@ describe('docs/scale-and-cost.md', () => {
   it('shows the model for 1 million, 100 million and 10 billion changes a month', () => {
     const months = blocks.map((b) => b.args[b.args.indexOf('--changes-per-month') + 1]);
     expect(months).toEqual(['1000000', '100000000', '10000000000']);
+  });
+
+  it('lists only options the command accepts', async () => {
+    const section = doc.slice(doc.indexOf('| Option | Default | Meaning |'), doc.indexOf('### Three sizes'));
+    const options = [...new Set([...section.matchAll(/`(--[a-z-]+)/g)].map((m) => m[1]!))];
+    expect(options.length).toBeGreaterThanOrEqual(14);
+    for (const option of options) {
+      const args = ['--json', '--no-heartbeat', '--packing', '--changes-per-month'].includes(option) ? (option === '--packing' ? [option, 'single'] : option === '--changes-per-month' ? [option, '1000'] : [option]) : [option, option.includes('interval') ? '120' : option.includes('mib') ? '64' : '5'];
+      const { code, err } = await cost(args);
+      expect({ option, code, err }).toEqual({ option, code: 0, err: '' });
+    }
   });
 
   it.each([0, 1, 2])('table %d is exactly what the command prints for its inputs', async (index) => {

@@ -113,6 +113,13 @@ describe('cost model: objects and S3', () => {
     expect(estimate.derived.objectsPerMonth).toBeCloseTo(tables * intervals + tables * DAYS_PER_MONTH, 0);
   });
 
+  it('writes more than one object per interval when a partition fills the buffer size first', () => {
+    // One table, 1,000 changes of 1,000,000 bytes per 300 s interval: 1 GB, about 7.45 buffers of 128 MiB.
+    const estimate = estimateCost({ ...base, tables: 1, changeBytes: 1_000_000, changesPerDay: (1_000 * 86_400) / 300, bufferSizeMiB: 128 });
+    const intervals = SECONDS_PER_MONTH / 300;
+    expect(estimate.derived.objectsPerMonth / intervals).toBeCloseTo(1e9 / (128 * 2 ** 20), 1);
+  });
+
   it('makes one PutObjectRetention call, one Object Created event and one digest GET per object', () => {
     const estimate = estimateCost({ ...DEFAULT_INPUTS });
     const get = (item: string) => estimate.lines.find((l) => l.item.startsWith(item))!.quantity;
