@@ -25,6 +25,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   doctor: { summary: 'doctor [--config cdk.json] [--region R] [--profile P] [--stack-outputs FILE] [--json]: read-only check of a deployed installation, one PASS/WARN/FAIL line per check (docs/operations.md)', load: () => require('./commands/doctor') as CommandModule },
   replay: { summary: 'replay --from FILE_OR_S3_URI [--dry-run] [--stack-outputs FILE | --from-stack] [--delivery-stream NAME] [--cdk-json PATH | --no-config] [--packing ndjson|single] [--overflow-bucket B] [--json]: re-deliver batches the event source mapping discarded (its S3 on-failure records)', load: () => require('./commands/replay') as CommandModule },
   item: { summary: 'item restore --account ID --table NAME --key JSON (--event-id ID | --at ISO) [--data DIR | --athena --workgroup WG] [--allow-redacted]: the item as it was, as a PutItem request body, from the log', load: () => require('./commands/item') as CommandModule },
+  cost: { summary: 'cost [--changes-per-day N | --changes-per-month N] [--change-bytes N] [--tables N] [--accounts N] [--retention-days N] [--queries-per-day N] [--bytes-scanned-per-query N] [--packing ndjson|single] [--json]: the modelled monthly AWS cost of a deployment, line by line, beside CloudTrail data events', load: () => require('./commands/cost') as CommandModule },
   normalize: { summary: 'normalize [FILE] [--cdk-json PATH | --no-config]: print the change records (NDJSON) of a Lambda DynamoDB stream event', load: () => require('./commands/normalize') as CommandModule },
 };
 
