@@ -137,11 +137,12 @@ export class HeadlessChromium {
     const requests: string[] = [];
     let loaded!: () => void;
     const loadEvent = new Promise<void>((resolve) => (loaded = resolve));
-    this.listeners.push((m) => {
+    const listener = (m: CdpMessage): void => {
       if (m.sessionId !== sessionId) return;
       if (m.method === 'Network.requestWillBeSent') requests.push(String(m.params.request.url));
       if (m.method === 'Page.loadEventFired') loaded();
-    });
+    };
+    this.listeners.push(listener);
     await this.send('Network.enable', {}, sessionId);
     await this.send('Page.enable', {}, sessionId);
     await this.send('Emulation.setDeviceMetricsOverride', { width: options.width ?? 1100, height: options.height ?? 900, deviceScaleFactor: 1, mobile: false }, sessionId);
@@ -160,6 +161,7 @@ export class HeadlessChromium {
       screenshot = Buffer.from(data, 'base64');
     }
     await this.send('Target.closeTarget', { targetId });
+    this.listeners.splice(this.listeners.indexOf(listener), 1);
     return { requests, values, screenshot };
   }
 
