@@ -66,10 +66,13 @@ describe('schema derivations', () => {
   });
 });
 
-describe('README', () => {
+describe('docs/change-record.md', () => {
   it('documents every change-record field, in schema order, with its Glue type', () => {
-    const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'README.md'), 'utf8') as string;
-    const section = readme.slice(readme.indexOf('### The change record'), readme.indexOf('### `ddb-audit normalize`'));
+    const doc = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'docs', 'change-record.md'), 'utf8') as string;
+    const start = doc.indexOf('\n## Fields\n');
+    const end = doc.indexOf('\n## `ddb-audit normalize`\n');
+    expect({ start: start >= 0, end: end > start }).toEqual({ start: true, end: true });
+    const section = doc.slice(start, end);
     const rows = [...section.matchAll(/^\| `([a-z_]+)` \| ([a-z<>]+)/gm)].map((m) => [m[1], m[2]]);
     const glue = Object.fromEntries([...glueDataColumns(), ...gluePartitionKeys()].map((c) => [c.name, c.type]));
     expect(rows).toEqual(FIELD_NAMES.map((name) => [name, glue[name]]));
