@@ -1,6 +1,7 @@
 /**
  * The ChangeLogDigest construct in a small test stack (a KMS-encrypted, Object-Locked bucket and
- * an alarm topic), synthesized once with the real CDK synthesizer, esbuild bundling and cdk-nag.
+ * an alarm topic), synthesized once with the real CDK synthesizer, esbuild bundling and cdk-nag;
+ * with it, the arrivals ledger and its event intake (DigestArrivals).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChangeLogDigest } from '../../lib/constructs/digest';
+import { ARRIVALS_RULE_NAME } from '../../lib/constructs/digest-arrivals';
 import { DIGEST_ENV, DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, DIGEST_SERVICE_NAME } from '../../lambda/digest/telemetry';
 
 type Resources = Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
@@ -79,10 +81,14 @@ describe('ChangeLogDigest', () => {
     expect(keys[0]![1].DeletionPolicy).toBe('Retain');
   });
 
-  test('grants exactly list, read, read-retention, write-digests, sign and bucket-key use, each on its narrowest resource', () => {
+  test('grants exactly list, read, read-retention, write-digests, sign, bucket-key use and ledger reads, each on its narrowest resource', () => {
     const statements = digestPolicyStatements();
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
-    expect(Object.keys(bySid).sort()).toEqual(['ListChangeLogAndDigests', 'ReadChangeLogAndDigests', 'ReadObjectRetention', 'SignDigests', 'UseBucketKeyThroughS3', 'WriteDigests', 'WriteOwnLogs']);
+    expect(Object.keys(bySid).sort()).toEqual(['ListChangeLogAndDigests', 'ReadArrivals', 'ReadChangeLogAndDigests', 'ReadObjectRetention', 'SignDigests', 'UseBucketKeyThroughS3', 'UseLedgerKey', 'WriteDigests', 'WriteOwnLogs']);
+    // The arrivals ledger: Query only (no Scan, no writes), and the table key's read actions.
+    const ledgerId = resourcesOf('AWS::DynamoDB::Table')[0]![0];
+    expect(bySid.ReadArrivals).toMatchObject({ Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [ledgerId, 'Arn'] } });
+    expect(bySid.UseLedgerKey).toMatchObject({ Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: { 'Fn::GetAtt': [ids.bucketKey, 'Arn'] } });
     // The digest records each object's retention (verify reports unlocked objects).
     expect(bySid.ReadObjectRetention).toMatchObject({
       Action: 's3:GetObjectRetention',
@@ -141,7 +147,7 @@ describe('ChangeLogDigest', () => {
 
   test('names its alarms ddb-audit-*, the names the alarm topic lets CloudWatch publish for', () => {
     const names = resourcesOf('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties.AlarmName);
-    expect(names.sort()).toEqual(['ddb-audit-DigestErrors', 'ddb-audit-DigestMissedHour']);
+    expect(names.sort()).toEqual(['ddb-audit-DigestArrivalsDeadLetters', 'ddb-audit-DigestArrivalsQueueAge', 'ddb-audit-DigestArrivalsRuleFailedInvocations', 'ddb-audit-DigestErrors', 'ddb-audit-DigestMissedHour']);
   });
 
   test('rejects a schedule minute before the hour has settled, saying what it got', () => {
@@ -149,5 +155,53 @@ describe('ChangeLogDigest', () => {
     const bucketKey = new kms.Key(stack, 'K');
     const bucket = new s3.Bucket(stack, 'B');
     expect(() => new ChangeLogDigest(stack, 'Digest', { bucket, bucketKey, scheduleMinute: 5 })).toThrow('scheduleMinute must be an integer from 15 to 59 (digests wait 15 minutes after the hour), got 5');
+  });
+});
+
+describe('DigestArrivals (the ledger the digest reads)', () => {
+  const only = <T>(list: T[]): T => {
+    expect(list).toHaveLength(1);
+    return list[0] as T;
+  };
+
+  test('a rule for Object Created under changes/ of this bucket only, delivering to the arrivals queue without a RoleArn', () => {
+    const [, rule] = only(resourcesOf('AWS::Events::Rule').filter(([, r]) => r.Properties.Name === ARRIVALS_RULE_NAME));
+    expect(rule.Properties.EventPattern).toEqual({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { bucket: { name: [{ Ref: ids.bucket }] }, object: { key: [{ prefix: 'changes/' }] } } });
+    const queueId = resourcesOf('AWS::SQS::Queue').find(([id, r]) => id.startsWith('DigestArrivalsQueue') && r.Properties.RedrivePolicy)![0];
+    expect(rule.Properties.Targets).toEqual([{ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] }, Id: 'Target0' }]);
+  });
+
+  test('the queue and the key allow only this rule to send (aws:SourceArn), and the queue dead-letters after 5 receives', () => {
+    const ruleArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:events:eu-west-1:111122223333:rule/${ARRIVALS_RULE_NAME}`]] };
+    const [, queuePolicy] = only(resourcesOf('AWS::SQS::QueuePolicy').filter(([id]) => id.startsWith('DigestArrivalsQueue')));
+    const sends = queuePolicy.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'ArrivalsRuleSends');
+    expect(sends).toMatchObject({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } });
+    const keyStatements = resources[ids.bucketKey]!.Properties.KeyPolicy.Statement;
+    expect(keyStatements.find((s: any) => s.Sid === 'ArrivalsRuleUsesQueueKey')).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } });
+    const [, queue] = resourcesOf('AWS::SQS::Queue').find(([id, r]) => id.startsWith('DigestArrivalsQueue') && r.Properties.RedrivePolicy)!;
+    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+    expect(queue.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [ids.bucketKey, 'Arn'] });
+  });
+
+  test('the ledger table is keyed by hour and object key, on demand, encrypted with the bucket key, expiring by TTL', () => {
+    const [, table] = only(resourcesOf('AWS::DynamoDB::Table'));
+    expect(table.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'hour', KeyType: 'HASH' }, { AttributeName: 'key', KeyType: 'RANGE' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [ids.bucketKey, 'Arn'] } },
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+    });
+  });
+
+  test('the arrivals function may only PutItem into the ledger (and use its key), and reads its queue with partial batch responses', () => {
+    const [, policy] = only(resourcesOf('AWS::IAM::Policy').filter(([id]) => id.startsWith('DigestArrivalsPolicy')));
+    const bySid = Object.fromEntries(policy.Properties.PolicyDocument.Statement.map((s: any) => [s.Sid, s]));
+    expect(Object.keys(bySid).sort()).toEqual(['RecordArrivals', 'UseLedgerKey', 'WriteOwnLogs']);
+    const ledgerId = resourcesOf('AWS::DynamoDB::Table')[0]![0];
+    expect(bySid.RecordArrivals).toMatchObject({ Action: 'dynamodb:PutItem', Resource: { 'Fn::GetAtt': [ledgerId, 'Arn'] } });
+    const [, mapping] = only(resourcesOf('AWS::Lambda::EventSourceMapping'));
+    expect(mapping.Properties).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 5 } });
+    const digestFn = resourcesOf('AWS::Lambda::Function').find(([id]) => id.startsWith('DigestFunction'))![1];
+    expect(digestFn.Properties.Environment.Variables[DIGEST_ENV.arrivalsTable]).toEqual({ Ref: ledgerId });
   });
 });
