@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -19,6 +20,8 @@ import { Arrival, ArrivalLedger, arrivalHourLabel } from '../../lambda/digest/ar
 import { digestCallsPerHour, digestListCallsPerHour, listingDigestListCallsPerHour } from '../../lambda/digest/arrivals/call-model';
 import { DynamoDbArrivalLedger } from '../../lambda/digest/arrivals/dynamodb-ledger';
 import { recordArrivalBatch } from '../../lambda/digest/arrivals/record-arrivals';
+import { InventoryRow, reconcileArrivals } from '../../lambda/digest/arrivals/reconcile';
+import { decodeInventoryKey, newestInventoryReport, parseCsvLine, parseManifest } from '../../lambda/digest/arrivals/s3-inventory';
 import { digestKey, DigestDocument, HOUR_MS, parseDigest } from '../../lambda/digest/digest-format';
 import { LocalFolderStore } from '../../lambda/digest/local-store';
 import { S3Store } from '../../lambda/digest/s3-store';
@@ -376,3 +379,97 @@ describe('digestListCallsPerHour', () => {
     expect(() => digestListCallsPerHour(Number.NaN, 100)).toThrow('got NaN and 100');
   });
 });
+
+describe('daily reconciliation against S3 Inventory', () => {
+  const rowsOf = (rows: InventoryRow[]): AsyncIterable<InventoryRow> => (async function* () { yield* rows; })();
+  const row = (key: string, at: string): InventoryRow => ({ key, lastModified: new Date(at) });
+
+  test('an object whose event was lost is recorded, the next digest lists it late, and verify then finds nothing', async () => {
+    await startChain();
+    placeObject(root, { key: partitionKey('2026-03-01', 'lost'), at: '2026-03-01T10:10:00Z' });
+    deliver(partitionKey('2026-03-01', 'seen'), '2026-03-01T10:20:00Z');
+    for (let hour = H('2026-03-01T10:00:00Z'); hour <= H('2026-03-02T05:00:00Z'); hour += HOUR_MS) await digestAt(runAfter(hour));
+    const now = new Date('2026-03-02T06:30:00Z');
+    ledger.clock = now.getTime();
+    const result = await reconcileArrivals({
+      rows: rowsOf([row(partitionKey('2026-03-01', 'lost'), '2026-03-01T10:10:00Z'), row(partitionKey('2026-03-01', 'seen'), '2026-03-01T10:20:00Z')]),
+      reportTime: new Date('2026-03-02T01:00:00Z'),
+      store,
+      ledger,
+      now,
+    });
+    expect(result).toMatchObject({ checked: 2, recorded: [partitionKey('2026-03-01', 'lost')], notYetDigested: 0 });
+    await digestAt(runAfter(H('2026-03-02T06:00:00Z')));
+    expect(keysOf('2026-03-02T06:00:00Z')).toEqual([`${partitionKey('2026-03-01', 'lost')} (late)`]);
+    expect((await verifyLog({ store, now: runAfter(H('2026-03-02T06:00:00Z')), pinnedKey })).findings).toEqual([]);
+  });
+
+  test('finds a backdated object (an old dt prefix) by its LastModified, and leaves objects of undigested hours to the digest', async () => {
+    await startChain();
+    placeObject(root, { key: partitionKey('2024-06-30', 'backdated'), at: '2026-03-01T10:10:00Z' });
+    await digestAt(runAfter(H('2026-03-01T10:00:00Z')));
+    const result = await reconcileArrivals({
+      rows: rowsOf([row(partitionKey('2024-06-30', 'backdated'), '2026-03-01T10:10:00Z'), row(partitionKey('2026-03-01', 'fresh'), '2026-03-01T11:30:00Z'), row(partitionKey('2026-01-01', 'old'), '2026-01-01T00:00:00Z')]),
+      reportTime: new Date('2026-03-01T11:45:00Z'),
+      store,
+      ledger,
+      now: new Date('2026-03-01T12:00:00Z'),
+    });
+    expect(result).toMatchObject({ checked: 2, recorded: [partitionKey('2024-06-30', 'backdated')], notYetDigested: 1 });
+  });
+
+  test('refuses a report older than 48 hours, and a window with objects but no digest, instead of reporting a clean result', async () => {
+    await expect(reconcileArrivals({ rows: rowsOf([]), reportTime: new Date('2026-03-01T00:00:00Z'), store, ledger, now: new Date('2026-03-03T01:00:00Z') })).rejects.toThrow(
+      'the newest S3 Inventory report started 2026-03-01T00:00:00.000Z, 49 hours ago (more than 48); cannot check for lost arrivals until a newer one is delivered',
+    );
+    await expect(reconcileArrivals({ rows: rowsOf([row(partitionKey('2026-03-01', 'x'), '2026-03-01T10:00:00Z')]), reportTime: new Date('2026-03-01T12:00:00Z'), store, ledger, now: new Date('2026-03-01T13:00:00Z') })).rejects.toThrow(
+      'no digest exists from 2026-02-26T12:00:00.000Z on, but the S3 Inventory report lists 1 object(s) delivered since: the digest is not running',
+    );
+  });
+});
+
+describe('reading S3 Inventory reports', () => {
+  const s3 = mockClient(S3Client);
+  afterAll(() => s3.restore());
+
+  test('finds the newest report, reads its gzipped CSV files, and decodes URL-encoded keys', async () => {
+    s3.reset();
+    const prefix = 'ddb-audit-change-log/digest-reconcile/';
+    s3.on(ListObjectsV2Command).resolves({ CommonPrefixes: [{ Prefix: `${prefix}2026-03-01T01-00Z/` }, { Prefix: `${prefix}2026-03-02T01-00Z/` }, { Prefix: `${prefix}hive/` }] });
+    const manifest = { sourceBucket: 'ddb-audit-change-log', version: '2016-11-30', creationTimestamp: String(H('2026-03-02T01:00:00Z')), fileFormat: 'CSV', fileSchema: 'Bucket, Key, Size, LastModifiedDate', files: [{ key: 'inv/data/1.csv.gz', size: 1, MD5checksum: 'x' }] };
+    const csv = ['"ddb-audit-change-log","changes/account_id%3D1/table_name%3DT/dt%3D2026-03-01/a%20b.parquet","12","2026-03-01T10:00:00.000Z"', '"ddb-audit-change-log","changes/x.parquet","3","2026-03-01T11:00:00.000Z"', ''].join('\n');
+    s3.on(GetObjectCommand, { Key: `${prefix}2026-03-02T01-00Z/manifest.json` }).resolves({ Body: sdkStreamOf(Buffer.from(JSON.stringify(manifest))) as any });
+    s3.on(GetObjectCommand, { Key: 'inv/data/1.csv.gz' }).resolves({ Body: Readable.from([gzipSync(csv)]) as any });
+    const report = await newestInventoryReport(new S3Client({ region: 'eu-west-1' }), 'inventory', prefix);
+    expect(report.manifestKey).toBe(`${prefix}2026-03-02T01-00Z/manifest.json`);
+    expect(report.reportTime).toEqual(new Date('2026-03-02T01:00:00Z'));
+    const rows: InventoryRow[] = [];
+    for await (const r of report.rows) rows.push(r);
+    expect(rows).toEqual([
+      { key: 'changes/account_id=1/table_name=T/dt=2026-03-01/a b.parquet', lastModified: new Date('2026-03-01T10:00:00Z') },
+      { key: 'changes/x.parquet', lastModified: new Date('2026-03-01T11:00:00Z') },
+    ]);
+  });
+
+  test('says so, in one line, when no report exists yet or a manifest is not a CSV report with Key and LastModifiedDate', async () => {
+    s3.reset();
+    s3.on(ListObjectsV2Command).resolves({ CommonPrefixes: [] });
+    await expect(newestInventoryReport(new S3Client({ region: 'eu-west-1' }), 'inventory', 'p/')).rejects.toThrow('no S3 Inventory report under s3://inventory/p/ yet (the first is delivered within 48 hours of deployment)');
+    expect(() => parseManifest(JSON.stringify({ fileFormat: 'Parquet' }), 'm')).toThrow('m has fileFormat "Parquet"; the reconciliation reads CSV reports');
+    expect(() => parseManifest(JSON.stringify({ fileFormat: 'CSV', fileSchema: 'Bucket, Key, Size' }), 'm')).toThrow('m fileSchema "Bucket, Key, Size" lacks Key or LastModifiedDate');
+  });
+
+  test('property: a CSV line of quoted fields reads back as the fields, and an encoded key decodes to itself', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string(), { minLength: 1, maxLength: 5 }), (fields) => {
+        expect(parseCsvLine(fields.map((f) => `"${f.replace(/"/g, '""')}"`).join(','))).toEqual(fields);
+      }),
+    );
+    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (key) => expect(decodeInventoryKey(encodeURIComponent(key))).toBe(key)));
+  });
+});
+
+/** A GetObject body as the SDK returns it (a stream with transformToString). */
+function sdkStreamOf(bytes: Buffer): Readable & { transformToString(): Promise<string> } {
+  return Object.assign(Readable.from([bytes]), { transformToString: async () => bytes.toString('utf8') });
+}
