@@ -6,6 +6,8 @@ import { METRICS_NAMESPACE } from '../core/telemetry';
 
 export const DIGEST_METRICS_NAMESPACE = METRICS_NAMESPACE;
 export const DIGEST_SERVICE_NAME = 'ddb-audit-digest';
+/** Service name of the daily reconciliation's logs and metrics (its alarm's dimension). */
+export const RECONCILE_SERVICE_NAME = 'ddb-audit-digest-reconcile';
 
 export const DIGEST_METRIC = {
   /** Digests written by one run (normally 1 an hour). */

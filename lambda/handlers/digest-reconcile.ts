@@ -13,10 +13,8 @@ import { readReconcileEnvironment } from '../digest/arrivals/environment';
 import { reconcileArrivals } from '../digest/arrivals/reconcile';
 import { newestInventoryReport } from '../digest/arrivals/s3-inventory';
 import { S3Store } from '../digest/s3-store';
-import { DIGEST_METRIC, DIGEST_METRICS_NAMESPACE } from '../digest/telemetry';
+import { DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, RECONCILE_SERVICE_NAME } from '../digest/telemetry';
 
-/** Service name of the reconciliation's logs and metrics (its alarm's dimension). */
-export const RECONCILE_SERVICE_NAME = 'ddb-audit-digest-reconcile';
 /** Log message naming the objects an event was lost for. */
 export const RECONCILED_LOG_MESSAGE = 'DIGEST_ARRIVALS_RECONCILED';
 

@@ -28,6 +28,7 @@ import { CHANGES_PREFIX, DIGESTS_PREFIX, ERRORS_PREFIX, OVERFLOW_PREFIX } from '
 import { SETTLE_MINUTES } from '../../lambda/digest/digest-format';
 import { DIGEST_ENV, DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, DIGEST_SERVICE_NAME } from '../../lambda/digest/telemetry';
 import { DigestArrivals, TABLE_KEY_READ_ACTIONS } from './digest-arrivals';
+import { DigestReconciliation } from './digest-reconciliation';
 import { functionDefaults } from './function-defaults';
 import { ALARM_NAME_PREFIX } from './pipeline-alarms';
 
@@ -43,6 +44,8 @@ export interface ChangeLogDigestProps {
    * Also encrypts the function's logs and the arrivals ledger, table and queues, so it must be a key of this stack.
    */
   readonly bucketKey: kms.IKey;
+  /** Where the inventory bucket of the daily reconciliation writes its server access logs. */
+  readonly serverAccessLogsBucket: s3.IBucket;
   /** Where the missed-hour and error alarms notify. @default no alarm actions */
   readonly alarmTopic?: sns.ITopic;
   /** The asymmetric SIGN_VERIFY key that signs digests. @default a new ECC_NIST_P256 key, retained on stack deletion */
@@ -64,6 +67,8 @@ export class ChangeLogDigest extends Construct {
   public readonly signingKey: kms.IKey;
   /** The arrivals ledger and its event intake. */
   public readonly arrivals: DigestArrivals;
+  /** The daily check of S3 Inventory against the digests, for events that were lost. */
+  public readonly reconciliation: DigestReconciliation;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
   public readonly function: nodejs.NodejsFunction;
@@ -93,6 +98,13 @@ export class ChangeLogDigest extends Construct {
       });
 
     this.arrivals = new DigestArrivals(this, 'Arrivals', { bucket: props.bucket, key: props.bucketKey, alarmTopic: props.alarmTopic });
+    this.reconciliation = new DigestReconciliation(this, 'Reconcile', {
+      bucket: props.bucket,
+      key: props.bucketKey,
+      arrivals: this.arrivals,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      alarmTopic: props.alarmTopic,
+    });
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

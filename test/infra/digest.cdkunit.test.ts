@@ -16,6 +16,9 @@ import { ChangeLogDigest } from '../../lib/constructs/digest';
 import { ARRIVALS_RULE_NAME } from '../../lib/constructs/digest-arrivals';
 import { DIGEST_ENV, DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, DIGEST_SERVICE_NAME } from '../../lambda/digest/telemetry';
 
+/** As AuditBuckets sets for its log bucket: server access logs are allowed by bucket policy, not ACL. */
+const LOG_DELIVERY_BY_POLICY = { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true };
+
 type Resources = Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
 
 let template: Template;
@@ -24,12 +27,13 @@ let nagFindingsInConstruct: string[];
 let ids: { bucket: string; bucketKey: string; topic: string };
 
 beforeAll(() => {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'digest-cdk-')) });
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'digest-cdk-')), context: LOG_DELIVERY_BY_POLICY });
   const stack = new Stack(app, 'DigestTest', { env: { account: '111122223333', region: 'eu-west-1' } });
   const bucketKey = new kms.Key(stack, 'BucketKey', { enableKeyRotation: true });
   const bucket = new s3.Bucket(stack, 'ChangeLog', { encryption: s3.BucketEncryption.KMS, encryptionKey: bucketKey, objectLockEnabled: true, enforceSSL: true, versioned: true });
   const topic = new sns.Topic(stack, 'Alarms', { masterKey: bucketKey });
-  new ChangeLogDigest(stack, 'Digest', { bucket, bucketKey, alarmTopic: topic });
+  const accessLogs = new s3.Bucket(stack, 'AccessLogs', { enforceSSL: true, encryption: s3.BucketEncryption.S3_MANAGED, objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED });
+  new ChangeLogDigest(stack, 'Digest', { bucket, bucketKey, alarmTopic: topic, serverAccessLogsBucket: accessLogs });
   // The fixture around the construct is not under test: only findings inside Digest/ count.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const allFindings = nagFindings(app);
@@ -137,9 +141,9 @@ describe('ChangeLogDigest', () => {
   });
 
   test('reserves concurrency only when asked to', () => {
-    const stack = new Stack(new App(), 'Reserved', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const stack = new Stack(new App({ context: LOG_DELIVERY_BY_POLICY }), 'Reserved', { env: { account: '111122223333', region: 'eu-west-1' } });
     const bucketKey = new kms.Key(stack, 'K');
-    new ChangeLogDigest(stack, 'Digest', { bucket: new s3.Bucket(stack, 'B'), bucketKey, reservedConcurrency: 1 });
+    new ChangeLogDigest(stack, 'Digest', { bucket: new s3.Bucket(stack, 'B'), bucketKey, reservedConcurrency: 1, serverAccessLogsBucket: new s3.Bucket(stack, 'L') });
     const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function');
     const digestFn = Object.entries(fns).find(([id]) => id.startsWith('DigestFunction'))![1] as any;
     expect(digestFn.Properties.ReservedConcurrentExecutions).toBe(1);
@@ -147,14 +151,22 @@ describe('ChangeLogDigest', () => {
 
   test('names its alarms ddb-audit-*, the names the alarm topic lets CloudWatch publish for', () => {
     const names = resourcesOf('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties.AlarmName);
-    expect(names.sort()).toEqual(['ddb-audit-DigestArrivalsDeadLetters', 'ddb-audit-DigestArrivalsQueueAge', 'ddb-audit-DigestArrivalsRuleFailedInvocations', 'ddb-audit-DigestErrors', 'ddb-audit-DigestMissedHour']);
+    expect(names.sort()).toEqual([
+      'ddb-audit-DigestArrivalsDeadLetters',
+      'ddb-audit-DigestArrivalsQueueAge',
+      'ddb-audit-DigestArrivalsReconciled',
+      'ddb-audit-DigestArrivalsRuleFailedInvocations',
+      'ddb-audit-DigestErrors',
+      'ddb-audit-DigestMissedHour',
+      'ddb-audit-DigestReconcileErrors',
+    ]);
   });
 
   test('rejects a schedule minute before the hour has settled, saying what it got', () => {
-    const stack = new Stack(new App(), 'Bad');
+    const stack = new Stack(new App({ context: LOG_DELIVERY_BY_POLICY }), 'Bad');
     const bucketKey = new kms.Key(stack, 'K');
     const bucket = new s3.Bucket(stack, 'B');
-    expect(() => new ChangeLogDigest(stack, 'Digest', { bucket, bucketKey, scheduleMinute: 5 })).toThrow('scheduleMinute must be an integer from 15 to 59 (digests wait 15 minutes after the hour), got 5');
+    expect(() => new ChangeLogDigest(stack, 'Digest', { bucket, bucketKey, scheduleMinute: 5, serverAccessLogsBucket: new s3.Bucket(stack, 'L') })).toThrow('scheduleMinute must be an integer from 15 to 59 (digests wait 15 minutes after the hour), got 5');
   });
 });
 
@@ -203,5 +215,50 @@ describe('DigestArrivals (the ledger the digest reads)', () => {
     expect(mapping.Properties).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 5 } });
     const digestFn = resourcesOf('AWS::Lambda::Function').find(([id]) => id.startsWith('DigestFunction'))![1];
     expect(digestFn.Properties.Environment.Variables[DIGEST_ENV.arrivalsTable]).toEqual({ Ref: ledgerId });
+  });
+});
+
+describe('DigestReconciliation (S3 Inventory against the digests)', () => {
+  test('the change-log bucket gets a daily CSV inventory of changes/ with LastModifiedDate, delivered to the inventory bucket', () => {
+    expect(resources[ids.bucket]!.Properties.InventoryConfigurations).toEqual([
+      {
+        Id: 'ddb-audit-digest-reconcile',
+        Enabled: true,
+        Prefix: 'changes/',
+        ScheduleFrequency: 'Daily',
+        IncludedObjectVersions: 'Current',
+        OptionalFields: ['Size', 'LastModifiedDate'],
+        Destination: { BucketArn: { 'Fn::GetAtt': [expect.stringMatching(/^DigestReconcileInventory/), 'Arn'] }, Format: 'CSV', Prefix: 'reports' },
+      },
+    ]);
+  });
+
+  test('the inventory bucket is encrypted (SSE-S3), blocks public access, expires reports after 7 days, and lets only S3 Inventory of the change-log bucket write', () => {
+    const [inventoryId, inventory] = resourcesOf('AWS::S3::Bucket').find(([id]) => id.startsWith('DigestReconcileInventory'))!;
+    expect(inventory.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    expect(inventory.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(inventory.Properties.LifecycleConfiguration.Rules).toEqual([{ ExpirationInDays: 7, Status: 'Enabled' }]);
+    expect(inventory.Properties.ObjectLockEnabled).toBeUndefined();
+    const [, bucketPolicy] = resourcesOf('AWS::S3::BucketPolicy').find(([, r]) => r.Properties.Bucket.Ref === inventoryId)!;
+    const writes = bucketPolicy.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Allow');
+    expect(writes).toEqual([expect.objectContaining({ Principal: { Service: 's3.amazonaws.com' }, Action: 's3:PutObject', Condition: expect.objectContaining({ ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.bucket, 'Arn'] } } }) })]);
+  });
+
+  test('the reconcile function reads only the reports and digests, and may only PutItem into the ledger; it runs daily', () => {
+    const [, policy] = resourcesOf('AWS::IAM::Policy').find(([id]) => id.startsWith('DigestReconcilePolicy'))!;
+    const bySid = Object.fromEntries(policy.Properties.PolicyDocument.Statement.map((s: any) => [s.Sid, s]));
+    expect(Object.keys(bySid).sort()).toEqual(['ListInventoryReports', 'ReadDigests', 'ReadInventoryReports', 'RecordArrivals', 'UseAuditKey', 'WriteOwnLogs']);
+    expect(bySid.ReadDigests).toMatchObject({ Action: 's3:GetObject', Resource: objectsArn('digests/') });
+    expect(bySid.RecordArrivals.Action).toBe('dynamodb:PutItem');
+    const everyAction = policy.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat());
+    expect(everyAction.some((a: string) => a.endsWith('*') || a.startsWith('s3:Delete') || a === 's3:PutObject')).toBe(false);
+    const [, rule] = resourcesOf('AWS::Events::Rule').find(([id]) => id.startsWith('DigestReconcileDaily'))!;
+    expect(rule.Properties.ScheduleExpression).toBe('cron(30 12 * * ? *)');
+  });
+
+  test('alarms when a run finds objects no digest listed, and when no run succeeded in a day', () => {
+    const [, alarm] = resourcesOf('AWS::CloudWatch::Alarm').find(([, r]) => r.Properties.AlarmName === 'ddb-audit-DigestArrivalsReconciled')!;
+    expect(alarm.Properties).toMatchObject({ MetricName: DIGEST_METRIC.reconciledObjects, Namespace: DIGEST_METRICS_NAMESPACE, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'breaching', Period: 86400 });
+    expect(alarm.Properties.AlarmActions).toEqual([{ Ref: ids.topic }]);
   });
 });
