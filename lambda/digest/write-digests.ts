@@ -12,7 +12,8 @@
  *     around the hour (./arrivals/arrival-ledger.ts), each hashed with one GetObject that also gives
  *     its LastModified; no listing of changes/. An arrival whose object is gone is counted
  *     (vanishedArrivals), not listed. The run that starts the chain has no predecessor to go on from,
- *     so it lists changes/ once, as without a ledger.
+ *     so it lists changes/ once, as without a ledger; so does a run whose first hour is within
+ *     LISTING_HOURS_AFTER_LEDGER_START of the ledger's start (an upgrade over an existing chain).
  *   - without (a local folder, `ddb-audit log digest`): a listing of changes/, each run.
  * Either way the digests/ listing is limited to the last RECENT_DIGEST_DAYS day folders when the
  * chain's newest digest and the lookback before it are in them (the normal hourly case), and is the
@@ -38,7 +39,7 @@ import {
   SETTLE_MINUTES,
   signatureKey,
 } from './digest-format';
-import { ArrivalLedger, Arrival, ledgerHoursForDigest } from './arrivals/arrival-ledger';
+import { ArrivalLedger, Arrival, ledgerHoursForDigest, LISTING_HOURS_AFTER_LEDGER_START } from './arrivals/arrival-ledger';
 import { mapWithConcurrency, sha256Hex } from './sha256';
 import { parsePublicKey, publicKeyFingerprint, Signer, verifySignature } from './signing';
 import { ObjectContent, ObjectExistsError, ObjectStore, StoredObject } from './store';
@@ -108,8 +109,11 @@ export async function writeDueDigests(options: DigestRunOptions): Promise<Digest
 
   const existingHours = await listDigestHours(store, now.getTime(), lookbackMs);
   const newest = existingHours.at(-1);
-  // Starting the chain needs the first delivery, which only a listing can tell.
-  const ledger = newest === undefined ? undefined : options.arrivals;
+  // Starting the chain needs the first delivery, which only a listing can tell; and hours the ledger
+  // did not record from their start (an upgrade: the ledger is newer than the chain) need one too.
+  const ledgerStart = newest !== undefined && options.arrivals?.startedAt ? floorHour((await options.arrivals.startedAt()).getTime()) : undefined;
+  const ledgerCovers = ledgerStart === undefined || newest! + HOUR_MS >= ledgerStart + LISTING_HOURS_AFTER_LEDGER_START * HOUR_MS;
+  const ledger = newest === undefined || !ledgerCovers ? undefined : options.arrivals;
   const objects = ledger ? [] : (await store.list(CHANGES_PREFIX)).sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime());
 
   let previous: DigestLink | null = null;

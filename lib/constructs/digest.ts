@@ -156,7 +156,8 @@ export class ChangeLogDigest extends Construct {
             actions: ['s3:GetObjectRetention'],
             resources: RETAINED_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}*`)),
           }),
-          new iam.PolicyStatement({ sid: 'ReadArrivals', actions: ['dynamodb:Query'], resources: [this.arrivals.table.tableArn] }),
+          // Query the hours; DescribeTable for the ledger's creation time (an upgrade's first hours are listed).
+          new iam.PolicyStatement({ sid: 'ReadArrivals', actions: ['dynamodb:Query', 'dynamodb:DescribeTable'], resources: [this.arrivals.table.tableArn] }),
           // The ledger table is encrypted with the bucket key (customer managed): reading it needs these, as aws-cdk-lib's grantReadData.
           new iam.PolicyStatement({ sid: 'UseLedgerKey', actions: TABLE_KEY_READ_ACTIONS, resources: [props.bucketKey.keyArn] }),
           new iam.PolicyStatement({ sid: 'SignDigests', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [this.signingKey.keyArn] }),

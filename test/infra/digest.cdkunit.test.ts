@@ -89,9 +89,9 @@ describe('ChangeLogDigest', () => {
     const statements = digestPolicyStatements();
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(Object.keys(bySid).sort()).toEqual(['ListChangeLogAndDigests', 'ReadArrivals', 'ReadChangeLogAndDigests', 'ReadObjectRetention', 'SignDigests', 'UseBucketKeyThroughS3', 'UseLedgerKey', 'WriteDigests', 'WriteOwnLogs']);
-    // The arrivals ledger: Query only (no Scan, no writes), and the table key's read actions.
+    // The arrivals ledger: Query and DescribeTable only (no Scan, no writes), and the table key's read actions.
     const ledgerId = resourcesOf('AWS::DynamoDB::Table')[0]![0];
-    expect(bySid.ReadArrivals).toMatchObject({ Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [ledgerId, 'Arn'] } });
+    expect(bySid.ReadArrivals).toMatchObject({ Action: ['dynamodb:Query', 'dynamodb:DescribeTable'], Resource: { 'Fn::GetAtt': [ledgerId, 'Arn'] } });
     expect(bySid.UseLedgerKey).toMatchObject({ Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: { 'Fn::GetAtt': [ids.bucketKey, 'Arn'] } });
     // The digest records each object's retention (verify reports unlocked objects).
     expect(bySid.ReadObjectRetention).toMatchObject({

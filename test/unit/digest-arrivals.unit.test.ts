@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as fc from 'fast-check';
@@ -40,6 +40,7 @@ const runAfter = (hourMs: number) => new Date(hourMs + HOUR_MS + 15 * 60_000);
 /** The ledger as the deployed one behaves: a set per recording hour, each arrival visible once recorded. */
 class TimedLedger implements ArrivalLedger {
   private readonly arrivals: Arrival[] = [];
+  startedAt?: () => Promise<Date>;
   clock = 0;
   reads = 0;
   async record(arrival: Arrival): Promise<void> {
@@ -93,6 +94,22 @@ describe('hourly digests from the arrivals ledger', () => {
     expect(second.candidates).toBe('arrivals');
     expect(list.mock.calls.map(([prefix]) => prefix).filter((p) => p.startsWith('changes/'))).toEqual([]);
     expect(keysOf('2026-03-01T10:00:00Z')).toEqual([partitionKey('2026-03-01', 'next')]);
+  });
+
+  test('over a chain older than the ledger (an upgrade), the first hours after the ledger started are listed, so objects delivered before it are not missed', async () => {
+    await startChain();
+    // Deployed at 10:40: an object at 10:20 has no arrival; the ledger only records from 10:45.
+    const started = new Date(H('2026-03-01T10:40:00Z'));
+    ledger.startedAt = async () => started;
+    placeObject(root, { key: partitionKey('2026-03-01', 'before-ledger'), at: '2026-03-01T10:20:00Z' });
+    deliver(partitionKey('2026-03-01', 'after-ledger'), '2026-03-01T10:50:00Z');
+    const first = await digestAt(runAfter(H('2026-03-01T10:00:00Z')));
+    expect(first.candidates).toBe('listing');
+    expect(keysOf('2026-03-01T10:00:00Z')).toEqual([partitionKey('2026-03-01', 'after-ledger'), partitionKey('2026-03-01', 'before-ledger')]);
+    // The hour it started in and the next are listed; from then on the ledger covers every hour.
+    expect((await digestAt(runAfter(H('2026-03-01T11:00:00Z')))).candidates).toBe('listing');
+    expect((await digestAt(runAfter(H('2026-03-01T12:00:00Z')))).candidates).toBe('arrivals');
+    expect((await verifyLog({ store, now: runAfter(H('2026-03-01T12:00:00Z')), pinnedKey })).findings).toEqual([]);
   });
 
   test('an object whose event is recorded after its hour ended is listed in its own hour, by its LastModified', async () => {
@@ -246,6 +263,12 @@ describe('DynamoDbArrivalLedger', () => {
     });
   });
 
+  test('its start is the table\'s CreationDateTime, and a reply without one is refused', async () => {
+    dynamodb.on(DescribeTableCommand).resolvesOnce({ Table: { CreationDateTime: new Date('2026-11-30T09:00:00Z') } }).resolvesOnce({ Table: {} });
+    expect(await table().startedAt()).toEqual(new Date('2026-11-30T09:00:00Z'));
+    await expect(table().startedAt()).rejects.toThrow('DescribeTable of arrivals table arrivals returned no CreationDateTime');
+  });
+
   test('reads every page of an hour with a strongly consistent Query, and reads a malformed item leniently by its key', async () => {
     dynamodb
       .on(QueryCommand)
@@ -301,6 +324,7 @@ describe('S3 calls of an hourly digest', () => {
     const items = new Map<string, Record<string, any>[]>();
     dynamodb.reset();
     dynamodb.on(QueryCommand).callsFake((input) => ({ Items: items.get(input.ExpressionAttributeValues[':h'].S) ?? [] }));
+    dynamodb.on(DescribeTableCommand).resolves({ Table: { CreationDateTime: new Date('2026-01-01T00:00:00Z') } });
     const arrive = (n: number) => {
       for (let i = 0; i < n; i++) {
         const key = `changes/account_id=012345678901/table_name=Orders/dt=2026-03-01/new-${i}.parquet`;
@@ -336,6 +360,7 @@ describe('S3 calls of an hourly digest', () => {
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(model.getObject);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(model.putObject);
     expect(dynamodb.commandCalls(QueryCommand)).toHaveLength(model.ledgerQueries);
+    expect(dynamodb.commandCalls(DescribeTableCommand)).toHaveLength(model.ledgerDescribeTable);
     const total = s3.calls().length + dynamodb.calls().length;
     expect(total).toBeLessThanOrEqual(ARRIVING + 40);
     // What listing changes/ every hour would have cost on this log.

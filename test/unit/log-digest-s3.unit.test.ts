@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
@@ -77,6 +77,8 @@ function fakeBucket(): void {
     return {};
   });
   dynamodb.on(QueryCommand).callsFake((input) => ({ Items: ledgerItems.get(input.ExpressionAttributeValues[':h'].S) ?? [] }));
+  // The ledger was deployed long before these tests' hours.
+  dynamodb.on(DescribeTableCommand).resolves({ Table: { CreationDateTime: new Date('2020-01-01T00:00:00Z') } });
   kms.reset();
   kms.on(GetPublicKeyCommand).resolves({ KeyId: KEY_ARN, KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', PublicKey: pair.publicKey.export({ type: 'spki', format: 'der' }) });
   kms.on(SignCommand).callsFake((input) => ({ KeyId: KEY_ARN, SigningAlgorithm: 'ECDSA_SHA_256', Signature: execFileSync('openssl', ['pkeyutl', '-sign', '-inkey', privateFile], { input: Buffer.from(input.Message) }) }));

@@ -33,7 +33,19 @@ export interface ArrivalLedger {
   record(arrival: Arrival): Promise<void>;
   /** Every arrival recorded in the hour starting at `hourStartMs`, all pages, strongly consistent. */
   recordedIn(hourStartMs: number): Promise<Arrival[]>;
+  /**
+   * When the ledger began recording (the table's creation). Objects delivered before then are in no
+   * ledger, so hours that close to it are digested from a listing. @default always recording
+   */
+  startedAt?(): Promise<Date>;
 }
+
+/**
+ * Hours from the ledger's start that are still digested from a listing: the hour it started in
+ * (objects delivered before the event rule was live) and the next (its late uploads), with margin
+ * for the rule being created minutes after the table.
+ */
+export const LISTING_HOURS_AFTER_LEDGER_START = 2;
 
 /** Ledger partition of an instant: its UTC hour, e.g. 2026-12-01T19. */
 export function arrivalHourLabel(ms: number): string {

@@ -6,7 +6,8 @@
  * With the arrivals ledger (deployed):
  *   - ListObjectsV2: one per recent day folder of digests/ (RECENT_DIGEST_DAYS; a day folder holds
  *     48 keys, under the 1,000 a page returns), whatever the size of the log;
- *   - DynamoDB Query: one per ledger partition read (3), plus one per further MB of arrivals;
+ *   - DynamoDB Query: one per ledger partition read (3), plus one per further MB of arrivals, and one
+ *     DescribeTable (the ledger's start);
  *   - GetObject: one per arrival (it hashes the object and reports LastModified and retention), plus
  *     the digests of the lookback (covered keys), the newest digest and its signature, the public key;
  *   - PutObject: the digest and its signature.
@@ -29,6 +30,8 @@ export interface DigestRunCalls {
   readonly getObject: number;
   readonly putObject: number;
   readonly ledgerQueries: number;
+  /** DescribeTable: the ledger's creation time, once a run. */
+  readonly ledgerDescribeTable: number;
 }
 
 /** Requests of one hourly run that digests one hour, with the arrivals ledger. */
@@ -42,6 +45,7 @@ export function digestCallsPerHour(objectsPerHour: number): DigestRunCalls {
     getObject: objectsPerHour + LOOKBACK_HOURS + 3,
     putObject: 2,
     ledgerQueries: partitions * pagesPerPartition,
+    ledgerDescribeTable: 1,
   };
 }
 

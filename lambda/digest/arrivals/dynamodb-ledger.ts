@@ -12,7 +12,7 @@
  * one per object Firehose delivers, a few per second even at 5,000 active partitions per stream.
  * Queries are strongly consistent (ConsistentRead), so an arrival written before the digest ran is read.
  */
-import { DynamoDBClient, PutItemCommand, QueryCommand, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { Arrival, ArrivalLedger, arrivalHourLabel, ARRIVAL_RETENTION_DAYS, ArrivalSource } from './arrival-ledger';
 
 /** Attribute names of the ledger table, shared with lib/constructs/digest-arrivals.ts. */
@@ -39,6 +39,14 @@ export class DynamoDbArrivalLedger implements ArrivalLedger {
         },
       }),
     );
+  }
+
+  /** The table's CreationDateTime (DescribeTable): an upgrade's first runs digest from a listing until the ledger covers their hours. */
+  async startedAt(): Promise<Date> {
+    const out = await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+    const created = out?.Table?.CreationDateTime;
+    if (!(created instanceof Date) || Number.isNaN(created.getTime())) throw new Error(`DescribeTable of arrivals table ${this.tableName} returned no CreationDateTime`);
+    return created;
   }
 
   async recordedIn(hourStartMs: number): Promise<Arrival[]> {
