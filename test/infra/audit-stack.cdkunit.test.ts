@@ -3,7 +3,10 @@
  * CDK synthesizer (and the real esbuild bundling of the collector).
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { glueDataColumns, gluePartitionKeys } from '../../schemas/derive';
+import { GLUE_PARQUET_FORMAT, glueDataColumns, gluePartitionKeys } from '../../schemas/derive';
+import { partitionInput } from '../../lambda/partitions/partition-input';
+import { parseStreamArn } from '../../lambda/core/stream-arn';
+import { PARTITION_INDEXES } from '../../lib/constructs/change-log-catalog';
 import {
   FIREHOSE_ERROR_PREFIX,
   FIREHOSE_S3_PREFIX,
@@ -11,7 +14,6 @@ import {
   GLUE_TABLE_NAME,
   OVERFLOW_PREFIX,
   PARTITION_JQ_QUERY,
-  PROJECTION_LOCATION_TEMPLATE_SUFFIX,
 } from '../../schemas/partitioning';
 import { METRICS_NAMESPACE, NORMALIZATION_ERROR_LOG_MESSAGE, SERVICE_NAME } from '../../lambda/core/telemetry';
 import { collectorRoleName, COLLECTOR_FUNCTION_NAME } from '../../lib/stream-policy';
@@ -136,19 +138,48 @@ describe('Glue table', () => {
     template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: GLUE_DATABASE_NAME } });
   });
 
-  test('projects account_id and table_name from the config (plus "unknown") and dt from the start date to NOW', () => {
+  test('has no partition projection: partitions are registered, filtered through Glue partition indexes', () => {
     const params = only('AWS::Glue::Table').props.TableInput.Parameters;
-    expect(params['projection.enabled']).toBe('true');
-    expect(params['projection.account_id.type']).toBe('enum');
-    // The heartbeat's partition (audit account, ddb-audit-heartbeat) is projected like a source's.
-    expect(params['projection.account_id.values']).toBe('222222222222,033333333333,111111111111,unknown');
-    expect(params['projection.table_name.values']).toBe('Orders,Customers,Payments,ddb-audit-heartbeat,unknown');
-    expect(params['projection.dt.type']).toBe('date');
-    expect(params['projection.dt.range']).toBe(`${config.projectionStartDate},NOW`);
-    expect(params['projection.dt.format']).toBe('yyyy-MM-dd');
-    expect(params['storage.location.template']).toEqual({
-      'Fn::Join': ['', ['s3://', { Ref: bucketByLogicalIdPart('ChangeLog').id }, `/${PROJECTION_LOCATION_TEMPLATE_SUFFIX}`]],
+    expect(Object.keys(params).filter((k) => k.startsWith('projection.') || k === 'storage.location.template')).toEqual([]);
+    // Athena uses the indexes only with this table property (docs/queries.md, "The catalog").
+    expect(params['partition_filtering.enabled']).toBe('true');
+    const indexes = Object.values(resources).filter((r) => r.Type === 'Custom::GluePartitionIndex').map((r) => ({ name: r.Properties.IndexName, keys: r.Properties.Keys }));
+    expect(indexes).toEqual(PARTITION_INDEXES.map((i) => ({ name: i.indexName, keys: i.keyNames })));
+    expect(indexes).toContainEqual({ name: 'by_dt', keys: ['dt'] });
+    expect(indexes).toContainEqual({ name: 'by_source_dt', keys: ['account_id', 'table_name', 'dt'] });
+  });
+
+  test('a registered partition carries the table\'s storage descriptor, at the prefix Firehose writes', () => {
+    const table = only('AWS::Glue::Table').props.TableInput.StorageDescriptor;
+    const partition = partitionInput('bkt', { account_id: '222222222222', table_name: 'Orders.v2-x_y', dt: '2026-12-01' });
+    const sd = partition.StorageDescriptor!;
+    expect({ InputFormat: sd.InputFormat, OutputFormat: sd.OutputFormat, SerdeInfo: sd.SerdeInfo, Compressed: sd.Compressed, StoredAsSubDirectories: sd.StoredAsSubDirectories }).toEqual({
+      InputFormat: table.InputFormat,
+      OutputFormat: table.OutputFormat,
+      SerdeInfo: table.SerdeInfo,
+      Compressed: table.Compressed,
+      StoredAsSubDirectories: table.StoredAsSubDirectories,
     });
+    expect(table.InputFormat).toBe(GLUE_PARQUET_FORMAT.inputFormat);
+    expect(sd.Columns).toEqual(table.Columns.map((c: { Name: string; Type: string }) => ({ Name: c.Name, Type: c.Type })));
+    expect(sd.Location).toBe('s3://bkt/changes/account_id=222222222222/table_name=Orders.v2-x_y/dt=2026-12-01/');
+    expect(partition.Values).toEqual(['222222222222', 'Orders.v2-x_y', '2026-12-01']);
+  });
+
+  test('holds nothing from the config, so removing a source keeps its history queryable', () => {
+    // Prepare: every value of the config a catalog could have been built from (the audit account
+    // itself is the catalog's own CatalogId, not a partition value).
+    const parsed = config.sources.map((s) => parseStreamArn(s.streamArn)!);
+    const configValues = [...parsed.map((p) => p.accountId), ...parsed.map((p) => p.tableName), 'ddb-audit-heartbeat', 'unknown', config.projectionStartDate].filter((v): v is string => typeof v === 'string');
+    expect(configValues.length).toBeGreaterThan(6);
+    // Act
+    const catalog = Object.values(resources).filter((r) => r.Type.startsWith('AWS::Glue::') || r.Type === 'Custom::GluePartitionIndex');
+    // Every string in the catalog's resources, cut where a list or path would join values
+    // ("a,b", "account_id=a/"); the column comments are prose and stay whole.
+    const tokens = new Set(stringLeaves(catalog).flatMap((s) => s.split(/[,/=]/)));
+    // Assess
+    expect(tokens.size).toBeGreaterThan(50);
+    expect(configValues.filter((v) => tokens.has(v))).toEqual([]);
   });
 });
 
@@ -339,3 +370,10 @@ describe('alarms', () => {
     for (const metric of ['IteratorAge', 'IncomingRecords', 'DeliveryToS3.DataFreshness', 'ChangesDelivered', 'TriggeredRules']) expect(body).toContain(metric);
   });
 });
+
+function stringLeaves(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringLeaves);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringLeaves);
+  return [];
+}
