@@ -23,6 +23,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   evidence: { summary: 'evidence export|verify|keygen: signed evidence packages of a bundled query, and their verification', load: () => require('./commands/evidence') as CommandModule },
   log: { summary: 'log digest|verify: hourly signed digests of the change log, and verification of the chain and every object', load: () => require('./commands/log') as CommandModule },
   doctor: { summary: 'doctor [--config cdk.json] [--region R] [--profile P] [--stack-outputs FILE] [--json]: read-only check of a deployed installation, one PASS/WARN/FAIL line per check (docs/operations.md)', load: () => require('./commands/doctor') as CommandModule },
+  catalog: { summary: 'catalog sync [--bucket B] [--stack-outputs FILE | --from-stack] [--since YYYY-MM-DD] [--dry-run] [--json]: register in Glue every change-log partition S3 holds and Glue lacks (docs/queries.md)', load: () => require('./commands/catalog') as CommandModule },
   replay: { summary: 'replay --from FILE_OR_S3_URI [--dry-run] [--stack-outputs FILE | --from-stack] [--delivery-stream NAME] [--cdk-json PATH | --no-config] [--packing ndjson|single] [--overflow-bucket B] [--json]: re-deliver batches the event source mapping discarded (its S3 on-failure records)', load: () => require('./commands/replay') as CommandModule },
   normalize: { summary: 'normalize [FILE] [--cdk-json PATH | --no-config]: print the change records (NDJSON) of a Lambda DynamoDB stream event', load: () => require('./commands/normalize') as CommandModule },
 };
