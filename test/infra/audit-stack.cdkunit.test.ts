@@ -183,6 +183,56 @@ describe('Glue table', () => {
   });
 });
 
+describe('partition registration', () => {
+  const byId = (prefix: string, type: string) => Object.entries(resources).filter(([id, r]) => id.startsWith(prefix) && r.Type === type);
+  const ref = (v: any): string => v?.Ref ?? v?.['Fn::GetAtt']?.[0];
+
+  test('sends every new object under changes/ of the change-log bucket through a KMS queue with a dead-letter queue', () => {
+    const rule = (byId('PartitionsObjectCreated', 'AWS::Events::Rule') as [string, any][])[0]![1];
+    expect(rule.Properties.Name).toBe('ddb-audit-change-log-partitions');
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: [{ Ref: bucketByLogicalIdPart('ChangeLog').id }] }, object: { key: [{ prefix: 'changes/' }] } },
+    });
+    expect(rule.Properties.Targets[0].RoleArn).toBeUndefined();
+    const queue = resources[ref(rule.Properties.Targets[0].Arn)]!.Properties;
+    expect(queue.KmsMasterKeyId).toEqual(keyArn());
+    expect(queue.RedrivePolicy.maxReceiveCount).toBe(5);
+    expect(resources[ref(queue.RedrivePolicy.deadLetterTargetArn)]!.Properties.KmsMasterKeyId).toEqual(keyArn());
+    // The queue accepts messages from this one rule only.
+    const queuePolicy = (byId('PartitionsQueuePolicy', 'AWS::SQS::QueuePolicy') as [string, any][])[0]![1];
+    const send = queuePolicy.Properties.PolicyDocument.Statement.find((st: any) => st.Sid === 'PartitionsRuleSends');
+    expect(JSON.stringify(send.Condition.ArnEquals['aws:SourceArn'])).toContain(':rule/ddb-audit-change-log-partitions');
+  });
+
+  test('the function reads the queue with partial batch responses and bounded concurrency, and may only create partitions of the table', () => {
+    const esm = (Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping' && ref(r.Properties.FunctionName)?.startsWith('PartitionsFunction')) as [string, any][])[0]![1];
+    expect(esm.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(esm.Properties.BatchSize).toBe(10);
+    expect(esm.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
+    const fn = (byId('PartitionsFunction', 'AWS::Lambda::Function') as [string, any][])[0]![1];
+    expect(fn.Properties.Environment.Variables).toMatchObject({ CHANGE_LOG_BUCKET: { Ref: bucketByLogicalIdPart('ChangeLog').id }, GLUE_DATABASE: { Ref: only('AWS::Glue::Database').id }, GLUE_TABLE: { Ref: only('AWS::Glue::Table').id } });
+    const policy = (byId('PartitionsPolicy', 'AWS::IAM::Policy') as [string, any][])[0]![1];
+    const glueStatements = policy.Properties.PolicyDocument.Statement.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('glue:')));
+    expect(glueStatements).toHaveLength(1);
+    expect(glueStatements[0].Action).toBe('glue:BatchCreatePartition');
+    // The catalog, the database and the one table (Glue authorizes partition calls on all three).
+    const resource = JSON.stringify(glueStatements[0].Resource);
+    expect(glueStatements[0].Resource).toHaveLength(3);
+    expect(resource).toContain(':table/');
+    expect(resource).toContain(`{"Ref":"${only('AWS::Glue::Table').id}"}`);
+    expect(JSON.stringify(glueStatements[0].Resource)).not.toContain('*');
+  });
+
+  test('alarms on dead-lettered events, their age, and the rule failing to deliver', () => {
+    const names = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties.AlarmName);
+    expect(names).toEqual(expect.arrayContaining(['ddb-audit-PartitionsDeadLetters', 'ddb-audit-PartitionsQueueAge']));
+    const ruleAlarm = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === 'FailedInvocations' && JSON.stringify(r.Properties.Dimensions).includes('ddb-audit-change-log-partitions'));
+    expect(ruleAlarm?.Properties.AlarmName).toMatch(/^ddb-audit-/);
+  });
+});
+
 describe('Firehose delivery stream', () => {
   test('deaggregates NDJSON before extracting the partition keys with the shared JQ query', () => {
     const dest = only('AWS::KinesisFirehose::DeliveryStream').props.ExtendedS3DestinationConfiguration;
