@@ -12,6 +12,9 @@
  *      interval of one table writes several objects to one dt= prefix).
  *   3. A partition that already exists is a success; a partition Glue refuses fails exactly the
  *      messages that named it (SQS partial batch response), which SQS redelivers.
+ *   4. A partition this function instance has already seen registered is not sent again
+ *      (KnownPartitions, bounded): every object of a day would otherwise cost a Glue call (288 a
+ *      day per table at a 300 s buffer), where one per partition per instance is enough.
  *
  * Object keys: EventBridge's S3 event reference does not say whether detail.object.key is
  * URL-encoded (S3's own notifications to SQS/SNS/Lambda encode it:
@@ -62,6 +65,32 @@ function decodePercent(key: string): string {
   }
 }
 
+/**
+ * Partitions known to be registered, remembered by one function instance (module scope in the
+ * handler), at most `limit` of them: the oldest is forgotten first. Forgetting costs one more
+ * idempotent call; remembering wrongly is impossible, because only what Glue confirmed is added.
+ * A partition deleted by hand while remembered is re-registered by the next cold start or by
+ * `ddb-audit catalog sync`.
+ */
+export class KnownPartitions {
+  private readonly ids = new Set<string>();
+  constructor(private readonly limit = 20_000) {}
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  add(id: string): void {
+    if (this.ids.has(id)) return;
+    if (this.ids.size >= this.limit) this.ids.delete(this.ids.values().next().value as string);
+    this.ids.add(id);
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+}
+
 export interface PartitionMessage {
   readonly messageId: string;
   readonly body: string;
@@ -74,14 +103,14 @@ export interface PartitionLogger {
 
 export interface PartitionBatchResult {
   readonly batchItemFailures: { itemIdentifier: string }[];
-  /** Per partition (created, already registered, failed) and per message (refused). */
-  readonly outcomes: { created: number; alreadyRegistered: number; failed: number; refused: number };
+  /** Per partition (created, already registered, known to this instance, failed) and per message (refused). */
+  readonly outcomes: { created: number; alreadyRegistered: number; known: number; failed: number; refused: number };
 }
 
 /** One SQS batch: parse, de-duplicate, register; every message that did not end registered is returned for redelivery. */
 export async function processPartitionBatch(
   messages: readonly PartitionMessage[],
-  deps: { settings: PartitionSettings; catalog: PartitionCatalog; logger: PartitionLogger },
+  deps: { settings: PartitionSettings; catalog: PartitionCatalog; logger: PartitionLogger; known?: KnownPartitions },
 ): Promise<PartitionBatchResult> {
   const failedIds = new Set<string>();
   const byPartition = new Map<string, { partition: PartitionValues; messageIds: string[] }>();
@@ -98,10 +127,9 @@ export async function processPartitionBatch(
     }
   }
   const refused = failedIds.size;
-  const result = await registerPartitions(
-    [...byPartition.values()].map((e) => e.partition),
-    deps.catalog,
-  );
+  const toRegister = [...byPartition.values()].map((e) => e.partition).filter((p) => !deps.known?.has(partitionId(p)));
+  const result = await registerPartitions(toRegister, deps.catalog);
+  for (const partition of [...result.created, ...result.alreadyRegistered]) deps.known?.add(partitionId(partition));
   for (const failure of result.failed) {
     const messageIds = byPartition.get(partitionId(failure.partition))?.messageIds ?? [];
     for (const id of messageIds) failedIds.add(id);
@@ -111,6 +139,6 @@ export async function processPartitionBatch(
   return {
     // In message order, so a test (and a reader of the logs) sees them as SQS sent them.
     batchItemFailures: messages.filter((m) => failedIds.has(m.messageId)).map((m) => ({ itemIdentifier: m.messageId })),
-    outcomes: { created: result.created.length, alreadyRegistered: result.alreadyRegistered.length, failed: result.failed.length, refused },
+    outcomes: { created: result.created.length, alreadyRegistered: result.alreadyRegistered.length, known: byPartition.size - toRegister.length, failed: result.failed.length, refused },
   };
 }

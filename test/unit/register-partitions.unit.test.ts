@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { partitionLocation, partitionOfObjectKey, partitionPath, type PartitionValues } from '../../schemas/partitioning';
 import { readPartitionSettings } from '../../lambda/partitions/environment';
 import { gluePartitionCatalog } from '../../lambda/partitions/glue-catalog';
-import { PARTITION_FAILURE_LOG_MESSAGE, partitionOfMessage, processPartitionBatch } from '../../lambda/partitions/partition-events';
+import { KnownPartitions, PARTITION_FAILURE_LOG_MESSAGE, partitionOfMessage, processPartitionBatch } from '../../lambda/partitions/partition-events';
 import { ALREADY_EXISTS, BATCH_CREATE_PARTITION_MAX, partitionId, registerPartitions, type PartitionCatalog, type PartitionCreateError } from '../../lambda/partitions/register-partitions';
 
 const eventText = readFileSync(join(__dirname, '..', 'events', 's3-object-created-eventbridge.json'), 'utf8');
@@ -190,7 +190,7 @@ describe('processPartitionBatch', () => {
     ];
     const result = await processPartitionBatch(messages, { settings, catalog, logger: silent });
     expect(calls).toEqual([[{ account_id: '222222222222', table_name: 'Orders', dt: '2026-12-01' }, { account_id: 'unknown', table_name: 'unknown', dt: '2026-12-01' }]]);
-    expect(result).toEqual({ batchItemFailures: [], outcomes: { created: 2, alreadyRegistered: 0, failed: 0, refused: 0 } });
+    expect(result).toEqual({ batchItemFailures: [], outcomes: { created: 2, alreadyRegistered: 0, known: 0, failed: 0, refused: 0 } });
   });
 
   test('a partition Glue already has is a success: redelivered events change and fail nothing', async () => {
@@ -198,7 +198,7 @@ describe('processPartitionBatch', () => {
     const messages = [{ messageId: 'a', body: eventFor(`${orders}1.parquet`) }];
     await processPartitionBatch(messages, { settings, catalog, logger: silent });
     const again = await processPartitionBatch(messages, { settings, catalog, logger: silent });
-    expect(again).toEqual({ batchItemFailures: [], outcomes: { created: 0, alreadyRegistered: 1, failed: 0, refused: 0 } });
+    expect(again).toEqual({ batchItemFailures: [], outcomes: { created: 0, alreadyRegistered: 1, known: 0, failed: 0, refused: 0 } });
   });
 
   test('a malformed message or a refused partition fails only its own messages, never the others', async () => {
@@ -215,13 +215,44 @@ describe('processPartitionBatch', () => {
     const result = await processPartitionBatch(messages, { settings, catalog, logger });
     // Assess
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'junk' }, { itemIdentifier: 'refused-1' }, { itemIdentifier: 'refused-2' }]);
-    expect(result.outcomes).toEqual({ created: 1, alreadyRegistered: 0, failed: 1, refused: 1 });
+    expect(result.outcomes).toEqual({ created: 1, alreadyRegistered: 0, known: 0, failed: 1, refused: 1 });
     expect(registered.has(partitionId({ account_id: '222222222222', table_name: 'Orders', dt: '2026-12-01' }))).toBe(true);
     expect(lines.map((l) => [l.message, l.fields.errorName])).toEqual([
       [PARTITION_FAILURE_LOG_MESSAGE, 'PartitionEventError'],
       [PARTITION_FAILURE_LOG_MESSAGE, 'AccessDeniedException'],
     ]);
     expect(lines[1]?.fields.messageIds).toEqual(['refused-1', 'refused-2']);
+  });
+
+  test('an instance sends a partition it saw registered no more, and forgets the oldest past its limit', async () => {
+    // Prepare
+    const { catalog, calls } = memoryCatalog();
+    const known = new KnownPartitions(2);
+    const batch = (key: string) => [{ messageId: key, body: eventFor(`${key}x.parquet`) }];
+    const other = 'changes/account_id=unknown/table_name=unknown/dt=2026-12-01/';
+    const third = 'changes/account_id=unknown/table_name=unknown/dt=2026-12-02/';
+    // Act: the same partition twice, then two others (the first is forgotten), then the first again.
+    await processPartitionBatch(batch(orders), { settings, catalog, logger: silent, known });
+    const again = await processPartitionBatch(batch(orders), { settings, catalog, logger: silent, known });
+    await processPartitionBatch(batch(other), { settings, catalog, logger: silent, known });
+    await processPartitionBatch(batch(third), { settings, catalog, logger: silent, known });
+    const forgotten = await processPartitionBatch(batch(orders), { settings, catalog, logger: silent, known });
+    // Assess
+    expect(again.outcomes).toMatchObject({ known: 1, created: 0, alreadyRegistered: 0 });
+    expect(calls).toHaveLength(4);
+    expect(forgotten.outcomes).toMatchObject({ known: 0, alreadyRegistered: 1 });
+    expect(known.size).toBe(2);
+  });
+
+  test('remembers only what Glue confirmed: a refused partition is sent again', async () => {
+    const { catalog, calls } = memoryCatalog({ refuse: () => 'InternalServiceException' });
+    const known = new KnownPartitions();
+    const messages = [{ messageId: 'a', body: eventFor(`${orders}1.parquet`) }];
+    await processPartitionBatch(messages, { settings, catalog, logger: silent, known });
+    const again = await processPartitionBatch(messages, { settings, catalog, logger: silent, known });
+    expect(again.batchItemFailures).toEqual([{ itemIdentifier: 'a' }]);
+    expect(calls).toHaveLength(2);
+    expect(known.size).toBe(0);
   });
 
   test('when the Glue call itself fails, every message of the batch is returned for redelivery', async () => {
