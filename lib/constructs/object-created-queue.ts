@@ -5,7 +5,7 @@
  *     --> SQS queue (KMS, 14 days, dead-letter queue after 5 receives)
  *     --> a Lambda with SQS partial batch responses and a concurrency cap
  *
- * plus the alarms that say when it stops: messages in the dead-letter queue, the oldest message
+ * (objectCreatedQueue, then objectCreatedConsumer) plus the alarms that say when it stops: messages in the dead-letter queue, the oldest message
  * waiting too long, and the rule failing to deliver. Used by per-object retention
  * (./object-retention.ts) and partition registration (./partition-registration.ts).
  *
@@ -18,16 +18,19 @@
  * ObjectCreated, DeadLettersVisible, QueueAge), so moving a construct onto this helper keeps its
  * logical ids and replaces nothing.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { functionDefaults } from './function-defaults';
 import { ALARM_NAME_PREFIX, PipelineAlarms } from './pipeline-alarms';
 import { ResourcePolicyTarget, ruleArnFromName } from './rule-targets';
 
@@ -146,11 +149,62 @@ export function objectCreatedQueue(scope: Construct, props: ObjectCreatedQueuePr
   return { rule, queue, deadLetterQueue, deadLetterAlarm, queueAgeAlarm };
 }
 
+export interface ObjectCreatedConsumerProps {
+  /** The handler, lambda/handlers/<handler>.ts. */
+  readonly handler: string;
+  readonly functionDescription: string;
+  readonly roleDescription: string;
+  /** Encrypts the function's log group. */
+  readonly key: kms.IKey;
+  /** The function's timeout (the queue's visibility timeout is six times it: pass the same to objectCreatedQueue). */
+  readonly timeout: Duration;
+  readonly environment: Record<string, string>;
+  /** What the function may do besides writing its own logs. */
+  readonly statements: readonly iam.PolicyStatement[];
+  readonly queue: sqs.IQueue;
+  /** Concurrent invocations at most. */
+  readonly maxConcurrency: number;
+}
+
+export interface ObjectCreatedConsumer {
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly function: nodejs.NodejsFunction;
+  readonly policy: iam.Policy;
+}
+
+/**
+ * The function that consumes the queue, created in the caller's scope under fixed ids (Role, Logs,
+ * Function, Policy): its own role, a KMS-encrypted log group kept for a year, and a policy of
+ * exactly `statements` plus its own log writes, attached before the function may run.
+ */
+export function objectCreatedConsumer(scope: Construct, props: ObjectCreatedConsumerProps): ObjectCreatedConsumer {
+  const role = new iam.Role(scope, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: props.roleDescription });
+  const logGroup = new logs.LogGroup(scope, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: props.key, removalPolicy: RemovalPolicy.RETAIN });
+  const defaults = functionDefaults(props.handler);
+  const fn = new nodejs.NodejsFunction(scope, 'Function', {
+    ...defaults,
+    description: props.functionDescription,
+    memorySize: 256,
+    timeout: props.timeout,
+    role,
+    logGroup,
+    environment: { ...defaults.environment, ...props.environment },
+  });
+  const policy = new iam.Policy(scope, 'Policy', {
+    roles: [role],
+    statements: [new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }), ...props.statements],
+  });
+  fn.node.addDependency(policy);
+  consumeObjectCreatedQueue(fn, props.queue, props.maxConcurrency);
+  return { role, logGroup, function: fn, policy };
+}
+
 /**
  * Feeds the queue to its function: batches of 10 with partial batch responses, and a cap on
  * concurrent invocations so a burst of new objects never takes the account concurrency the
  * collector needs (a backlog only waits in the queue, and the age alarm says so).
  */
-export function consumeObjectCreatedQueue(fn: lambda.Function, queue: sqs.IQueue, maxConcurrency: number): void {
+function consumeObjectCreatedQueue(fn: lambda.Function, queue: sqs.IQueue, maxConcurrency: number): void {
   fn.addEventSource(new lambdaEventSources.SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency }));
 }

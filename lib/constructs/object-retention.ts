@@ -16,7 +16,7 @@
  * interval (500 active partitions per stream by default, 5,000 raised: under 20 per second at a
  * 300 s buffer), independent of how many accounts and tables are onboarded.
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -27,8 +27,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RETENTION_ENV } from '../../lambda/retention/environment';
-import { functionDefaults } from './function-defaults';
-import { consumeObjectCreatedQueue, objectCreatedQueue } from './object-created-queue';
+import { objectCreatedConsumer, objectCreatedQueue } from './object-created-queue';
 import type { PipelineAlarms } from './pipeline-alarms';
 import { RULE_NAME_PREFIX } from './rule-targets';
 
@@ -88,31 +87,20 @@ export class ObjectRetention extends Construct {
         'EventBridge could not deliver change-log object events to the retention queue: new objects are not getting Object Lock retention. Check the queue and key policies (docs/deploy.md).',
     }));
 
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'ddb-audit retention: sets Object Lock retention on new change-log objects',
-    });
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: props.key, removalPolicy: RemovalPolicy.RETAIN });
-    const defaults = functionDefaults('retention');
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      ...defaults,
-      description: 'ddb-audit retention: PutObjectRetention on each new change-log object',
-      memorySize: 256,
+    let policy: iam.Policy;
+    ({ role: this.role, logGroup: this.logGroup, function: this.function, policy } = objectCreatedConsumer(this, {
+      handler: 'retention',
+      functionDescription: 'ddb-audit retention: PutObjectRetention on each new change-log object',
+      roleDescription: 'ddb-audit retention: sets Object Lock retention on new change-log objects',
+      key: props.key,
       timeout: functionTimeout,
-      role: this.role,
-      logGroup: this.logGroup,
       environment: {
-        ...defaults.environment,
         [RETENTION_ENV.bucket]: props.bucket.bucketName,
         [RETENTION_ENV.mode]: props.mode,
         [RETENTION_ENV.days]: String(props.days),
         [RETENTION_ENV.prefixes]: props.prefixes.join(','),
       },
-    });
-    const policy = new iam.Policy(this, 'Policy', {
-      roles: [this.role],
       statements: [
-        new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
         new iam.PolicyStatement({
           sid: 'SetObjectRetention',
           // No s3:BypassGovernanceRetention: the function only ever lengthens retention.
@@ -120,8 +108,10 @@ export class ObjectRetention extends Construct {
           resources: props.prefixes.map((prefix) => props.bucket.arnForObjects(`${prefix}*`)),
         }),
       ],
-    });
-    this.function.node.addDependency(policy);
+      queue: this.queue,
+      // A burst of new objects must not take the account concurrency the collector needs.
+      maxConcurrency: RETENTION_MAX_CONCURRENCY,
+    }));
     const bucketId = stack.getLogicalId(props.bucket.node.defaultChild as s3.CfnBucket);
     for (const prefix of props.prefixes) {
       Validations.of(policy).acknowledge({
@@ -130,6 +120,5 @@ export class ObjectRetention extends Construct {
       });
     }
 
-    consumeObjectCreatedQueue(this.function, this.queue, RETENTION_MAX_CONCURRENCY);
   }
 }

@@ -17,7 +17,7 @@
  * buffer interval, independent of how many sources are onboarded; with 10 events per batch and
  * at most PARTITIONS_MAX_CONCURRENCY invocations, a few hundred events a second at most.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as glue from 'aws-cdk-lib/aws-glue';
@@ -31,8 +31,7 @@ import { Construct } from 'constructs';
 import { PARTITIONS_ENV } from '../../lambda/partitions/environment';
 import { PARTITION_FAILURE_LOG_MESSAGE } from '../../lambda/partitions/partition-events';
 import { CHANGES_PREFIX } from '../../schemas/partitioning';
-import { functionDefaults } from './function-defaults';
-import { consumeObjectCreatedQueue, objectCreatedQueue } from './object-created-queue';
+import { objectCreatedConsumer, objectCreatedQueue } from './object-created-queue';
 import type { PipelineAlarms } from './pipeline-alarms';
 import { RULE_NAME_PREFIX } from './rule-targets';
 
@@ -85,30 +84,18 @@ export class PartitionRegistration extends Construct {
       ruleFailureDescription: 'EventBridge could not deliver change-log object events to the partition queue: new partitions are not being registered. Check the queue and key policies, then run ddb-audit catalog sync (docs/queries.md).',
     }));
 
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'ddb-audit partitions: registers new change-log partitions in Glue',
-    });
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: props.key, removalPolicy: RemovalPolicy.RETAIN });
-    const defaults = functionDefaults('register-partitions');
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      ...defaults,
-      description: 'ddb-audit partitions: BatchCreatePartition for each new change-log partition',
-      memorySize: 256,
+    ({ role: this.role, logGroup: this.logGroup, function: this.function } = objectCreatedConsumer(this, {
+      handler: 'register-partitions',
+      functionDescription: 'ddb-audit partitions: BatchCreatePartition for each new change-log partition',
+      roleDescription: 'ddb-audit partitions: registers new change-log partitions in Glue',
+      key: props.key,
       timeout: functionTimeout,
-      role: this.role,
-      logGroup: this.logGroup,
       environment: {
-        ...defaults.environment,
         [PARTITIONS_ENV.bucket]: props.bucket.bucketName,
         [PARTITIONS_ENV.database]: props.table.database.databaseName,
         [PARTITIONS_ENV.table]: props.table.tableName,
       },
-    });
-    const policy = new iam.Policy(this, 'Policy', {
-      roles: [this.role],
       statements: [
-        new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
         new iam.PolicyStatement({
           sid: 'RegisterPartitions',
           // Glue authorizes a partition call on the catalog, the database and the table
@@ -117,8 +104,8 @@ export class PartitionRegistration extends Construct {
           resources: [props.table.database.catalog.catalogArn, props.table.database.databaseArn, props.table.tableArn],
         }),
       ],
-    });
-    this.function.node.addDependency(policy);
-    consumeObjectCreatedQueue(this.function, this.queue, PARTITIONS_MAX_CONCURRENCY);
+      queue: this.queue,
+      maxConcurrency: PARTITIONS_MAX_CONCURRENCY,
+    }));
   }
 }
