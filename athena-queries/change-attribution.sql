@@ -23,7 +23,7 @@
 --   just before midnight is delivered the next day; account_id when given.
 -- The join: same account (recipientAccountId), region and table (requestParameters.tableName, a
 --   name or an ARN); the same key (the members of requestParameters.key and of item_key compared
---   as sorted "name":value texts, so member order does not matter); successful calls only (no
+--   as sorted "name":value texts, so member order and number quoting do not matter); successful calls only (no
 --   errorCode); CloudTrail's eventTime within 1 second either side of the change's event_time
 --   (both are whole seconds: the stream's ApproximateCreationDateTime and the call's completion).
 --   exact needs one candidate call for the change AND no other change of the item claiming that
@@ -51,13 +51,19 @@ changes AS (
   FROM scoped
 ),
 change_keys AS (
-  -- The key as its sorted member texts: "name":value pairs of scalar values (S, N, B keys).
+  -- The key as one text: its "name":value members (scalar values: S, N and B keys) sorted, then the
+  -- quotes around string values dropped, so that {"id":"42"} and {"id":42} read alike (a key
+  -- attribute has one type per table, so this merges nothing that differs; whether CloudTrail
+  -- writes numbers quoted is not documented). Escapes inside values are kept, so no value can
+  -- imitate a member boundary.
   SELECT
     change_key,
     account_id,
     region,
     table_name,
-    array_join(array_sort(regexp_extract_all(json_format(json_parse(item_key)), '"(?:[^"\\]|\\.)*":(?:"(?:[^"\\]|\\.)*"|[^,}]*)')), ',') AS key_text,
+    regexp_replace(replace(replace(
+      array_join(array_sort(regexp_extract_all(json_format(json_parse(item_key)), '"(?:[^"\\]|\\.)*":(?:"(?:[^"\\]|\\.)*"|[^,}]*)')), ','),
+      '":"', '":'), '",', ','), '"$', '') AS key_text,
     CAST(floor(to_unixtime(event_time)) AS BIGINT) AS change_second
   FROM changes
   WHERE delivery = 1 AND NOT is_ttl_expiry AND item_key IS NOT NULL AND event_time IS NOT NULL
@@ -94,7 +100,9 @@ trail AS (
     CAST(floor(to_unixtime(from_iso8601_timestamp(eventtime))) AS BIGINT) AS event_second,
     -- tableName is a name or a table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)
     regexp_extract(json_extract_scalar(requestparameters, '$.tableName'), '([^/]+)$', 1) AS request_table,
-    array_join(array_sort(regexp_extract_all(json_format(json_extract(requestparameters, '$.key')), '"(?:[^"\\]|\\.)*":(?:"(?:[^"\\]|\\.)*"|[^,}]*)')), ',') AS key_text
+    regexp_replace(replace(replace(
+      array_join(array_sort(regexp_extract_all(json_format(json_extract(requestparameters, '$.key')), '"(?:[^"\\]|\\.)*":(?:"(?:[^"\\]|\\.)*"|[^,}]*)')), ','),
+      '":"', '":'), '",', ','), '"$', '') AS key_text
   FROM trail_scoped
   WHERE copy = 1
 ),
@@ -175,30 +183,18 @@ attributed AS (
   WHERE c.delivery = 1
 )
 SELECT
-  a.event_id,
   a.event_time,
   a.account_id,
-  a.region,
   a.table_name,
-  a.dt,
   a.item_key,
   a.event_name,
-  a.actor,
-  a.actor_source,
-  t.useridentity.arn AS principal_arn,
-  t.useridentity.type AS principal_type,
-  t.useridentity.sessioncontext.sessionissuer.arn AS session_issuer_arn,
-  t.sourceipaddress AS source_ip,
-  t.useragent AS user_agent,
-  t.eventid AS cloudtrail_event_id,
-  t.eventname AS cloudtrail_event_name,
-  t.eventtime AS cloudtrail_event_time,
   CASE
     WHEN a.is_ttl_expiry THEN 'ttl'
     WHEN a.exact_event IS NOT NULL THEN 'exact'
     WHEN a.candidate_count > 0 THEN 'ambiguous'
     ELSE 'none'
   END AS attribution,
+  t.useridentity.arn AS principal_arn,
   CASE
     WHEN a.is_ttl_expiry THEN 'ttl-expiry'
     WHEN a.exact_event IS NOT NULL THEN 'single-item-call'
@@ -212,7 +208,19 @@ SELECT
     WHEN a.failed_calls > 0 THEN 'failed-call'
     ELSE 'no-cloudtrail-event'
   END AS attribution_reason,
+  t.useridentity.type AS principal_type,
+  t.useridentity.sessioncontext.sessionissuer.arn AS session_issuer_arn,
+  t.sourceipaddress AS source_ip,
+  t.useragent AS user_agent,
+  t.eventid AS cloudtrail_event_id,
+  t.eventname AS cloudtrail_event_name,
+  t.eventtime AS cloudtrail_event_time,
   coalesce(a.candidate_count, 0) AS candidate_count,
+  a.actor,
+  a.actor_source,
+  a.region,
+  a.dt,
+  a.event_id,
   a.sequence_number,
   a.record_hash
 FROM attributed a
