@@ -25,6 +25,7 @@ import {
 import { AuditBuckets } from './constructs/audit-buckets';
 import { AuditKey } from './constructs/audit-key';
 import { ChangeLogCatalog } from './constructs/change-log-catalog';
+import { CloudTrailCatalog } from './constructs/cloudtrail-catalog';
 import { ChangeLogDelivery } from './constructs/change-log-delivery';
 import { ChangeLogDigest, RETAINED_PREFIXES } from './constructs/digest';
 import { CollectorFunction } from './constructs/collector-function';
@@ -32,7 +33,7 @@ import { Heartbeat } from './constructs/heartbeat';
 import { ObjectRetention } from './constructs/object-retention';
 import { PipelineAlarms } from './constructs/pipeline-alarms';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
-import { QueryWorkgroup } from './constructs/query-workgroup';
+import { QueryWorkgroup, WORKGROUP_NAME } from './constructs/query-workgroup';
 import { ReplayRole, replayRoleArn } from './constructs/replay-role';
 import { collectorRoleArn } from './stream-policy';
 
@@ -57,6 +58,8 @@ export class AuditStack extends Stack {
   public readonly retention?: ObjectRetention;
   /** Present when heartbeat.enabled is true (the default). */
   public readonly heartbeat?: Heartbeat;
+  /** Present when attribution.cloudTrail is configured: the trail's table and the attributed view's DDL. */
+  public readonly attribution?: CloudTrailCatalog;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, props);
@@ -107,6 +110,20 @@ export class AuditStack extends Stack {
       bytesScannedCutoffPerQueryMiB: bytesScannedCutoffMiB(config),
       queriesDir: props.queriesDir,
     });
+    const trail = config.attribution?.cloudTrail;
+    if (trail) {
+      this.attribution = new CloudTrailCatalog(this, 'Attribution', {
+        databaseName: GLUE_DATABASE_NAME,
+        bucketName: trail.bucket,
+        prefix: trail.prefix,
+        organizationId: trail.organizationId,
+        accountIds: distinct(sources.map((s) => s.arn.accountId).concat(sources.length === 0 ? [config.auditAccountId] : [])),
+        regions: [config.region],
+        projectionStartDate: projectionStartDate(config),
+        workGroupName: WORKGROUP_NAME,
+      });
+      this.attribution.node.addDependency(this.catalog.database, this.queries.workgroup);
+    }
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       key: this.key.key,
       alarmEmail: config.alarmEmail,
