@@ -18,7 +18,7 @@
  * the audit account, for the heartbeat). Its cost: with no account_id, a query projects
  * accounts x regions x days partitions (1,000 accounts x 1 region x 3 days = 3,000, far under
  * Athena's 1,000,000 per query), above the "few dozen" values AWS suggests for an enum; give
- * account_id for a large organization (docs/limits.md).
+ * account_id for a large organization (docs/attribution.md).
  */
 import { CfnNamedQuery } from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
