@@ -12,6 +12,8 @@
 --   :account_id  account_id?  Source account id (12 digits); optional, '*' for every account.
 --   :table_name  table_name?  Source table name; optional, '*' for every table.
 --   :item_key    text?        The item's key exactly as in item_key, e.g. {"pk":"user#1"}; optional, '*' for every item.
+--   :principal   text?        Only the changes attributed exactly to this caller: its principal_arn or its session_issuer_arn
+--                             (a role: every session of it); optional, '*' for every change. The configured actor shows beside it.
 --   :include_heartbeat  boolean?  Include the heartbeat's rows (table ddb-audit-heartbeat): true or false, default false.
 --                             They prove the pipeline runs every 5 minutes; they are not changes to your data.
 -- Placeholders: each :name above is replaced by a quoted SQL literal before the query runs
@@ -225,4 +227,5 @@ SELECT
   a.record_hash
 FROM attributed a
 LEFT JOIN trail t ON t.eventid = a.exact_event
+WHERE :principal = '*' OR t.useridentity.arn = :principal OR t.useridentity.sessioncontext.sessionissuer.arn = :principal
 ORDER BY a.account_id, a.table_name, a.event_time, a.item_key, lpad(a.sequence_number, 40, '0')

@@ -60,13 +60,14 @@ export interface CloudTrailCatalogProps {
 export const ATTRIBUTION_QUERY_FILE = 'change-attribution.sql';
 
 // What the view fixes the query's parameters to: every day (dt's projection bounds the scan, the
-// CloudTrail day range stays a valid date), every account, table and item, no heartbeat.
+// CloudTrail day range stays a valid date), every account, table, item and caller, no heartbeat.
 const VIEW_PARAMETERS: Readonly<Record<string, string>> = {
   from: '1970-01-02',
   to: '9999-12-30',
   account_id: '*',
   table_name: '*',
   item_key: '*',
+  principal: '*',
   include_heartbeat: 'false',
 };
 

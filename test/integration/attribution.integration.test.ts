@@ -397,4 +397,21 @@ describe('change-attribution on a generated workload, row by row against the led
     );
     expect(failedBeside.length).toBeGreaterThan(0);
   });
+
+  it('principal selects exactly the changes attributed to that caller, by its ARN or by its role', async () => {
+    const byPrincipal = new Map<string, string[]>();
+    const byIssuer = new Map<string, string[]>();
+    for (const r of rows.filter((row) => row.attribution === 'exact')) {
+      byPrincipal.set(String(r.principal_arn), [...(byPrincipal.get(String(r.principal_arn)) ?? []), String(r.event_id)]);
+      if (r.session_issuer_arn) byIssuer.set(String(r.session_issuer_arn), [...(byIssuer.get(String(r.session_issuer_arn)) ?? []), String(r.event_id)]);
+    }
+    const [principal, ids] = [...byPrincipal.entries()].sort((a, b) => b[1].length - a[1].length)[0] as [string, string[]];
+    const [issuer, issued] = [...byIssuer.entries()].sort((a, b) => b[1].length - a[1].length)[0] as [string, string[]];
+    const run = async (value: string) => (await runQuery({ name: 'change-attribution', params: { from: '2026-03-01', to: '2026-03-02', principal: value }, dataDir })).rows;
+    const mine = await run(principal);
+    expect(mine.map((r) => r.event_id).sort()).toEqual([...ids].sort());
+    expect(mine.every((r) => r.attribution === 'exact' && 'actor' in r)).toBe(true);
+    expect((await run(issuer)).map((r) => r.event_id).sort()).toEqual([...issued].sort());
+    expect(await run('arn:aws:iam::999999999999:user/nobody')).toEqual([]);
+  });
 });
