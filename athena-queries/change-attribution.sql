@@ -157,7 +157,10 @@ table_hints AS (
     ON t.recipientaccountid = w.account_id
    AND t.awsregion = w.region
    AND t.event_second = w.match_second
-  WHERE t.errorcode IS NULL
+  -- Only changes without a candidate need a reason: the others are exact or ambiguous already.
+  LEFT JOIN per_change pc ON pc.change_key = w.change_key
+  WHERE pc.change_key IS NULL
+    AND t.errorcode IS NULL
     AND t.eventname IN ('TransactWriteItems', 'BatchWriteItem', 'ExecuteStatement', 'BatchExecuteStatement', 'ExecuteTransaction')
     AND (
       strpos(t.requestparameters, concat('"', w.table_name, '"')) > 0
