@@ -8,6 +8,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as evidence } from '../../bin/commands/evidence';
+import { exportEvidence } from '../../cli/evidence/export';
+import { renderQuery } from '../../cli/query';
+import { ed25519Signer, generateEd25519KeyPair } from '../../lambda/digest/signing';
 import type { EvidenceManifest } from '../../cli/evidence/manifest';
 import { cloudTrailFiles } from '../../local/cloudtrail/files';
 import { runDemo } from '../../local/demo/run-demo';
@@ -63,4 +66,19 @@ test('a query that does not read CloudTrail records no CloudTrail input', async 
   const out = join(root, 'plain');
   expect((await cli('export', '--query', 'daily-volume', '--param', 'from=2020-01-01', '--param', 'to=2030-12-31', '--data', dataDir, '--out', out, '--sign-key', keyFile)).code).toBe(0);
   expect((JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as EvidenceManifest).cloudtrail_input).toBeUndefined();
+});
+
+test('on Athena, which does not say which objects it read, names the CloudTrail table and lists no files', async () => {
+  // No local Athena exists: the runner is replaced by the result shape Athena's engine returns.
+  const { sql } = renderQuery('change-attribution', { from: '2026-03-01', to: '2026-03-01' });
+  const out = join(root, 'athena');
+  const { manifest } = await exportEvidence({
+    runQuery: async () => ({ sql, engine: 'athena', executionId: 'q-1', startedAt: '2026-03-03T10:00:00.000Z', endedAt: '2026-03-03T10:00:02.000Z', columns: [], rows: [] }),
+    request: { name: 'change-attribution', params: { from: '2026-03-01', to: '2026-03-01' }, athena: { workgroup: 'ddb-audit' } },
+    outDir: out,
+    signer: ed25519Signer(generateEd25519KeyPair().privateKeyPem),
+    tool: { version: '0', gitCommit: 'unknown' },
+  });
+  expect(manifest.cloudtrail_input).toEqual({ table: 'ddb_audit.cloudtrail_events', files: null });
+  expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('Athena does not report which objects a query read, so no file list is recorded');
 });
