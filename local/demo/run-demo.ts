@@ -178,6 +178,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   write(`  npx ddb-audit query item-history${data} ${Object.entries(ih).map(([k, v]) => `--param ${shellQuote(`${k}=${v}`)}`).join(' ')}\n`);
   write(`  npx ddb-audit query deletes${data} --param from=${ih.from} --param to=${ih.to} --format csv\n`);
   write(`  npx ddb-audit query daily-volume${data} --param from=${ih.from} --param to=${ih.to} --format json\n`);
+  write(`  npx ddb-audit query change-attribution${data} --param from=${ih.from} --param to=${ih.to} --param account_id=${ih.account_id} --format json   (who made each change: docs/attribution.md)\n`);
   write(`  ls ${shellQuote(options.dataArg)}/changes/*/*/*/\n`);
   write(`  npm start again: a second run adds new changes beside the first, never over them.\n`);
   // Rows written less the heartbeats: the changes of the workload (duplicate deliveries included).
