@@ -9,7 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalConnection } from '../../cli/query/duckdb-engine';
 import { cloudTrailFiles, writeCloudTrailFile } from '../../local/cloudtrail/files';
-import { CLOUDTRAIL_EVENT_FIELDS, CLOUDTRAIL_PARTITION_KEYS, cloudTrailLogKey, columnName, parseCloudTrailLogKey } from '../../schemas/cloudtrail-events';
+import { readFileSync } from 'node:fs';
+import {
+  ATTRIBUTION_WINDOW_SECONDS,
+  CLOUDTRAIL_EVENT_FIELDS,
+  CLOUDTRAIL_PARTITION_KEYS,
+  cloudTrailLogKey,
+  columnName,
+  MULTI_ITEM_WRITES,
+  parseCloudTrailLogKey,
+  SINGLE_ITEM_WRITES,
+} from '../../schemas/cloudtrail-events';
 
 describe('CloudTrail log file keys', () => {
   test('parses AWS documented layout of an account trail and of an organization trail', () => {
@@ -91,5 +101,20 @@ describe('local CloudTrail files', () => {
     } finally {
       connection.closeSync();
     }
+  });
+});
+
+describe('change-attribution.sql agrees with the schema module', () => {
+  const sql = readFileSync(join(__dirname, '..', '..', 'athena-queries', 'change-attribution.sql'), 'utf8');
+
+  test('its window offsets are -W..W seconds for ATTRIBUTION_WINDOW_SECONDS', () => {
+    const offsets = Array.from({ length: 2 * ATTRIBUTION_WINDOW_SECONDS + 1 }, (_, i) => `(${i - ATTRIBUTION_WINDOW_SECONDS})`).join(', ');
+    expect(sql).toContain(`CROSS JOIN (VALUES ${offsets}) AS o(offset_seconds)`);
+  });
+
+  test('it reads every DynamoDB write operation and joins only the single-item ones by key', () => {
+    expect(sql).toContain(`eventname IN (${[...SINGLE_ITEM_WRITES, ...MULTI_ITEM_WRITES].map((n) => `'${n}'`).join(', ')})`);
+    expect(sql).toContain(`WHERE t.eventname IN (${SINGLE_ITEM_WRITES.map((n) => `'${n}'`).join(', ')})`);
+    expect(sql).toContain(`AND t.eventname IN (${MULTI_ITEM_WRITES.map((n) => `'${n}'`).join(', ')})`);
   });
 });
