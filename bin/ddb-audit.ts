@@ -19,7 +19,7 @@ interface CommandEntry {
 const COMMANDS: Record<string, CommandEntry> = {
   query: { summary: 'query NAME [--param k=v ...] [--data DIR] [--format table|csv|json] [--athena --workgroup WG]: run a bundled query (--list shows them)', load: () => require('./commands/query') as CommandModule },
   demo: { summary: 'demo [--data DIR] [--changes N]: run the whole pipeline locally on a generated workload (npm start)', load: () => require('./commands/demo') as CommandModule },
-  sources: { summary: 'sources add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--kms-key-arn ARN] | list [--json] | validate [--cdk-json PATH]: onboard and check source tables', load: () => require('./commands/sources') as CommandModule },
+  sources: { summary: 'sources add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--kms-key-arn ARN] | rotate --table-arn ARN --stream-arn NEW | list [--json] | validate [--cdk-json PATH]: onboard and check source tables', load: () => require('./commands/sources') as CommandModule },
   evidence: { summary: 'evidence export|verify|keygen: signed evidence packages of a bundled query, and their verification', load: () => require('./commands/evidence') as CommandModule },
   log: { summary: 'log digest|verify: hourly signed digests of the change log, and verification of the chain and every object', load: () => require('./commands/log') as CommandModule },
   doctor: { summary: 'doctor [--config cdk.json] [--region R] [--profile P] [--stack-outputs FILE] [--json]: read-only check of a deployed installation, one PASS/WARN/FAIL line per check (docs/operations.md)', load: () => require('./commands/doctor') as CommandModule },
