@@ -79,7 +79,8 @@ export function compatibilityStatements(files: readonly QueryableFile[]): string
     files.length > 0
       ? `CREATE OR REPLACE VIEW ${GLUE_TABLE_NAME} AS SELECT * FROM ${readParquetFiles(files.map((f) => f.path))}`
       : `CREATE OR REPLACE VIEW ${GLUE_TABLE_NAME} AS SELECT ${FIELDS.map((f) => `CAST(NULL AS ${DUCKDB_TYPES[f.type]}) AS ${f.name}`).join(', ')} WHERE false`;
-  return ["SET TimeZone = 'UTC'", 'CREATE OR REPLACE MACRO json_format(j) AS CAST(j AS VARCHAR)', view];
+  // json_extract_scalar is Trino's (Athena's) name for DuckDB's json_extract_string (source-coverage uses it).
+  return ["SET TimeZone = 'UTC'", 'CREATE OR REPLACE MACRO json_format(j) AS CAST(j AS VARCHAR)', 'CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)', view];
 }
 
 /** A DuckDB connection whose `audit_changes` reads `files` (default: the data folder's queryable files now). */
