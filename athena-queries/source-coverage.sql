@@ -66,6 +66,15 @@ sources AS (
     count(DISTINCT CASE WHEN normalization_error IS NOT NULL THEN record_hash END) AS error_records
   FROM scoped
   GROUP BY account_id, table_name
+),
+gap_counts AS (
+  SELECT
+    account_id,
+    table_name,
+    count(*) AS gaps,
+    count(CASE WHEN NOT gap_filled THEN 1 END) AS unfilled_gaps
+  FROM gaps
+  GROUP BY account_id, table_name
 )
 SELECT
   'source' AS row_kind,
@@ -77,8 +86,8 @@ SELECT
   s.last_change_at,
   s.changes,
   s.error_records,
-  (SELECT count(*) FROM gaps g WHERE g.account_id = s.account_id AND g.table_name = s.table_name) AS gaps,
-  (SELECT count(*) FROM gaps g WHERE g.account_id = s.account_id AND g.table_name = s.table_name AND NOT g.gap_filled) AS unfilled_gaps,
+  coalesce(c.gaps, 0) AS gaps,
+  coalesce(c.unfilled_gaps, 0) AS unfilled_gaps,
   CAST(NULL AS varchar) AS gap_id,
   CAST(NULL AS varchar) AS gap_state,
   CAST(NULL AS varchar) AS old_stream_arn,
@@ -88,6 +97,7 @@ SELECT
   CAST(NULL AS boolean) AS gap_filled,
   CAST(NULL AS varchar) AS filled_by
 FROM sources s
+LEFT JOIN gap_counts c ON c.account_id = s.account_id AND c.table_name = s.table_name
 UNION ALL
 SELECT
   'gap' AS row_kind,
