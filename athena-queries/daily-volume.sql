@@ -2,6 +2,8 @@
 -- Purpose: "How much changed, where, and when?" changes counts distinct event_ids (what happened);
 --   deliveries counts rows (more than changes when the collector retried and Firehose kept a
 --   duplicate). Inserts, updates, deletes, TTL expiries and normalization errors broken out.
+--   Snapshot rows (op 'r', `ddb-audit backfill`) are not changes: counted in snapshot_items only
+--   (and in deliveries).
 -- Parameters:
 --   :from  date  First day (dt, UTC), inclusive, yyyy-MM-dd.
 --   :to    date  Last day (dt, UTC), inclusive, yyyy-MM-dd.
@@ -22,13 +24,14 @@ SELECT
   account_id,
   table_name,
   dt,
-  count(DISTINCT change_key) AS changes,
+  count(DISTINCT CASE WHEN op IS NULL OR op <> 'r' THEN change_key END) AS changes,
   count(*) AS deliveries,
   count(DISTINCT CASE WHEN op = 'c' THEN event_id END) AS inserts,
   count(DISTINCT CASE WHEN op = 'u' THEN event_id END) AS updates,
   count(DISTINCT CASE WHEN op = 'd' AND NOT is_ttl_expiry THEN event_id END) AS user_deletes,
   count(DISTINCT CASE WHEN is_ttl_expiry THEN event_id END) AS ttl_expiries,
-  count(DISTINCT CASE WHEN normalization_error IS NOT NULL THEN change_key END) AS normalization_errors
+  count(DISTINCT CASE WHEN normalization_error IS NOT NULL THEN change_key END) AS normalization_errors,
+  count(DISTINCT CASE WHEN op = 'r' THEN event_id END) AS snapshot_items
 FROM scoped
 GROUP BY account_id, table_name, dt
 ORDER BY account_id, table_name, dt

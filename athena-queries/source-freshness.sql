@@ -19,6 +19,8 @@ WITH scoped AS (
   SELECT *, coalesce(event_id, record_hash) AS change_key
   FROM audit_changes
   WHERE dt BETWEEN :from AND :to
+    -- Snapshot rows (op 'r', `ddb-audit backfill`) carry the export's time, not a change the stream delivered.
+    AND (op IS NULL OR op <> 'r')
 )
 SELECT
   account_id,

@@ -108,52 +108,62 @@ export function parseFilesManifest(text: string, summary: ExportSummary, where: 
   return entries;
 }
 
+/** What reading one data file found. */
+export interface DataFileRead {
+  /** Base64 MD5 of the stored (gzip) bytes, as manifest-files.json spells md5Checksum. */
+  readonly md5: string;
+  readonly md5Hex: string;
+  readonly lines: number;
+  /** Why the bytes are not gzip, when they are not (checked after the MD5, which names the cause better). */
+  readonly gzipError?: string;
+}
+
 /**
  * Reads one data file as a stream: its MD5 over the stored (gzip) bytes, and each line of the
- * uncompressed text handed to `onLine` with its 0-based number. Resolves to the MD5 (base64) and the
- * number of lines; rejects when the file is not gzip.
+ * uncompressed text handed to `onLine` with its 0-based number. The whole file is always hashed,
+ * even when it is not gzip, so that a corrupted file is reported by its MD5.
  */
-export async function readDataFile(stream: Readable, onLine: (line: string, index: number) => void | Promise<void>): Promise<{ md5: string; md5Hex: string; lines: number }> {
+export async function readDataFile(stream: Readable, onLine: (line: string, index: number) => void | Promise<void>): Promise<DataFileRead> {
   const md5 = createHash('md5');
   let bytes = 0;
   stream.on('data', (chunk: Buffer) => {
     md5.update(chunk);
     bytes += chunk.length;
   });
-  const gunzip = createGunzip();
   const ended = new Promise<void>((resolve, reject) => {
     stream.on('error', reject);
-    gunzip.on('error', reject);
     stream.on('end', resolve);
   });
+  const gunzip = createGunzip();
   stream.pipe(gunzip);
   let lines = 0;
-  const reader = createInterface({ input: gunzip, crlfDelay: Infinity });
+  let gzipError: string | undefined;
   try {
-    for await (const line of reader) {
+    for await (const line of createInterface({ input: gunzip, crlfDelay: Infinity })) {
       if (line === '') continue;
       await onLine(line, lines);
       lines++;
     }
-    await ended;
   } catch (err) {
-    // An empty partition's file: zero bytes, no gzip header, no items.
-    if (bytes === 0) return finish(md5, 0);
-    stream.destroy();
-    throw err;
+    if (typeof (err as NodeJS.ErrnoException).code !== 'string' || !(err as NodeJS.ErrnoException).code!.startsWith('Z_')) {
+      stream.destroy();
+      throw err;
+    }
+    // An empty partition's file is zero bytes: no gzip header, no items.
+    if (bytes > 0 || (err as NodeJS.ErrnoException).code !== 'Z_BUF_ERROR') gzipError = (err as Error).message;
+    stream.unpipe(gunzip);
+    stream.resume();
   }
-  return finish(md5, lines);
-}
-
-function finish(md5: ReturnType<typeof createHash>, lines: number) {
+  await ended;
   const digest = md5.digest();
-  return { md5: digest.toString('base64'), md5Hex: digest.toString('hex'), lines };
+  return { md5: digest.toString('base64'), md5Hex: digest.toString('hex'), lines, ...(gzipError !== undefined ? { gzipError } : {}) };
 }
 
 /** Checks a data file's MD5 (and its single-part etag) and item count against its manifest line. */
-export function checkDataFile(entry: DataFileEntry, read: { md5: string; md5Hex: string; lines: number }, where: string): void {
+export function checkDataFile(entry: DataFileEntry, read: DataFileRead, where: string): void {
   if (read.md5 !== entry.md5Checksum) throw new ExportRefusedError(`${where}: MD5 is ${read.md5}, manifest-files.json says ${entry.md5Checksum}: the file is not the one exported (corrupted or replaced)`);
   // A single-part upload's ETag is the hex MD5; a multipart one ends in -PARTS and is not comparable.
   if (entry.etag !== undefined && /^[0-9a-f]{32}$/.test(entry.etag) && entry.etag !== read.md5Hex) throw new ExportRefusedError(`${where}: MD5 is ${read.md5Hex}, its etag says ${entry.etag}`);
+  if (read.gzipError !== undefined) throw new ExportRefusedError(`${where}: its MD5 matches the manifest but it is not gzip (${read.gzipError})`);
   if (read.lines !== entry.itemCount) throw new ExportRefusedError(`${where}: holds ${read.lines} items, manifest-files.json says ${entry.itemCount}`);
 }
