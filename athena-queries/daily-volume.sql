@@ -2,8 +2,8 @@
 -- Purpose: "How much changed, where, and when?" changes counts distinct event_ids (what happened);
 --   deliveries counts rows (more than changes when the collector retried and Firehose kept a
 --   duplicate). Inserts, updates, deletes, TTL expiries and normalization errors broken out.
---   Snapshot rows (op 'r', `ddb-audit backfill`) are not changes: counted in snapshot_items only
---   (and in deliveries).
+--   Snapshot rows (op 'r', `ddb-audit backfill`: the items at an export's time) are not changes and
+--   are left out.
 -- Parameters:
 --   :from  date  First day (dt, UTC), inclusive, yyyy-MM-dd.
 --   :to    date  Last day (dt, UTC), inclusive, yyyy-MM-dd.
@@ -19,19 +19,19 @@ WITH scoped AS (
   FROM audit_changes
   WHERE dt BETWEEN :from AND :to
     AND (:include_heartbeat = 'true' OR table_name <> 'ddb-audit-heartbeat')
+    AND (op IS NULL OR op <> 'r')
 )
 SELECT
   account_id,
   table_name,
   dt,
-  count(DISTINCT CASE WHEN op IS NULL OR op <> 'r' THEN change_key END) AS changes,
+  count(DISTINCT change_key) AS changes,
   count(*) AS deliveries,
   count(DISTINCT CASE WHEN op = 'c' THEN event_id END) AS inserts,
   count(DISTINCT CASE WHEN op = 'u' THEN event_id END) AS updates,
   count(DISTINCT CASE WHEN op = 'd' AND NOT is_ttl_expiry THEN event_id END) AS user_deletes,
   count(DISTINCT CASE WHEN is_ttl_expiry THEN event_id END) AS ttl_expiries,
-  count(DISTINCT CASE WHEN normalization_error IS NOT NULL THEN change_key END) AS normalization_errors,
-  count(DISTINCT CASE WHEN op = 'r' THEN event_id END) AS snapshot_items
+  count(DISTINCT CASE WHEN normalization_error IS NOT NULL THEN change_key END) AS normalization_errors
 FROM scoped
 GROUP BY account_id, table_name, dt
 ORDER BY account_id, table_name, dt

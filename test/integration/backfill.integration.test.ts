@@ -86,5 +86,10 @@ describe('ddb-audit backfill to the local Firehose', () => {
       ['r', 'new'],
       ['u', 'paid'],
     ]);
+    // Snapshot rows are states, not changes: daily-volume and source-freshness count the stream's change only.
+    const volume = await runQuery({ name: 'daily-volume', params: { from: '2026-11-30', to: '2026-12-02' }, dataDir });
+    expect(volume.rows.map((r) => [r.table_name, r.changes, r.deliveries])).toEqual([['orders', 1, 1]]);
+    const freshness = await runQuery({ name: 'source-freshness', params: { from: '2026-11-30', to: '2026-12-02' }, dataDir });
+    expect(freshness.rows.filter((r) => r.table_name === 'orders').map((r) => [r.changes, r.last_event_time])).toEqual([[1, '2026-12-01T00:01:00.000Z']]);
   });
 });
