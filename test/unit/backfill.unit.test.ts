@@ -219,3 +219,52 @@ describe('the command', () => {
     expect(gap.err.join('')).toContain('--gap-id "a b" is not 1 to 256 characters');
   });
 });
+
+describe('an export in S3', () => {
+  // aws-sdk-client-mock: the local pipeline has no S3 that serves ListObjectsV2 and GetObject of an
+  // export bucket. The mock serves the fixture's files under the keys the manifest names.
+  it('reads the export through ListObjectsV2 and GetObject from the export prefix, as from a folder', async () => {
+    const { GetObjectCommand, ListObjectsV2Command, S3Client } = await import('@aws-sdk/client-s3');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const { Readable } = await import('node:stream');
+    const { readdirSync } = await import('node:fs');
+    const { relative } = await import('node:path');
+    writeExport(dir, [[orderItem(1), orderItem(2)], []]);
+    const objects = new Map<string, Buffer>();
+    for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) objects.set(`exports/orders/${relative(dir, join(entry.parentPath, entry.name))}`, readFileSync(join(entry.parentPath, entry.name)));
+    }
+    const s3 = mockClient(S3Client);
+    s3.on(ListObjectsV2Command).callsFake((input: { Bucket: string; Prefix: string; Delimiter?: string }) => {
+      expect(input.Bucket).toBe('export-bucket');
+      const keys = [...objects.keys()].filter((k) => k.startsWith(input.Prefix)).sort();
+      if (input.Delimiter === undefined) return { Contents: keys.map((Key) => ({ Key })) };
+      const folders = [...new Set(keys.map((k) => k.slice(input.Prefix.length)).filter((k) => k.includes('/')).map((k) => `${input.Prefix}${k.slice(0, k.indexOf('/') + 1)}`))];
+      return { CommonPrefixes: folders.map((Prefix) => ({ Prefix })) };
+    });
+    s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+      const body = objects.get(input.Key);
+      if (body === undefined) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+      // The SDK's Node.js body: a Readable with transformToString.
+      return { Body: Object.assign(Readable.from([body]), { transformToString: async (encoding: BufferEncoding) => body.toString(encoding) }) } as never;
+    });
+    const { s3ExportStore } = await import('../../cli/backfill/export-store');
+    const sent = collector();
+    const report = await backfill(s3ExportStore('s3://export-bucket/exports/orders', new S3Client({ region: 'eu-west-1' })), options({ deliver: sent.deliver }));
+    expect(report).toMatchObject({ items: 2, files: 2, sent: 2, export: 's3://export-bucket/exports/orders/AWSDynamoDB/01764547200000-a1b2c3d4' });
+    expect(sent.delivered.map((r) => r.item_key)).toEqual(['{"pk":"order#1","sk":1}', '{"pk":"order#2","sk":2}']);
+    s3.restore();
+  });
+});
+
+describe('progress', () => {
+  it('draws progress on stderr only when it is a terminal', async () => {
+    writeExport(dir, [[orderItem(1), orderItem(2)]]);
+    const tty = { ...captureIo({ cwd: dir, env: {} }), stderrIsTTY: true };
+    const pipe = captureIo({ cwd: dir, env: {} });
+    await run(['--export', '.', '--key-attributes', 'pk,sk', '--dry-run', '--no-config'], tty);
+    await run(['--export', '.', '--key-attributes', 'pk,sk', '--dry-run', '--no-config'], pipe);
+    expect(tty.err.join('')).toContain('\rbackfill: 2 of 2 items (file 1 of 1)');
+    expect(pipe.err.join('')).not.toContain('\r');
+  });
+});
