@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { parseSourceOptions } from '../../lambda/core/collector-environment';
 import { deliverChangeRecords } from '../../lambda/core/firehose-sink';
-import { silentLogger } from '../../lambda/core/logger';
+import { MinimalLogger, silentLogger } from '../../lambda/core/logger';
 import { changeRecordLine } from '../../lambda/core/packing';
 import { collectorSourceOptions, loadAuditConfig, resolveSources } from '../../lib/config/load';
 import { backfill, BackfillReport } from '../../cli/backfill/backfill';
@@ -76,6 +76,14 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     const store: ExportStore = from.startsWith('s3://') ? s3ExportStore(from, s3) : localExportStore(from, io.cwd);
     const delivery = dryRun ? undefined : await deliveryFor(values, io, s3);
     const progress = io.stderrIsTTY === true && !values.json;
+    // The sink's first warning or error (with Firehose's or S3's code and message), kept for the report:
+    // a failed delivery must say why, and the sink's log is not visible here.
+    let firstProblem: string | undefined;
+    const keep = (message: string, extra?: Record<string, unknown>) => {
+      const detail = [extra?.error_code, extra?.error_message].filter((x) => typeof x === 'string' && x !== '');
+      firstProblem ??= detail.length > 0 ? `${message}: ${detail.join('; ')}` : message;
+    };
+    const logger: MinimalLogger = { ...silentLogger, warn: (message, ...extra) => keep(message, extra[0]), error: (message, ...extra) => keep(message, extra[0]) };
     const report = await backfill(store, {
       sourceOptions: config.sourceOptions,
       keyAttributes,
@@ -84,7 +92,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
       ...(dryRun ? { onRecords: (records) => io.stdout(records.map(changeRecordLine).join('')) } : {}),
       ...(delivery !== undefined
         ? {
-            deliver: async (records) => (await deliverChangeRecords(records, delivery.clients, { ...delivery.sink, remainingTimeMs: () => Number.MAX_SAFE_INTEGER }, silentLogger)).undelivered,
+            deliver: async (records) => (await deliverChangeRecords(records, delivery.clients, { ...delivery.sink, remainingTimeMs: () => Number.MAX_SAFE_INTEGER }, logger)).undelivered,
             checkpointPath: values.checkpoint !== undefined ? resolve(io.cwd, values.checkpoint) : (exportArn: string) => resolve(io.cwd, `.ddb-audit-backfill-${exportArn.slice(exportArn.lastIndexOf('/') + 1)}.json`),
           }
         : {}),
@@ -93,7 +101,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     if (progress) io.stderr('\n');
     const say = dryRun ? io.stderr : io.stdout;
     say(values.json ? `${JSON.stringify({ dry_run: dryRun, ...report })}\n` : `${describe(report, dryRun)}\n`);
-    if (report.failed > 0) io.stderr(`ddb-audit backfill: ${report.failed} items were not delivered; run the same command again: it resumes from ${report.checkpoint}\n`);
+    if (report.failed > 0) io.stderr(`ddb-audit backfill: ${report.failed} items were not delivered${firstProblem !== undefined ? ` (${firstProblem})` : ''}; run the same command again: it resumes from ${report.checkpoint}\n`);
     return report.failed > 0 ? 1 : 0;
   } catch (err) {
     io.stderr(`ddb-audit backfill: ${(err as Error).message}\n`);

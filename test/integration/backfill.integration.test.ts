@@ -92,4 +92,23 @@ describe('ddb-audit backfill to the local Firehose', () => {
     const freshness = await runQuery({ name: 'source-freshness', params: { from: '2026-11-30', to: '2026-12-02' }, dataDir });
     expect(freshness.rows.filter((r) => r.table_name === 'orders').map((r) => [r.changes, r.last_event_time])).toEqual([[1, '2026-12-01T00:01:00.000Z']]);
   });
+
+  it('a delivery Firehose refuses exits 1, says why, and leaves a checkpoint that a re-run resumes from', async () => {
+    // Prepare: a stream name the local Firehose does not serve (ResourceNotFoundException, not retried)
+    const folder = mkdtempSync(join(tmpdir(), 'ddb-audit-backfill-refused-'));
+    try {
+      writeExport(folder, [[orderItem(7)]]);
+      const io = captureIo({ cwd: folder, env: { ...env, DELIVERY_STREAM_NAME: 'no-such-stream' } });
+      // Act
+      const status = await run(['--export', folder, '--key-attributes', 'pk,sk', '--no-config'], io);
+      // Assess
+      expect(status).toBe(1);
+      expect(io.err.at(-1)).toMatch(/^ddb-audit backfill: 1 items were not delivered \(.*ResourceNotFoundException.*\); run the same command again: it resumes from .*\.ddb-audit-backfill-01764547200000-a1b2c3d4\.json\n$/);
+      const retry = captureIo({ cwd: folder, env });
+      expect(await run(['--export', folder, '--key-attributes', 'pk,sk', '--no-config'], retry)).toBe(0);
+      expect(retry.out.join('')).toMatch(/1 items in 1 files verified; 1 sent, 0 failed\n$/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });
