@@ -9,8 +9,10 @@
  *     (and, in the newer version "2023-08-01", exportType);
  *   .../manifest-files.json: JSON lines {itemCount, md5Checksum, etag, dataFileS3Key}, one per data file;
  *   .../data/<id>.json.gz: gzip of one {"Item": {…typed…}} per line (DYNAMODB_JSON).
- * md5Checksum is the base64 MD5 of the stored .json.gz bytes (the documentation's example reads
- * "sQMSpEILNgoQmarvDFonGQ==", 24 characters of base64; the etag beside it is hex), and dataFileS3Key
+ * md5Checksum is the base64 MD5 of the stored .json.gz bytes. The part of AWS's page read here does
+ * not show a value; public export readers show one ("R66Q93z6mjqdBW/mkgj0/A==", 24 characters of
+ * base64, beside a hex etag "…-1") and compare it with the base64 MD5 of the gzip bytes, not of the
+ * uncompressed text. Not checked against a real export here. dataFileS3Key
  * is the object's full key, so a data file's place in the folder is its key after the folder's own
  * key prefix (the folder of manifestFilesS3Key).
  */
