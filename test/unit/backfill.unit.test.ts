@@ -15,6 +15,9 @@ import { backfill, BackfillOptions } from '../../cli/backfill/backfill';
 import { localExportStore } from '../../cli/backfill/export-store';
 import { run } from '../../bin/commands/backfill';
 import { captureIo } from '../support/capture-io';
+import { attributeValue, buildStreamRecord, item as anyItem, STREAM_ARN } from '../support/dynamodb-arbitraries';
+import { normalizeSnapshotItem } from '../../lambda/core/normalize';
+import { REDACTED_VALUE } from '../../lambda/core/redact';
 import { loadEvent } from '../events/load';
 import { EXPORT_ARN, EXPORT_TABLE_ARN, EXPORT_TIME, orderItem, writeExport } from '../support/dynamodb-export';
 
@@ -62,6 +65,25 @@ describe('snapshot rows', () => {
     expect(JSON.parse(row.snapshot_source as string)).toEqual({ export_arn: EXPORT_ARN, gap_id: null });
     expect(row.event_id).toBe(snapshotEventId(EXPORT_ARN, row.item_key as string));
     expect(row.record_hash).toBe(recordHash(row));
+  });
+
+  it('for any item, a snapshot row holds what the collector writes for an INSERT of it, redaction included', () => {
+    // The class: snapshot rows go through the same serialization, type fields and redaction as stream changes.
+    const tableArn = STREAM_ARN.slice(0, STREAM_ARN.indexOf('/stream/'));
+    const pk = fc.oneof(fc.string({ minLength: 1, maxLength: 8 }).map((S) => ({ S })), fc.integer().map((n) => ({ N: String(n) })));
+    fc.assert(
+      fc.property(anyItem, pk, fc.constantFrom<string[] | undefined>(undefined, ['secret'], ['secret', 'other.inner']), attributeValue, (extra, key, redact, secret) => {
+        const image = { ...extra, secret, pk: key };
+        const sourceOptions = redact === undefined ? {} : { [tableArn]: { redact } };
+        const insert = normalizeRecords([buildStreamRecord({ eventName: 'INSERT', viewType: 'NEW_IMAGE', keys: { pk: key }, oldImage: image, newImage: image, seconds: 1796083200, sequence: 10n ** 21n, id: 'e', sizeBytes: 1 })], { sourceOptions })[0] as ChangeRecord;
+        const row = normalizeSnapshotItem({ exportArn: `${tableArn}/export/x`, tableArn, exportTime: EXPORT_TIME, keyAttributes: ['pk'], item: image }, { sourceOptions });
+        expect(insert.normalization_error).toBeNull();
+        for (const field of ['keys', 'item_key', 'keys_types', 'new_image', 'new_image_types', 'changed_attributes', 'redacted_attributes', 'account_id', 'table_name', 'region'] as const) expect({ field, value: row[field] }).toEqual({ field, value: insert[field] });
+        if (redact !== undefined) expect(JSON.parse(row.new_image as string).secret).toBe(REDACTED_VALUE);
+        expect(row.record_hash).toBe(recordHash(row));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('redacts as the source config says, and records the gap id', async () => {
