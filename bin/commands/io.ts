@@ -6,6 +6,8 @@ export interface CommandIo {
   readStdin(): Promise<string>;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (progress lines are drawn only there). @default false */
+  readonly stderrIsTTY?: boolean;
 }
 
 export function processIo(): CommandIo {
@@ -19,6 +21,7 @@ export function processIo(): CommandIo {
     },
     cwd: process.cwd(),
     env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
   };
 }
 

@@ -104,10 +104,10 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+export type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
 
 /** Flags, then the deployment's outputs when asked for, then the collector's variables (cli/replay/delivery-settings.ts). */
-async function deliveryFor(values: Values, io: CommandIo, s3: S3Client): Promise<NonNullable<ReplayDependencies['delivery']>> {
+export async function deliveryFor(values: Values, io: CommandIo, s3: S3Client): Promise<NonNullable<ReplayDependencies['delivery']>> {
   const deployment = await deploymentFor(values, io);
   const sink = replaySinkSettings(
     { deliveryStream: values['delivery-stream'], packing: values.packing, overflowBucket: values['overflow-bucket'], overflowPrefix: values['overflow-prefix'] },
