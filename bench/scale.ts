@@ -1,22 +1,23 @@
 /**
  * `npm run scale [ACCOUNTS] [TABLES_PER_ACCOUNT]`: generates an organization-sized config (default
- * 1,000 accounts x 10 tables), synthesizes the whole app offline with cdk-nag, and reports the
- * figures each AWS quota is about. The last line of output is one JSON object (other tooling reads it).
+ * 1,000 accounts x 10 tables; see ./scale-config.ts), synthesizes the whole app offline with
+ * cdk-nag, and reports the figures each AWS quota is about. The last line of output is one JSON
+ * object (other tooling reads it).
  *
- * The generated config is what a real organization looks like where it stresses us:
- *   - table names shared across accounts (every account has "orders-0", ...), so names alone never
- *     identify a source;
- *   - every 7th source with a customer managed key (one key per account), every 3rd with redaction
- *     and an actor attribute, so the per-source options file and the KMS grants are exercised.
- *
- * Figures that are modelled rather than measured say so in their name's comment below.
+ * Measured: synth time and peak RSS, stacks, resources and template bytes per stack, policy sizes,
+ * the per-source options file's size and its parse time (the collector's cold-start cost).
+ * Modelled (labelled `*_model` where it says how): the delivery streams' active partitions with
+ * every source active across midnight UTC (the same plan the app is built from), and the digest's
+ * list calls per hour at 1 million objects.
  *   SCALE_NAG=0   synthesize without cdk-nag (to see what cdk-nag costs)
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildAuditApp } from '../lib/audit-app';
+import { collectorSourceOptions, deliveryStreamPlan } from '../lib/config/load';
+import { parseSourceOptions } from '../lambda/core/collector-environment';
 import { generateScaleConfig } from './scale-config';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -71,6 +72,52 @@ export function templateFigures(outdir: string): TemplateFigures {
   return figures;
 }
 
+/**
+ * The per-source options file as the collector reads it at cold start: its size, and the median
+ * time to read and parse it here (a bench figure, never a test assertion). Measured on a 10,000-
+ * source file as well, whatever the config's size, since that is the size the issue asks about.
+ */
+function optionsFileFigures(options: Record<string, unknown>): Record<string, number> {
+  const dir = mkdtempSync(join(tmpdir(), 'ddb-audit-options-'));
+  const measure = (content: Record<string, unknown>, name: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify(content));
+    const times: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const start = process.hrtime.bigint();
+      parseSourceOptions(readFileSync(path, 'utf8'));
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    return { bytes: statSync(path).size, ms: Math.round((times[10] as number) * 100) / 100 };
+  };
+  const actual = measure(options, 'actual.json');
+  const ten = measure(collectorSourceOptions(generateScaleConfigAll(10_000)), 'ten-thousand.json');
+  rmSync(dir, { recursive: true, force: true });
+  return { source_options_file_bytes: actual.bytes, source_options_parse_ms: actual.ms, source_options_10k_sources_file_bytes: ten.bytes, source_options_10k_sources_parse_ms: ten.ms };
+}
+
+/** 10,000 sources with options on every one (the worst case for the file), 1,000 accounts x 10. */
+function generateScaleConfigAll(sources: number): ReturnType<typeof generateScaleConfig> {
+  const config = generateScaleConfig(sources / 10, 10);
+  return { ...config, sources: config.sources.map((s) => ({ ...s, actorAttribute: 'updatedBy', redact: ['payment.cardNumber', 'customer.ssn'] })) };
+}
+
+/**
+ * The digest's S3 list calls per hour with 1 million change-log objects, modelled from the digest
+ * design in lambda/digest/write-digests.ts as of this branch: every hourly run lists the whole
+ * changes/ prefix (and digests/), and ListObjectsV2 returns at most 1,000 keys per call
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html).
+ */
+function digestListModel(): Record<string, number | string> {
+  const objects = 1_000_000;
+  const digestsPerYear = 24 * 365;
+  return {
+    digest_list_calls_per_hour_at_1m_objects: Math.ceil(objects / 1000) + Math.ceil(digestsPerYear / 1000),
+    digest_list_model: "today's digest design: each hourly run lists all of changes/ (1,000 keys per ListObjectsV2 call) plus a year of digests/",
+  };
+}
+
 async function main(): Promise<void> {
   const accounts = Number(process.argv[2] ?? 1000);
   const tables = Number(process.argv[3] ?? 10);
@@ -88,6 +135,8 @@ async function main(): Promise<void> {
   app.synth();
   const done = process.hrtime.bigint();
   const figures = templateFigures(outdir);
+  const plan = deliveryStreamPlan(config);
+  const options = optionsFileFigures(collectorSourceOptions(config));
   const result = {
     sources: config.sources.length,
     accounts,
@@ -98,6 +147,11 @@ async function main(): Promise<void> {
     synthesize_seconds: Number(done - built) / 1e9,
     synth_peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     ...figures,
+    delivery_streams: plan.streamCount,
+    max_active_partitions_per_stream: plan.maxActivePartitions,
+    max_active_partitions_model: 'every source active across midnight UTC: 2 partitions per source + 2 reserved (unknown source) per stream, hash routing as deployed',
+    ...options,
+    ...digestListModel(),
   };
   rmSync(outdir, { recursive: true, force: true });
   process.stdout.write(`${JSON.stringify(result)}\n`);
