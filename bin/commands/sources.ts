@@ -1,7 +1,7 @@
 /**
  * `ddb-audit sources add|list|validate [--cdk-json PATH]`: onboarding is one entry in cdk.json.
  *
- *   add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--kms-key-arn ARN]
+ *   add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--key-attributes pk[,sk]] [--kms-key-arn ARN]
  *       validates the whole resulting config (the same checks as `cdk synth`), refuses a stream ARN
  *       already present, writes the entry into cdk.json and prints what the source account must
  *       deploy. The write is safe to run many at once and to interrupt: it takes a lock beside
@@ -33,7 +33,7 @@ import { insertIntoJsonArray } from '../../cli/config-file/json-insert';
 import { escapeForTerminal } from '../../cli/terminal-text';
 import { CommandIo, UsageError } from './io';
 
-const USAGE = 'usage: ddb-audit sources add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--kms-key-arn ARN] | list [--json] | validate  [--cdk-json PATH]';
+const USAGE = 'usage: ddb-audit sources add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--key-attributes pk[,sk]] [--kms-key-arn ARN] | list [--json] | validate  [--cdk-json PATH]';
 
 /** Exit status when the config itself is invalid. */
 const CONFIG_INVALID = 1;
@@ -89,6 +89,7 @@ async function add(args: string[], io: CommandIo, deps: SourcesDependencies): Pr
     'stream-arn': { type: 'string' },
     'actor-attribute': { type: 'string' },
     redact: { type: 'string' },
+    'key-attributes': { type: 'string' },
     'kms-key-arn': { type: 'string' },
   });
   const streamArn = values['stream-arn'];
@@ -97,6 +98,9 @@ async function add(args: string[], io: CommandIo, deps: SourcesDependencies): Pr
   const entry: Record<string, unknown> = { streamArn };
   if (values['actor-attribute'] !== undefined) entry.actorAttribute = values['actor-attribute'];
   if (values.redact !== undefined) entry.redact = values.redact.split(',').map((p) => p.trim());
+  // The table's key schema (DescribeTable's KeySchema: partition key, then sort key). Recorded, it lets
+  // the config refuse a redact path on a key attribute before deploy (keys are never redacted).
+  if (values['key-attributes'] !== undefined) entry.keyAttributes = values['key-attributes'].split(',').map((p) => p.trim());
   if (values['kms-key-arn'] !== undefined) entry.kmsKeyArn = values['kms-key-arn'];
 
   const path = cdkJsonPath(values['cdk-json'], io);
