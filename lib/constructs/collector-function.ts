@@ -157,7 +157,7 @@ export class CollectorFunction extends Construct {
     });
     this.role.attachInlinePolicy(policy);
 
-    this.streamReadPolicy = new iam.Policy(this, 'StreamReadPolicy', { statements: streamReadStatements(stack, props.key) });
+    this.streamReadPolicy = new iam.Policy(this, 'StreamReadPolicy', { statements: streamReadStatements(stack) });
     this.role.attachInlinePolicy(this.streamReadPolicy);
     Validations.of(this.streamReadPolicy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -209,16 +209,22 @@ export function deliveryStreamPatternArn(stack: Stack): string {
  * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html).
  * Only onboarded sources carry our statement (the source stacks merge it), so the pattern adds
  * nothing a source account has not granted. In the audit account itself, where the identity grant
- * alone would suffice, every stream but the heartbeat's and every key but the audit key are denied.
+ * alone would suffice, every stream but the heartbeat's is denied.
  *
- * The denials use aws:ResourceAccount, a global key "included in the request context for most
+ * Keys of the audit account are NOT denied the same way: Lambda decrypts a function's environment
+ * variables with the execution role's credentials (through the aws/lambda key, whose policy allows
+ * it via Lambda), so a Deny on the role for the account's other keys would stop the collector from
+ * starting. The KMS pattern therefore also reaches audit-account keys whose key policy delegates to
+ * IAM; the collector itself never calls KMS (stream records arrive decrypted), see docs/scale-and-cost.md.
+ *
+ * The denial uses aws:ResourceAccount, a global key "included in the request context for most
  * service actions" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceaccount).
  * We found no page that says DynamoDB Streams' actions carry it, so the design does not depend on
  * it: a Deny with StringEquals on a key that is absent does not apply, so collection never breaks;
  * only the denial would lapse. No kms:ViaService condition: what DynamoDB Streams presents as the
  * calling service is documented nowhere we found, and a wrong guess would stop collection.
  */
-export function streamReadStatements(stack: Stack, auditKey: kms.IKey): iam.PolicyStatement[] {
+export function streamReadStatements(stack: Stack): iam.PolicyStatement[] {
   const [anyAccountStreams, anyAccountKeys] = streamReadPatterns(stack) as [string, string];
   const heartbeatStreams = stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: `${HEARTBEAT_TABLE_NAME}/stream/*` });
   const inAuditAccount = { StringEquals: { 'aws:ResourceAccount': stack.account } };
@@ -232,7 +238,6 @@ export function streamReadStatements(stack: Stack, auditKey: kms.IKey): iam.Poli
     new iam.PolicyStatement({ sid: 'ReadSourceStreams', actions: [...STREAM_READ_ACTIONS], resources: [anyAccountStreams] }),
     new iam.PolicyStatement({ sid: 'DenyOwnAccountStreams', effect: iam.Effect.DENY, actions: [...STREAM_READ_ACTIONS], notResources: [heartbeatStreams], conditions: inAuditAccount }),
     new iam.PolicyStatement({ sid: 'DecryptSourceStreams', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [anyAccountKeys] }),
-    new iam.PolicyStatement({ sid: 'DenyOwnAccountKeys', effect: iam.Effect.DENY, actions: ['kms:Decrypt', 'kms:DescribeKey'], notResources: [auditKey.keyArn], conditions: inAuditAccount }),
   ];
 }
 

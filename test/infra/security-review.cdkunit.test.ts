@@ -78,7 +78,7 @@ const WILDCARD_EXCEPTIONS: readonly { finding: RegExp; reason: string }[] = [
   {
     finding: /^DdbAuditCollector CollectorStreamReadPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:kms:[a-z0-9-]+:\*:key\/\* \(kms:Decrypt,kms:DescribeKey\)$/,
     reason:
-      "Widened from each source's listed key to every key of the region (issue 11), for a policy whose size does not grow with the sources. Another account's key is usable only if its key policy names the collector role (sourceKeyPolicyStatement, added by the source team); the audit account's own keys other than the audit key are denied (DenyOwnAccountKeys, aws:ResourceAccount). No kms:ViaService: its value for stream reads is documented nowhere.",
+      "Widened from each source's listed key to every key of the region (issue 11), for a policy whose size does not grow with the sources. Another account's key is usable only if its key policy names the collector role (sourceKeyPolicyStatement, added by the source team); the audit account's own keys are not denied, because Lambda decrypts the function's environment variables as this role and a Deny would stop the collector starting; the collector never calls KMS itself. No kms:ViaService: its value for stream reads is documented nowhere.",
   },
 ];
 
