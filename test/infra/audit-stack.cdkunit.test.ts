@@ -121,7 +121,8 @@ describe('failure and Athena results buckets', () => {
       .filter((r) => r.Type === 'AWS::S3::BucketPolicy')
       .filter((r) => r.Properties.PolicyDocument.Statement.some((s: any) => s.Condition?.Bool?.['aws:SecureTransport'] === 'false'))
       .map((r) => r.Properties.Bucket.Ref);
-    expect(buckets).toHaveLength(4);
+    // access logs, change log, mapping failures, Athena results, digest inventory reports
+    expect(buckets).toHaveLength(5);
     expect(tlsOnly.sort()).toEqual(buckets.sort());
   });
 });
