@@ -8,7 +8,7 @@
  * the per-source options file's size and its parse time (the collector's cold-start cost).
  * Modelled (labelled `*_model` where it says how): the delivery streams' active partitions with
  * every source active across midnight UTC (the same plan the app is built from), and the digest's
- * list calls per hour at 1 million objects.
+ * requests per hour at 1 million objects (the digest's own call model).
  *   SCALE_NAG=0   synthesize without cdk-nag (to see what cdk-nag costs)
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildAuditApp } from '../lib/audit-app';
-import { collectorSourceOptions, deliveryStreamPlan } from '../lib/config/load';
+import { collectorSourceOptions, deliveryStreamPlan, resolveDelivery } from '../lib/config/load';
+import { digestCallsPerHour, digestListCallsPerHour, listingDigestListCallsPerHour } from '../lambda/digest/arrivals/call-model';
 import { parseSourceOptions } from '../lambda/core/collector-environment';
 import { generateScaleConfig } from './scale-config';
 
@@ -115,17 +116,21 @@ function generateScaleConfigAll(sources: number): ReturnType<typeof generateScal
 }
 
 /**
- * The digest's S3 list calls per hour with 1 million change-log objects, modelled from the digest
- * design in lambda/digest/write-digests.ts as of this branch: every hourly run lists the whole
- * changes/ prefix (and digests/), and ListObjectsV2 returns at most 1,000 keys per call
- * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html).
+ * The digest's requests per hourly run with 1 million change-log objects, from the digest's own
+ * call model (lambda/digest/arrivals/call-model.ts, which moves with the digest code): with the
+ * arrivals ledger, ListObjectsV2 reads only the recent day folders of digests/, whatever the size of
+ * the log. The listing design it replaced (every run lists all of changes/) is reported beside it.
+ * Objects per hour, for the GetObject figure, is an upper bound: every source's partition flushed
+ * once per buffer interval.
  */
-function digestListModel(): Record<string, number | string> {
-  const objects = 1_000_000;
-  const digestsPerYear = 24 * 365;
+function digestModel(sources: number, bufferIntervalSeconds: number): Record<string, number | string> {
+  const objectsInLog = 1_000_000;
+  const objectsPerHour = sources * Math.ceil(3600 / bufferIntervalSeconds);
   return {
-    digest_list_calls_per_hour_at_1m_objects: Math.ceil(objects / 1000) + Math.ceil(digestsPerYear / 1000),
-    digest_list_model: "today's digest design: each hourly run lists all of changes/ (1,000 keys per ListObjectsV2 call) plus a year of digests/",
+    digest_list_calls_per_hour_at_1m_objects: digestListCallsPerHour(objectsInLog, objectsPerHour),
+    digest_list_calls_per_hour_at_1m_objects_listing_design: listingDigestListCallsPerHour(objectsInLog),
+    digest_get_object_calls_per_hour_upper_bound: digestCallsPerHour(objectsPerHour).getObject,
+    digest_model: `lambda/digest/arrivals/call-model.ts (arrivals ledger); GetObject with every source flushing once per ${bufferIntervalSeconds} s buffer interval`,
   };
 }
 
@@ -164,7 +169,7 @@ async function main(): Promise<void> {
     max_active_partitions_per_stream: plan.maxActivePartitions,
     max_active_partitions_model: 'every source active across midnight UTC: 2 partitions per source + 2 reserved (unknown source) per stream, hash routing as deployed',
     ...options,
-    ...digestListModel(),
+    ...digestModel(config.sources.length, resolveDelivery(config).bufferIntervalSeconds),
   };
   rmSync(outdir, { recursive: true, force: true });
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -15,6 +15,7 @@ import { AUDIT_STACK_OUTPUT } from '../../schemas/deployment';
 import { AuditStack } from '../../lib/audit-stack';
 import { buildAuditApp } from '../../lib/audit-app';
 import { AuditConfigError, validateAuditConfig } from '../../lib/config/validate';
+import { deliveryStreamPlan, MAX_DELIVERY_STREAMS } from '../../lib/config/load';
 import { MAPPINGS_PER_STACK, STREAM_POLICIES_PER_STACK } from '../../lib/stack-chunks';
 import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName } from '../../lib/stack-names';
 import { DELIVERY_STREAM_NAME_PREFIX } from '../../lambda/core/delivery-routing';
@@ -139,12 +140,42 @@ describe('an account with more tables than one stack holds', () => {
   });
 });
 
+describe('the audit stack at the most delivery streams a config may need', () => {
+  it(`stays at or below 400 resources and 800 KB with ${MAX_DELIVERY_STREAMS} streams`, () => {
+    // Two syntheses, one stream and many, give the cost of one stream; projected to the maximum.
+    // (Hash routing makes an exact count hard to aim at: activePartitionQuota 4 leaves one source
+    // per stream, and the plan grows the count until no two sources share one.)
+    const many = [6, 7, 8, 9, 5].map((n) => generateScaleConfig(1, n, { delivery: { activePartitionQuota: 4 } })).find((c) => {
+      try {
+        return deliveryStreamPlan(c).streamCount >= 10;
+      } catch {
+        return false;
+      }
+    })!;
+    const size = (config: AuditConfig) => {
+      const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'ddb-audit-scale-')) });
+      const template = Template.fromStack(new AuditStack(app, AUDIT_STACK_NAME, { env: { account: config.auditAccountId, region: config.region }, config })).toJSON();
+      const streams = Object.values(template.Resources as Record<string, Resource>).filter((r) => r.Type === 'AWS::KinesisFirehose::DeliveryStream').length;
+      return { streams, resources: Object.keys(template.Resources).length, bytes: Buffer.byteLength(JSON.stringify(template, null, 1)) };
+    };
+    const one = size(generateScaleConfig(1, 1));
+    const more = size(many);
+    expect(one.streams).toBe(1);
+    expect(more.streams).toBe(deliveryStreamPlan(many).streamCount);
+    const perStream = (more.resources - one.resources) / (more.streams - one.streams);
+    expect(perStream).toBe(6);
+    const bytesPerStream = (more.bytes - one.bytes) / (more.streams - one.streams);
+    expect(one.resources + perStream * (MAX_DELIVERY_STREAMS - 1)).toBeLessThanOrEqual(400);
+    expect(one.bytes + bytesPerStream * (MAX_DELIVERY_STREAMS - 1)).toBeLessThanOrEqual(800 * 1024);
+  }, 120_000);
+});
+
 describe('a config no delivery stream count fits', () => {
   it('is refused at synth with one line naming the sources, the quota and what to raise', () => {
     const config = generateScaleConfig(6, 10, { delivery: { activePartitionQuota: 4 } });
     expect(() => buildAuditApp(new App(), config, { nag: false })).toThrow(AuditConfigError);
     expect(() => buildAuditApp(new App(), config, { nag: false })).toThrow(
-      'delivery: 61 sources need more than 50 delivery streams at delivery.activePartitionQuota 4 (1 sources per stream); ask AWS to raise the Firehose active partition quota (up to 5,000) and set delivery.activePartitionQuota to the raised value',
+      'delivery: 61 sources need more than 45 delivery streams at delivery.activePartitionQuota 4 (1 sources per stream); ask AWS to raise the Firehose active partition quota (up to 5,000) and set delivery.activePartitionQuota to the raised value',
     );
   });
 
