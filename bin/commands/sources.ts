@@ -152,7 +152,7 @@ function nextSteps(config: AuditConfig, source: SourceConfig, index: number, pat
     '',
     'Deploy in this order (or all at once with `npx cdk deploy --all` when both accounts are bootstrapped with trust):',
     `1. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME}`,
-    '   (adds the table to the Glue partition projection and its options to the collector).',
+    '   (adds its options to the collector; its Glue partitions register themselves as its changes arrive).',
     `2. Source account ${arn.accountId} grants its stream to the collector role ${role}:`,
     `     npx cdk deploy --exclusively ${sourceStack}      (with that account's credentials)`,
     '   or, if the table is defined in the source team\'s own CDK app (TableV2), they set streamResourcePolicy to',
