@@ -95,11 +95,12 @@ export function resolveDelivery(config: AuditConfig): typeof DELIVERY_DEFAULTS {
  * The most delivery streams one deployment creates. Each stream adds six resources to the audit
  * stack (the stream, its error log stream and four alarms), and the audit stack must stay at or
  * below 400 of CloudFormation's 500 (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html):
- * about 110 resources without the streams, so 45 streams leave some headroom. 45 streams hold about
- * 11,000 sources at the default quota and about 112,000 at a raised one (5,000). A test synthesizes
- * the audit stack at this maximum and checks the 400.
+ * about 150 resources without the streams (with the digest's arrival ledger and the catalog's
+ * partition registration), so 42 streams reach 396. 42 streams hold about 10,000 sources at the
+ * default quota and about 100,000 at a raised one (5,000). A test projects the audit stack to this
+ * maximum from two syntheses and checks the 400, so a construct that adds resources fails it.
  */
-export const MAX_DELIVERY_STREAMS = 45;
+export const MAX_DELIVERY_STREAMS = 42;
 
 /**
  * How many delivery streams the config needs, and how full the fullest is (lambda/core/delivery-routing.ts).

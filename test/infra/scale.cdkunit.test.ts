@@ -173,7 +173,7 @@ describe('a config no delivery stream count fits', () => {
     const config = generateScaleConfig(6, 10, { delivery: { activePartitionQuota: 4 } });
     expect(() => buildAuditApp(new App(), config, { nag: false })).toThrow(AuditConfigError);
     expect(() => buildAuditApp(new App(), config, { nag: false })).toThrow(
-      'delivery: 61 sources need more than 45 delivery streams at delivery.activePartitionQuota 4 (1 sources per stream); ask AWS to raise the Firehose active partition quota (up to 5,000) and set delivery.activePartitionQuota to the raised value',
+      'delivery: 61 sources need more than 42 delivery streams at delivery.activePartitionQuota 4 (1 sources per stream); ask AWS to raise the Firehose active partition quota (up to 5,000) and set delivery.activePartitionQuota to the raised value',
     );
   });
 
