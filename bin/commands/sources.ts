@@ -181,14 +181,18 @@ async function rotate(args: string[], io: CommandIo, deps: SourcesDependencies):
 /** What to do after a rotation: deploy, so the mapping reads the new stream, then fill the gap. */
 function rotateNextSteps(config: AuditConfig, index: number, oldStreamArn: string, newStreamArn: string, path: string): string {
   const arn = parseStreamArn(newStreamArn)!;
+  // The source keeps its place among its account's sources, so its chunks (lib/stack-chunks.ts) stay the same.
+  const ofAccount = config.sources.slice(0, index + 1).filter((s) => parseStreamArn(s.streamArn)?.accountId === arn.accountId).length;
+  const sourceStack = sourceStackName(arn.accountId, Math.floor((ofAccount - 1) / STREAM_POLICIES_PER_STACK));
+  const mappingsStack = mappingsStackName(arn.accountId, Math.floor((ofAccount - 1) / MAPPINGS_PER_STACK));
   return `${[
     `Rotated sources[${index}] in ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region})`,
     `  from ${oldStreamArn}`,
     `  to   ${newStreamArn}`,
     '',
     'Next steps:',
-    `1. Source account ${arn.accountId}: npx cdk deploy --exclusively ${sourceStackName(arn.accountId)}   (grants the new stream to the collector and the watch)`,
-    `2. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME} ${MAPPINGS_STACK_NAME}   (the mapping moves to the new stream and reads it from TRIM_HORIZON;`,
+    `1. Source account ${arn.accountId}: npx cdk deploy --exclusively ${sourceStack}   (grants the new stream to the collector and the watch)`,
+    `2. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME} ${mappingsStack}   (the mapping moves to the new stream and reads it from TRIM_HORIZON;`,
     '   changes older than 24 h on the new stream are already trimmed).',
     '3. Within one watch interval the watch closes the gap (an op = \'g\' row with its bounds); then fill it:',
     '     ddb-audit coverage            (shows the gap, its bounds and whether it is filled)',
