@@ -15,7 +15,8 @@ import { AuditStack } from './audit-stack';
 import { MappingsStack } from './mappings-stack';
 import { SourceAccountStack } from './source-account-stack';
 import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, sourceStackName } from './stack-names';
-import { collectorRoleArn } from './stream-policy';
+import { collectorRoleArn, watchRoleArn } from './stream-policy';
+import { resolveWatch } from './config/load';
 
 export { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, sourceStackName };
 
@@ -52,6 +53,8 @@ export function buildAuditApp(app: App, config: AuditConfig, options: AuditAppOp
       description: `ddb-audit: stream policies of source account ${accountId} granting the collector read access`,
       sources: resolved.filter((s) => s.arn.accountId === accountId),
       collectorRoleArn: roleArn,
+      // The watch's role, named in the source's statements only when the audit stack creates it.
+      watchRoleArn: resolveWatch(config).enabled ? watchRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: resolved[0]?.arn.partition }) : undefined,
     });
     stack.addStackDependency(audit);
     sources.set(accountId, stack);

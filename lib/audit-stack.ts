@@ -36,6 +36,8 @@ import { PipelineDashboard } from './constructs/pipeline-dashboard';
 import { QueryWorkgroup, WORKGROUP_NAME } from './constructs/query-workgroup';
 import { ReplayRole, replayRoleArn } from './constructs/replay-role';
 import { collectorRoleArn } from './stream-policy';
+import { StreamWatch } from './constructs/stream-watch';
+import { resolveWatch } from './config/load';
 
 export interface AuditStackProps extends StackProps {
   readonly config: AuditConfig;
@@ -59,6 +61,8 @@ export class AuditStack extends Stack {
   public readonly retention?: ObjectRetention;
   /** Present when heartbeat.enabled is true (the default). */
   public readonly heartbeat?: Heartbeat;
+  /** Present when watch.enabled is true (the default): the stream-lifecycle watch (docs/coverage.md). */
+  public readonly watch?: StreamWatch;
   /** Present when attribution.cloudTrail is configured: the trail's table and the attributed view's DDL. */
   public readonly attribution?: CloudTrailCatalog;
 
@@ -156,6 +160,20 @@ export class AuditStack extends Stack {
         collectorRole: this.collector.role,
         changeLogBucket: this.buckets.changeLog,
         failureBucket: this.buckets.failures,
+        alarms: this.alarms,
+      });
+    }
+    // The stream-lifecycle watch (its own construct; the source stacks name its role when enabled).
+    const watch = resolveWatch(config);
+    if (watch.enabled) {
+      this.watch = new StreamWatch(this, 'Watch', {
+        streamArns: config.sources.map((s) => s.streamArn),
+        intervalMinutes: watch.intervalMinutes,
+        maxCallsPerSecond: watch.maxCallsPerSecond,
+        deliveryStream: this.delivery.deliveryStream,
+        overflowBucket: this.buckets.changeLog,
+        key: this.key.key,
+        accessLogsBucket: this.buckets.accessLogs,
         alarms: this.alarms,
       });
     }

@@ -15,11 +15,19 @@ import { Construct } from 'constructs';
 import { ResolvedSource } from './config/load';
 import { ResourcePolicyProvider } from './constructs/resource-policy-provider';
 import { collectorStreamGrant, StreamResourcePolicy } from './constructs/stream-resource-policy';
+import { WatchTablePolicy, watchTableGrant } from './constructs/watch-table-policy';
+import { assertWithinSourceStackCapacity } from './source-stack-capacity';
 
 export interface SourceAccountStackProps extends StackProps {
   /** The sources of this account only. */
   readonly sources: readonly ResolvedSource[];
   readonly collectorRoleArn: string;
+  /**
+   * The stream watch's role, when the watch is enabled: named in each stream statement beside the
+   * collector and granted DescribeTable on each table (./constructs/watch-table-policy.ts).
+   * @default no watch statements
+   */
+  readonly watchRoleArn?: string;
 }
 
 export class SourceAccountStack extends Stack {
@@ -27,12 +35,16 @@ export class SourceAccountStack extends Stack {
   public readonly policyProvider: ResourcePolicyProvider;
   /** In config order. */
   public readonly streamPolicies: StreamResourcePolicy[] = [];
+  /** In config order; empty without a watch role. */
+  public readonly tablePolicies: WatchTablePolicy[] = [];
 
   constructor(scope: Construct, id: string, props: SourceAccountStackProps) {
     super(scope, id, props);
+    assertWithinSourceStackCapacity(props.sources.length, props.watchRoleArn !== undefined, this.node.path);
+    const watchRole = props.watchRoleArn;
     this.policyProvider = new ResourcePolicyProvider(this, 'ResourcePolicyProvider', {
-      resourceKinds: ['stream'],
-      allowedStatements: [collectorStreamGrant(props.collectorRoleArn)],
+      resourceKinds: watchRole === undefined ? ['stream'] : ['stream', 'table'],
+      allowedStatements: watchRole === undefined ? [collectorStreamGrant(props.collectorRoleArn)] : [collectorStreamGrant(props.collectorRoleArn, watchRole), watchTableGrant(watchRole)],
     });
     for (const source of props.sources) {
       this.streamPolicies.push(
@@ -40,8 +52,12 @@ export class SourceAccountStack extends Stack {
           provider: this.policyProvider,
           streamArn: source.config.streamArn,
           collectorRoleArn: props.collectorRoleArn,
+          watchRoleArn: watchRole,
         }),
       );
+      if (watchRole !== undefined) {
+        this.tablePolicies.push(new WatchTablePolicy(this, `TablePolicy-${source.arn.tableName}`, { provider: this.policyProvider, tableArn: source.arn.tableArn, watchRoleArn: watchRole }));
+      }
     }
   }
 }

@@ -42,7 +42,7 @@ export function collectorRoleArn(location: CollectorLocation): string {
 export type StreamPolicyStatement = {
   readonly Sid: string;
   readonly Effect: 'Allow';
-  readonly Principal: { readonly AWS: string };
+  readonly Principal: { readonly AWS: string | string[] };
   readonly Action: string[];
   readonly Resource: string;
 };
@@ -80,8 +80,48 @@ export const COLLECTOR_STREAM_SID = 'DdbAuditCollectorReadsStream';
  * @param streamArn the stream ARN; `*` (the default) means "the stream this policy is attached to",
  *   which is what a TableV2 `streamResourcePolicy` needs since the stream ARN is unknown before deploy.
  */
-export function collectorStreamStatement(collectorRole: string, streamArn = '*'): StreamPolicyStatement {
-  return { Sid: COLLECTOR_STREAM_SID, Effect: 'Allow', Principal: { AWS: collectorRole }, Action: [...STREAM_READ_ACTIONS], Resource: streamArn };
+export function collectorStreamStatement(collectorRole: string, streamArn = '*', watchRole?: string): StreamPolicyStatement {
+  // With the watch, its role is a second principal here (docs/coverage.md, option a): cross-account
+  // access needs the identity policy too, and the watch role's allows DescribeStream only.
+  const principal = watchRole === undefined ? collectorRole : [collectorRole, watchRole];
+  return { Sid: COLLECTOR_STREAM_SID, Effect: 'Allow', Principal: { AWS: principal }, Action: [...STREAM_READ_ACTIONS], Resource: streamArn };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stream-lifecycle watch (lambda/watch/, lib/constructs/stream-watch.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** Prefix of the watch's execution role name. */
+export const WATCH_ROLE_NAME_PREFIX = 'ddb-audit-watch';
+
+/** The watch role's name: fixed, like the collector's, because source accounts' policies name it. */
+export function watchRoleName(region: string): string {
+  return `${WATCH_ROLE_NAME_PREFIX}-${region}`;
+}
+
+/** The watch role's ARN, known before the role exists. */
+export function watchRoleArn(location: CollectorLocation): string {
+  return `arn:${location.partition ?? 'aws'}:iam::${location.auditAccountId}:role/${watchRoleName(location.region)}`;
+}
+
+/** The only action the watch needs on a table's resource policy. */
+export const TABLE_DESCRIBE_ACTIONS = ['dynamodb:DescribeTable'] as const;
+
+/** The Sid of our statement in a table's resource policy (the provider recognises its own statement by it). */
+export const WATCH_TABLE_SID = 'DdbAuditWatchDescribesTable';
+
+export type TablePolicyStatement = StreamPolicyStatement;
+
+/**
+ * The statement that lets the watch role read a table's stream settings (LatestStreamArn,
+ * StreamSpecification): dynamodb:DescribeTable, to the watch role only, on the table the policy
+ * is attached to. A table's resource policy covers the table and its indexes, not its streams
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html), and
+ * cross-account access needs this grant and the watch role's own identity policy
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-cross-account-access.html).
+ */
+export function watchTableStatement(watchRole: string, tableArn = '*'): TablePolicyStatement {
+  return { Sid: WATCH_TABLE_SID, Effect: 'Allow', Principal: { AWS: watchRole }, Action: [...TABLE_DESCRIBE_ACTIONS], Resource: tableArn };
 }
 
 /**
