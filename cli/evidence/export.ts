@@ -2,7 +2,8 @@
  * `ddb-audit evidence export`: runs one bundled query and writes a self-contained, signed package.
  *
  * All or nothing: the query runs first; the package is written into a hidden sibling folder and
- * renamed to --out only once it is complete and signed. A failed query or signature leaves nothing.
+ * renamed to --out only once it is complete and signed. A failed query or signature leaves nothing,
+ * and neither does Ctrl-C (cli/program/interrupt.ts removes the hidden folder).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -25,6 +26,7 @@ import {
   SUMMARY_FILE,
 } from './manifest';
 import { renderSummary } from './summary';
+import { removeOnInterrupt } from '../program/interrupt';
 import type { ToolInfo } from './tool-info';
 import { ExportValue, exportValue } from './values';
 
@@ -51,6 +53,8 @@ export async function exportEvidence(options: ExportOptions): Promise<{ outDir: 
   const result = await options.runQuery(options.request);
 
   const staging = join(dirname(outDir), `.${basename(outDir)}.partial-${randomUUID()}`);
+  // Registered before it exists, so that Ctrl-C at any moment from here on leaves no partial folder.
+  const forget = removeOnInterrupt(staging);
   await mkdir(staging, { recursive: true });
   try {
     const manifest = await writePackage(staging, result, options);
@@ -60,6 +64,8 @@ export async function exportEvidence(options: ExportOptions): Promise<{ outDir: 
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     throw err;
+  } finally {
+    forget();
   }
 }
 

@@ -1,0 +1,187 @@
+/**
+ * What `ddb-audit sources add|list|validate` do once their arguments are parsed
+ * (bin/commands/sources.ts defines them): onboarding is one entry in cdk.json.
+ *
+ *   add        validates the whole resulting config (the same checks as `cdk synth`), refuses a stream ARN
+ *       already present, writes the entry into cdk.json and prints what the source account must
+ *       deploy. The write is safe to run many at once and to interrupt: it takes a lock beside
+ *       cdk.json (cdk.json.lock), re-reads the file under it, inserts only the new entry's text (every
+ *       other byte of the file is kept, so the diff is the new lines), and replaces the file through a
+ *       flushed temporary file and a rename, so a crash or a full disk leaves the old file whole.
+ *   list       one line per onboarded source; --json prints the same columns, one JSON object per line.
+ *   validate   the config's problems, in the same words as `cdk synth`; exit 1 when there are any.
+ *
+ * Exit status: 0 done; 1 the config has problems (validate, or add on an invalid result);
+ * 2 bad arguments, unreadable cdk.json, a stream already onboarded, or cdk.json locked or not writable.
+ *
+ * Values from cdk.json are printed through escapeForTerminal (a name with control characters cannot
+ * repaint the terminal); --json prints them exactly.
+ */
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AuditConfig, SourceConfig } from '../../schemas/audit-config';
+import { parseStreamArn } from '../../lambda/core/stream-arn';
+import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, sourceStackName } from '../../lib/stack-names';
+import { CONTEXT_KEY, readCdkJson, readCdkJsonText } from '../../lib/config/load';
+import { AuditConfigError, findConfigProblems } from '../../lib/config/validate';
+import { collectorRoleArn, sourceKeyPolicyStatement, streamResourcePolicy } from '../../lib/stream-policy';
+import { FileWriter, writeFileAtomic } from '../config-file/atomic-write';
+import { acquireFileLock, LockOptions } from '../config-file/file-lock';
+import { insertIntoJsonArray } from '../config-file/json-insert';
+import { escapeForTerminal } from '../terminal-text';
+import { outputStyle } from '../program/output-style';
+import { renderTable } from '../text-table';
+import type { CommandIo } from '../program/command-io';
+import { UsageError } from '../program/command-io';
+import { SOURCE_COLUMNS, sourceRow } from './source-columns';
+
+/** Exit status when the config itself is invalid. */
+const CONFIG_INVALID = 1;
+
+/** What tests replace: the file writer (to fail midway, as a full disk does) and the lock's timing. */
+export interface SourcesDependencies {
+  readonly writer?: FileWriter;
+  readonly lock?: LockOptions;
+}
+
+export interface AddOptions {
+  readonly streamArn?: string;
+  readonly actorAttribute?: string;
+  readonly redact?: string;
+  readonly kmsKeyArn?: string;
+  readonly cdkJson?: string;
+}
+
+/** Runs `body`, printing any error as one `ddb-audit sources SUB:` line with exit status 2. */
+export async function sourcesCommand(sub: string, io: CommandIo, body: () => Promise<number> | number): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    io.stderr(`ddb-audit sources ${sub}: ${escapeForTerminal((err as Error).message)}\n`);
+    return 2;
+  }
+}
+
+function cdkJsonPath(value: string | undefined, io: CommandIo): string {
+  return resolve(io.cwd, value ?? io.env.DDB_AUDIT_CDK_JSON ?? 'cdk.json');
+}
+
+/** The `audit` context of a cdk.json document (raw, not validated). */
+function auditContext(doc: Record<string, any>, path: string): Record<string, any> {
+  const audit = doc.context?.[CONTEXT_KEY];
+  if (audit === null || typeof audit !== 'object' || Array.isArray(audit)) {
+    throw new UsageError(`${path} has no "context.${CONTEXT_KEY}" object (see docs/configuration.md)`);
+  }
+  return audit as Record<string, any>;
+}
+
+export async function addSource(values: AddOptions, io: CommandIo, deps: SourcesDependencies = {}): Promise<number> {
+  const streamArn = values.streamArn;
+  if (streamArn === undefined || streamArn === '') throw new UsageError('add needs --stream-arn ARN (the full stream ARN: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL)');
+
+  const entry: Record<string, unknown> = { streamArn };
+  if (values.actorAttribute !== undefined) entry.actorAttribute = values.actorAttribute;
+  if (values.redact !== undefined) entry.redact = values.redact.split(',').map((p) => p.trim());
+  if (values.kmsKeyArn !== undefined) entry.kmsKeyArn = values.kmsKeyArn;
+
+  const path = cdkJsonPath(values.cdkJson, io);
+  // One lock per real file, whichever name (or symlink) it is reached by.
+  const lock = await acquireFileLock(realFile(path), deps.lock);
+  try {
+    // Read under the lock: another add may have written since this process started.
+    const { text, doc } = readCdkJsonText(path);
+    const audit = auditContext(doc, path);
+    const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
+    const existing = sources.findIndex((s) => (s as { streamArn?: unknown } | null)?.streamArn === streamArn);
+    if (existing >= 0) throw new UsageError(`stream ${streamArn} is already onboarded as sources[${existing}] in ${path}; nothing changed`);
+
+    const candidate = { ...audit, sources: [...sources, entry] };
+    const problems = findConfigProblems(candidate);
+    if (problems.length > 0) {
+      io.stderr(`ddb-audit sources add: not added, cdk.json unchanged. ${new AuditConfigError(problems).message}\n`);
+      return CONFIG_INVALID;
+    }
+    const edited = insertIntoJsonArray(text, ['context', CONTEXT_KEY, 'sources'], entry);
+    lock.assertHeld();
+    writeFileAtomic(path, edited, { writer: deps.writer });
+    io.stdout(nextSteps(candidate as AuditConfig, entry as SourceConfig, sources.length, path));
+    return 0;
+  } finally {
+    lock.release();
+  }
+}
+
+function realFile(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** What the platform team and the source account do after the entry is written. */
+function nextSteps(config: AuditConfig, source: SourceConfig, index: number, path: string): string {
+  const arn = parseStreamArn(source.streamArn)!;
+  const role = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: arn.partition });
+  const indent = (text: string, by: string) => text.replace(/^/gm, by);
+  const lines = [
+    `Added sources[${index}] to ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region}).`,
+    '',
+    'Deploy in this order (or all at once with `npx cdk deploy --all` when both accounts are bootstrapped with trust):',
+    `1. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME}`,
+    '   (adds the table to the Glue partition projection and its options to the collector).',
+    `2. Source account ${arn.accountId} grants its stream to the collector role ${role}:`,
+    `     npx cdk deploy --exclusively ${sourceStackName(arn.accountId)}      (with that account's credentials)`,
+    '   or, if the table is defined in the source team\'s own CDK app (TableV2), they set streamResourcePolicy to',
+    '   iam.PolicyDocument.fromJson() of this document (streamResourcePolicy() in lib/stream-policy.ts):',
+    indent(JSON.stringify(streamResourcePolicy(role), null, 2), '     '),
+  ];
+  if (source.kmsKeyArn !== undefined) {
+    lines.push(
+      `   and they add this statement to the key policy of ${source.kmsKeyArn}:`,
+      indent(JSON.stringify(sourceKeyPolicyStatement(role), null, 2), '     '),
+    );
+  }
+  lines.push(
+    `3. Audit account ${config.auditAccountId}: npx cdk deploy --exclusively ${MAPPINGS_STACK_NAME}      (creates the event source mapping)`,
+    '',
+    'Before you deploy, check the two known blockers:',
+    '  - a table encrypted with the AWS managed key aws/dynamodb cannot be read from another account:',
+    '    switch the table to a customer managed key (and pass --kms-key-arn) or to an AWS owned key;',
+    '  - each stream shard allows two concurrent readers and this pipeline is one of them.',
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export function listSources(values: { json?: boolean; cdkJson?: string }, io: CommandIo): number {
+  const path = cdkJsonPath(values.cdkJson, io);
+  const audit = auditContext(readCdkJson(path), path);
+  const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
+  const rows = sources.map((raw, i) => sourceRow(raw, i));
+  if (values.json) {
+    // The table's columns, keyed by their JSON names, with exact values.
+    io.stdout(rows.map((row) => `${JSON.stringify(Object.fromEntries(SOURCE_COLUMNS.map((c) => [c.json, row[c.json]])))}\n`).join(''));
+    return 0;
+  }
+  if (sources.length === 0) {
+    io.stdout(`no sources onboarded in ${escapeForTerminal(path)}\n`);
+    return 0;
+  }
+  const cells = rows.map((row) => SOURCE_COLUMNS.map((c) => escapeForTerminal(c.text(row))));
+  io.stdout(renderTable(SOURCE_COLUMNS.map((c) => c.header), cells, { style: outputStyle(io), maxCellWidth: Number.POSITIVE_INFINITY }));
+  return 0;
+}
+
+export function validateSources(values: { cdkJson?: string }, io: CommandIo): number {
+  const path = cdkJsonPath(values.cdkJson, io);
+  const config = readCdkJson(path).context?.[CONTEXT_KEY];
+  const problems = findConfigProblems(config);
+  if (problems.length > 0) {
+    io.stderr(`${new AuditConfigError(problems).message}\n`);
+    return CONFIG_INVALID;
+  }
+  const sources = (config as AuditConfig).sources.length;
+  io.stdout(`${escapeForTerminal(path)}: audit config is valid (${sources} source${sources === 1 ? '' : 's'})\n`);
+  return 0;
+}
