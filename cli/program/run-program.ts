@@ -43,7 +43,10 @@ export function commanderMessageLine(text: string): string {
     .replace(/^error:\s*/, '')
     .replace(/\s*\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')
     .replace(/\s*\n\s*/g, ' ')
-    .trim();
+    .trim()
+    // Choices in the words every other bad value gets: `--format "xml" is not one of table, csv, json`.
+    .replace(/^option '(-[\w-]+)(?:, (--[\w-]+))?[^']*' argument '(.*)' is invalid\. Allowed choices are (.*)\.$/s, (_m, short: string, long: string | undefined, value: string, list: string) => `${long ?? short} "${value}" is not one of ${list}`)
+    .replace(/^command-argument value '(.*)' is invalid for argument '(.*)'\. Allowed choices are (.*)\.$/s, '$2 "$1" is not one of $3');
 }
 
 /** One line of an error message: a message with line breaks is joined (the prefix must start every error). */
@@ -72,6 +75,11 @@ export async function runProgram(program: Command, argv: readonly string[], cont
         let line = commanderMessageLine(text);
         // Below the root, a command's commands are its subcommands, and are called so.
         if (command.parent) line = line.replace(/^unknown command '(.*?)'/, 'unknown subcommand "$1"');
+        // Commander counts the extra arguments; the user needs to see which one was not expected.
+        if (line.startsWith('too many arguments')) {
+          const expected = command.registeredArguments.length;
+          line = `unexpected argument "${command.args[expected] ?? ''}" (${command.name()} takes ${expected === 0 ? 'no arguments' : `at most ${expected}`})`;
+        }
         io.stderr(`${errorPrefix(commandPath(command))}: ${oneLine(line)}\n`);
       },
       getOutHelpWidth: () => Math.max(40, Math.min(io.columns ?? 80, 120)),
