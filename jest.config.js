@@ -7,6 +7,8 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   // ts-jest only transpiles here (tsconfig isolatedModules); `npm test` runs `tsc --noEmit` first for types.
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  // Drops exactly the AWS SDK's Node.js-version warning from test output (cli/sdk-node-warning.ts).
+  setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -59,7 +59,10 @@ SELECT
   record_hash,
   normalization_error,
   raw_record,
-  json_format(CAST(overflow_fields AS JSON)) AS overflow_fields
+  json_format(CAST(overflow_fields AS JSON)) AS overflow_fields,
+  keys_types,
+  new_image_types,
+  old_image_types
 FROM changes
 WHERE delivery = 1
 ORDER BY account_id, table_name, dt, event_time, lpad(sequence_number, 40, '0'), event_id

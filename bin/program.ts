@@ -15,9 +15,11 @@ import { processIo } from './commands/io';
 import { CommandContext, runProgram } from '../cli/program/run-program';
 import { EXIT_STATUSES } from '../cli/program/exit-codes';
 import { defineCompletion } from './commands/completion';
+import { defineCost } from './commands/cost';
 import { defineDemo } from './commands/demo';
 import { defineDoctor } from './commands/doctor';
 import { defineEvidence } from './commands/evidence';
+import { defineItem } from './commands/item';
 import { defineLog } from './commands/log';
 import { defineNormalize } from './commands/normalize';
 import { defineQuery } from './commands/query';
@@ -37,7 +39,7 @@ export function buildProgram(context: CliContext): Command {
     .description('Audit and compliance change log for Amazon DynamoDB: run the pipeline locally, query the log, export signed evidence, verify the tamper-evident log, onboard sources, check a deployment.')
     .option('-V, --version', 'print the tool version and git commit')
     .addHelpText('after', `\nExit status:\n${EXIT_STATUSES.map((s) => `  ${String(s.code).padEnd(4)}${s.meaning}`).join('\n')}\n\nEvery command has --help. Docs: docs/cli.md`);
-  for (const define of [defineDemo, defineQuery, defineEvidence, defineLog, defineSources, defineDoctor, defineReplay, defineNormalize]) {
+  for (const define of [defineDemo, defineQuery, defineEvidence, defineItem, defineLog, defineSources, defineDoctor, defineReplay, defineCost, defineNormalize]) {
     program.addCommand(define(context));
   }
   program.addCommand(defineCompletion(context, () => buildProgram(new CommandContext(context.io, {}, true))));

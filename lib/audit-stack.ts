@@ -130,6 +130,7 @@ export class AuditStack extends Stack {
     this.digest = new ChangeLogDigest(this, 'Digest', {
       bucket: this.buckets.changeLog,
       bucketKey: this.key.key,
+      serverAccessLogsBucket: this.buckets.accessLogs,
       alarmTopic: this.alarms.topic,
       reservedConcurrency: digestReservedConcurrency(config),
     });

@@ -136,7 +136,16 @@ export const AUDIT_CONFIG_SCHEMA = {
           redact: {
             type: 'array',
             items: { type: 'string', minLength: 1 },
-            description: 'Attribute paths (dot-separated for nested maps, e.g. card.number) whose values never leave the collector.',
+            description:
+              'Attribute paths whose values never leave the collector: dot-separated through maps (card.number), [*] for every list element (cards[*].number), \\. for a literal dot in a name. A path that reaches a value it cannot descend into redacts that whole value. Key attributes are never redacted. See docs/security.md, Redaction.',
+          },
+          keyAttributes: {
+            type: 'array',
+            items: { type: 'string', minLength: 1 },
+            minItems: 1,
+            maxItems: 2,
+            uniqueItems: true,
+            description: 'The table\'s key attribute names (partition key, then sort key, if any), as `sources add` can record them. When given, a redact path on a key attribute is refused: keys are never redacted. @default unknown (the collector then reports such a path at run time)',
           },
           kmsKeyArn: { type: 'string', description: 'The customer managed KMS key of the table, if any; the collector is granted kms:Decrypt on it.' },
           eventSource: { type: 'object', additionalProperties: false, properties: tuningProperties },

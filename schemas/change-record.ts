@@ -24,7 +24,7 @@ export interface FieldDefinition {
   readonly partition?: boolean;
   /** Part of the canonical content that `record_hash` covers. */
   readonly hashed?: boolean;
-  /** A string holding JSON text (an image, the keys): spliced into record_hash's canonical form as JSON, not re-quoted. */
+  /** A string holding exactly one JSON value as text (an image, the keys): record_hash's canonical form holds it as that text (see lambda/core/record-hash.ts). */
   readonly json?: boolean;
   /**
    * The item controls this field's size (its values, its attribute names). When a change does not fit
@@ -39,11 +39,22 @@ export interface FieldDefinition {
    * attribute and actor. Item-sized fields without it (the images, raw_record) always move.
    */
   readonly keptInPointer?: boolean;
+  /**
+   * The schema_version that added the field. A hashed field is part of the canonical form of records
+   * of that version and later only, so records written before it still verify. @default 1
+   */
+  readonly sinceVersion?: number;
   readonly doc: string;
 }
 
-/** Bumped when the canonical hash form or a field's meaning changes. Stored in every record. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bumped when the canonical hash form or a field's meaning changes. Stored in every record.
+ *   1: the first form.
+ *   2: type information (keys_types, new_image_types, old_image_types) and an unambiguous
+ *      canonical form (JSON-text fields length-prefixed, so the text "null" and a missing value,
+ *      and text moved between adjacent fields, no longer hash alike). Records of version 1 still verify.
+ */
+export const SCHEMA_VERSION = 2;
 
 export const CHANGE_RECORD_FIELDS = [
   // Identity of the change
@@ -75,16 +86,19 @@ export const CHANGE_RECORD_FIELDS = [
   { name: 'user_identity', type: 'string', nullable: true, hashed: true, json: true, doc: 'The stream record userIdentity as JSON text (only TTL deletes carry one).' },
   // Who
   { name: 'actor', type: 'string', nullable: true, hashed: true, itemSized: true, keptInPointer: true, doc: 'Who made the change, as far as it is known: the configured actor attribute of the new image (old image for REMOVE), or dynamodb.amazonaws.com for TTL. Streams do not record the caller.' },
-  { name: 'actor_source', type: 'string', nullable: true, hashed: true, doc: 'Where actor came from: "attribute:<name>" or "ttl"; null when unknown.' },
+  { name: 'actor_source', type: 'string', nullable: true, hashed: true, doc: 'Where actor came from: "attribute:<name>", "attribute:<name>:redacted" (the attribute is redacted, or holds a redacted path, so actor is [REDACTED]) or "ttl"; null when unknown.' },
   // Protection and integrity
-  { name: 'redacted_attributes', type: 'string_list', nullable: true, hashed: true, doc: 'Configured attribute paths whose values were replaced in the images before leaving the collector.' },
+  { name: 'redacted_attributes', type: 'string_list', nullable: true, hashed: true, doc: 'Configured attribute paths whose values were replaced (by the S value [REDACTED]) in the images before leaving the collector; a path that could not descend replaced the whole value it reached. Key attributes are never redacted.' },
   { name: 'overflow_uri', type: 'string', nullable: true, hashed: false, doc: 'For a change too large for one Firehose record: the s3:// URI of the full record (one JSON line). The fields listed in overflow_fields are then null here and complete in that object.' },
   { name: 'record_hash', type: 'string', nullable: false, doc: 'SHA-256 (hex) of the canonical form of the hashed fields; identical for duplicate deliveries of one stream record.' },
   // Bad input, kept rather than dropped
   { name: 'normalization_error', type: 'string', nullable: true, hashed: true, itemSized: true, keptInPointer: true, doc: 'Why the stream record could not be normalized; null for normal records.' },
   { name: 'raw_record', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, doc: 'The original stream record as JSON text, kept only when normalization_error is set.' },
-  // Appended (schema is append-only)
+  // Appended (the schema is append-only). Type information: docs/change-record.md, "Type information".
   { name: 'overflow_fields', type: 'string_list', nullable: true, doc: 'For an overflow pointer (overflow_uri set): the fields whose values moved to the overflow object and are null here. Null for every other record. Not hashed, like overflow_uri.' },
+  { name: 'keys_types', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, sinceVersion: 2, doc: 'DynamoDB types of keys that its plain JSON does not imply (B keys), as compact JSON; null when all are implied (S or N). See docs/change-record.md.' },
+  { name: 'new_image_types', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, sinceVersion: 2, doc: 'DynamoDB types of new_image that its plain JSON does not imply (B, SS, NS, BS, nested), as compact JSON; null when all are implied or new_image is null. See docs/change-record.md.' },
+  { name: 'old_image_types', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, sinceVersion: 2, doc: 'DynamoDB types of old_image that its plain JSON does not imply (B, SS, NS, BS, nested), as compact JSON; null when all are implied or old_image is null. See docs/change-record.md.' },
 ] as const satisfies readonly FieldDefinition[];
 
 type Fields = typeof CHANGE_RECORD_FIELDS;

@@ -5,7 +5,7 @@
  * Plain data only (no aws-cdk-lib, no parquet library), so the CDK stacks, the Lambda and the
  * local pipeline can all use it.
  */
-import { CHANGE_RECORD_FIELDS, FieldDefinition, FieldType } from './change-record';
+import { CHANGE_RECORD_FIELDS, FieldDefinition, FieldType, SCHEMA_VERSION } from './change-record';
 
 const FIELDS: readonly FieldDefinition[] = CHANGE_RECORD_FIELDS;
 
@@ -54,9 +54,12 @@ export const DUCKDB_TYPES: Record<FieldType, string> = {
   string_list: 'VARCHAR[]',
 };
 
-/** The hashed fields, in schema order: the canonical content behind record_hash. */
-export function hashedFieldNames(): string[] {
-  return FIELDS.filter((f) => f.hashed).map((f) => f.name);
+/**
+ * The hashed fields of one schema version, in schema order: the canonical content behind record_hash
+ * (a field added in a later version is not part of an earlier version's form).
+ */
+export function hashedFieldNames(version: number = SCHEMA_VERSION): string[] {
+  return FIELDS.filter((f) => f.hashed && (f.sinceVersion ?? 1) <= version).map((f) => f.name);
 }
 
 /**

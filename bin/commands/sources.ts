@@ -27,6 +27,7 @@ export function defineSources(context: CliContext): Command {
     { flags: '--stream-arn <arn>', description: 'the full stream ARN: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL', required: true },
     { flags: '--actor-attribute <name>', description: 'the item attribute that names who made the change', default: 'none: no actor recorded' },
     { flags: '--redact <paths>', description: 'comma-separated attribute paths to redact (a,b.c)', default: 'none' },
+    { flags: '--key-attributes <pk[,sk]>', description: "the table's key schema, partition key then sort key (lets the config refuse redacting a key)", default: 'not recorded' },
     { flags: '--kms-key-arn <arn>', description: "the table's customer managed KMS key", default: 'none: an AWS owned key' },
     CDK_JSON,
   ]);

@@ -1,9 +1,10 @@
 /**
  * `ddb-audit evidence export`: runs one bundled query and writes a self-contained, signed package.
  *
- * All or nothing: the query runs first; the package is written into a hidden sibling folder and
- * renamed to --out only once it is complete and signed. A failed query or signature leaves nothing,
- * and neither does Ctrl-C (cli/program/interrupt.ts removes the hidden folder).
+ * All or nothing: the query runs first; the package (rows, summary.md, report.html, manifest and
+ * signature) is written into a hidden sibling folder and renamed to --out only once it is complete
+ * and signed. A failed query or signature leaves nothing, and neither does Ctrl-C
+ * (cli/program/interrupt.ts removes the hidden folder).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -21,10 +22,12 @@ import {
   MANIFEST_FILE,
   PartitionCovered,
   PUBLIC_KEY_FILE,
+  REPORT_FILE,
   serializeManifest,
   SIGNATURE_FILE,
   SUMMARY_FILE,
 } from './manifest';
+import { renderReportHtml } from './report-html';
 import { renderSummary } from './summary';
 import { removeOnInterrupt } from '../program/interrupt';
 import type { ToolInfo } from './tool-info';
@@ -113,6 +116,8 @@ async function writePackage(dir: string, result: QueryResult, options: ExportOpt
     },
   };
   await add(SUMMARY_FILE, Buffer.from(renderSummary(body, [...files]), 'utf8'));
+  // Listed like every other file, so the signature covers the page a person looks at.
+  await add(REPORT_FILE, Buffer.from(renderReportHtml({ manifest: body, files: [...files], rows }), 'utf8'));
 
   const manifest: EvidenceManifest = { ...body, files };
   const manifestBytes = serializeManifest(manifest);

@@ -18,6 +18,7 @@ export const PUBLIC_KEY_FILE = 'public-key.pem';
 export const CSV_FILE = 'rows.csv';
 export const JSONL_FILE = 'rows.jsonl';
 export const SUMMARY_FILE = 'summary.md';
+export const REPORT_FILE = 'report.html';
 
 export interface ManifestFile {
   /** Relative to the package folder, '/'-separated. */

@@ -12,9 +12,11 @@
  * are reported as not recomputable, never as passing or failing; but a pointer row that carries
  * images is invalid (the collector writes them null, so they were put there afterwards).
  *
- * The canonical form splices each JSON-text field (keys, item_key, new_image, old_image,
- * user_identity, raw_record) into one JSON array unquoted, so two rules keep a row's fields from
- * being rearranged under the same hash (lambda/core/record-hash.ts):
+ * The version-1 canonical form splices each JSON-text field (keys, item_key, new_image, old_image,
+ * user_identity, raw_record) into one JSON array unquoted; version 2 prefixes each with its length
+ * ([N,TEXT], lambda/core/record-hash.ts), which removes both ambiguities below from the hash itself.
+ * For version-1 rows, and as a plain sanity check for all, two rules keep a row's fields from being
+ * rearranged under the same hash:
  *  - each such field must hold exactly one JSON value: otherwise text could move from one field to
  *    the next (new_image `{"a":1},{"b":2}` and old_image null splice like new_image `{"a":1}` and
  *    old_image `{"b":2},null`);
@@ -22,11 +24,14 @@
  *    writes it (these fields hold objects, or NULL).
  */
 import { CHANGE_RECORD_FIELDS, ChangeRecord, FieldDefinition } from '../../schemas/change-record';
-import { recordHash } from '../../lambda/core/record-hash';
+import { hashedFieldsOf, KNOWN_SCHEMA_VERSIONS, recordHash } from '../../lambda/core/record-hash';
 import { timestampText } from './values';
 
-const HASHED: readonly FieldDefinition[] = (CHANGE_RECORD_FIELDS as readonly FieldDefinition[]).filter((f) => f.hashed);
-const JSON_TEXT: readonly FieldDefinition[] = HASHED.filter((f) => f.json);
+// Each schema version hashes its own fields: a version-1 row has no *_types columns to hash (its
+// Parquet file predates them), a version-2 row must have them all.
+const HASHED_BY_VERSION = new Map<number, readonly FieldDefinition[]>(KNOWN_SCHEMA_VERSIONS.map((v) => [v, hashedFieldsOf(v)]));
+// JSON-text fields of any version: a column a row does not have is simply absent.
+const JSON_TEXT: readonly FieldDefinition[] = (CHANGE_RECORD_FIELDS as readonly FieldDefinition[]).filter((f) => f.hashed && f.json);
 const IMAGES = ['new_image', 'old_image'] as const;
 
 export type RecomputeOutcome =
@@ -53,6 +58,9 @@ export function recomputeRecordHash(row: Record<string, unknown>): RecomputeOutc
     }
     return { status: 'not-recomputable', reason: `oversize change: its images are in the overflow object ${overflow}, not in the row` };
   }
+  const version = coerce(row.schema_version, { name: 'schema_version', type: 'int', nullable: false, doc: '' });
+  const HASHED = typeof version === 'number' ? HASHED_BY_VERSION.get(version) : undefined;
+  if (HASHED === undefined) return { status: 'invalid', reason: `schema_version is ${JSON.stringify(row.schema_version)}, not one this tool knows (${KNOWN_SCHEMA_VERSIONS.join(', ')})` };
   const missing = HASHED.filter((f) => !(f.name in row)).map((f) => f.name);
   if (missing.length > 0) return { status: 'not-recomputable', reason: `hashed columns not exported: ${missing.join(', ')}` };
 

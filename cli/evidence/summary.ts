@@ -1,7 +1,7 @@
 /** summary.md: what an evidence package holds and how to check it, for a reader without the tool. */
 import { HASH_FORMAT } from '../../lambda/core/record-hash';
 import { opensslVerifyCommand } from '../../lambda/digest/signing';
-import { EvidenceManifest, MANIFEST_FILE, PUBLIC_KEY_FILE, SIGNATURE_FILE, SUMMARY_FILE } from './manifest';
+import { EvidenceManifest, MANIFEST_FILE, PUBLIC_KEY_FILE, REPORT_FILE, SIGNATURE_FILE, SUMMARY_FILE } from './manifest';
 
 const PARTITIONS_LISTED = 50;
 
@@ -43,6 +43,7 @@ export function renderSummary(manifest: Omit<EvidenceManifest, 'files'>, dataFil
   lines.push('## Files', '', '| File | Bytes | SHA-256 |', '|---|---:|---|');
   for (const f of dataFiles) lines.push(`| ${f.path} | ${f.bytes} | \`${f.sha256}\` |`);
   lines.push(`| ${SUMMARY_FILE} | (in ${MANIFEST_FILE}) | (in ${MANIFEST_FILE}) |`);
+  lines.push(`| ${REPORT_FILE} | (in ${MANIFEST_FILE}) | (in ${MANIFEST_FILE}); the same package as a page with a change-volume chart |`);
   lines.push(`| ${MANIFEST_FILE} | | covered by ${SIGNATURE_FILE} |`);
   lines.push(`| ${SIGNATURE_FILE} | | ${m.signing.algorithm} signature of the exact bytes of ${MANIFEST_FILE} |`, '');
 

@@ -63,10 +63,16 @@ function sqlString(value: string): string {
 /** `read_parquet([...])` over exactly these files, partition columns from their paths. */
 export function readParquetFiles(paths: readonly string[]): string {
   const hiveTypes = FIELDS.filter((f) => f.partition).map((f) => `'${f.name}': VARCHAR`).join(', ');
-  return `read_parquet([${paths.map(sqlString).join(', ')}], hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false)`;
+  return `read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true, hive_partitioning = true, hive_types = {${hiveTypes}}, hive_types_autocast = false)`;
 }
 
-/** The statements that make DuckDB look like the Athena table for our queries, over these files. */
+/**
+ * The statements that make DuckDB look like the Athena table for our queries, over these files.
+ * union_by_name (in readParquetFiles): files written before a field was appended to the schema lack
+ * its column; without it DuckDB takes the first file's columns for all of them and drops the newer
+ * ones (seen here). Athena reads Parquet columns by name, a missing one as NULL
+ * (https://docs.aws.amazon.com/athena/latest/ug/handling-schema-updates-chapter.html).
+ */
 export function compatibilityStatements(files: readonly QueryableFile[]): string[] {
   // With no data yet, an empty view of the right shape: queries return no rows instead of failing.
   const view =

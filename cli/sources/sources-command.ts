@@ -48,6 +48,7 @@ export interface AddOptions {
   readonly streamArn?: string;
   readonly actorAttribute?: string;
   readonly redact?: string;
+  readonly keyAttributes?: string;
   readonly kmsKeyArn?: string;
   readonly cdkJson?: string;
 }
@@ -82,6 +83,9 @@ export async function addSource(values: AddOptions, io: CommandIo, deps: Sources
   const entry: Record<string, unknown> = { streamArn };
   if (values.actorAttribute !== undefined) entry.actorAttribute = values.actorAttribute;
   if (values.redact !== undefined) entry.redact = values.redact.split(',').map((p) => p.trim());
+  // The table's key schema (DescribeTable's KeySchema: partition key, then sort key). Recorded, it lets
+  // the config refuse a redact path on a key attribute before deploy (keys are never redacted).
+  if (values.keyAttributes !== undefined) entry.keyAttributes = values.keyAttributes.split(',').map((p) => p.trim());
   if (values.kmsKeyArn !== undefined) entry.kmsKeyArn = values.kmsKeyArn;
 
   const path = cdkJsonPath(values.cdkJson, io);

@@ -21,6 +21,14 @@ export class AttributeValueError extends Error {
   override name = 'AttributeValueError';
 }
 
+/**
+ * Set to true whenever a B, SS, NS or BS value is serialized: the types plain JSON does not show.
+ * The normalizer clears it before an attribute and reads it after, so it walks a value for its type
+ * information (./attribute-types.ts) only when the value holds such a type: most attributes (strings,
+ * numbers, maps and lists of them) then cost nothing more.
+ */
+export const typedValues = { seen: false };
+
 /** DynamoDB allows 32 levels of nesting; a deeper value is malformed input, not an item. */
 export const MAX_NESTING_DEPTH = 32;
 
@@ -51,6 +59,7 @@ export function attributeToJson(value: unknown, path?: string, depth = 0): strin
       if (inner !== true) throw new AttributeValueError(`${at(path, '.NULL')}: expected true, got ${describe(inner)}`);
       return 'null';
     case 'B':
+      typedValues.seen = true;
       return JSON.stringify(binaryToBase64(inner, at(path, '.B')));
     case 'M':
       if (depth >= MAX_NESTING_DEPTH) throw new AttributeValueError(`${at(path)}: nested deeper than ${MAX_NESTING_DEPTH} levels`);
@@ -59,10 +68,13 @@ export function attributeToJson(value: unknown, path?: string, depth = 0): strin
       if (depth >= MAX_NESTING_DEPTH) throw new AttributeValueError(`${at(path)}: nested deeper than ${MAX_NESTING_DEPTH} levels`);
       return listToJson(inner, at(path, '.L'), depth + 1);
     case 'SS':
+      typedValues.seen = true;
       return stringSetToJson(inner, at(path, '.SS'));
     case 'NS':
+      typedValues.seen = true;
       return numberSetToJson(inner, at(path, '.NS'));
     case 'BS':
+      typedValues.seen = true;
       return binarySetToJson(inner, at(path, '.BS'));
     case undefined:
       throw new AttributeValueError(`${at(path)}: empty AttributeValue (no type tag)`);

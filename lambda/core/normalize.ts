@@ -10,9 +10,11 @@
  */
 import { ChangeRecord, FIELD_NAMES, SCHEMA_VERSION, SEQUENCE_NUMBER_MAX_DIGITS, SEQUENCE_NUMBER_MIN_DIGITS, UNKNOWN_PARTITION_VALUE } from '../../schemas/change-record';
 import type { CollectorSourceOptions, CollectorSourceOptionsByTable } from '../../schemas/audit-config';
-import { AttributeValueError, attributeToJson, describe, mapToJson, memberPrefix } from './attribute-json';
+import { AttributeValueError, attributeToJson, describe, mapToJson, memberPrefix, typedValues } from './attribute-json';
 import { attributeValuesEqual } from './attribute-equality';
+import { appendAnnotation, typeAnnotation, TypeAnnotation } from './attribute-types';
 import { redactImage, REDACTED_VALUE, RedactionResult } from './redact';
+import { parseRedactPath, RedactPath, RedactPathError, topLevelName } from './redact-path';
 import { flattened } from './flat-string';
 import { formatIsoMillis } from './iso-timestamp';
 import { recordHash } from './record-hash';
@@ -24,6 +26,12 @@ export interface NormalizeOptions {
   readonly sourceOptions?: CollectorSourceOptionsByTable;
   /** processed_at of the batch, ISO-8601 UTC. @default now */
   readonly processedAt?: string;
+  /**
+   * Called for each configured redact path that names a key attribute of a record's table (keys are
+   * never redacted, so the path is not applied): the caller reports it (process-batch.ts logs
+   * REDACT_PATH_ON_KEY_LOG_MESSAGE and counts METRIC.redactPathsOnKeyAttributes). @default none
+   */
+  readonly onRedactPathOnKeyAttribute?: (tableArn: string, path: string) => void;
 }
 
 const OPERATIONS: Record<string, 'c' | 'u' | 'd'> = { INSERT: 'c', MODIFY: 'u', REMOVE: 'd' };
@@ -48,19 +56,48 @@ export function normalizeRecords(records: readonly unknown[], options: Normalize
 export function normalizeRecord(record: unknown, options: NormalizeOptions = {}): ChangeRecord {
   const processedAt = options.processedAt ?? new Date().toISOString();
   try {
-    return normalizeValid(record, processedAt, options.sourceOptions);
+    return normalizeValid(record, processedAt, options.sourceOptions, options.onRedactPathOnKeyAttribute);
   } catch (err) {
     const reason =
       err instanceof MalformedRecordError
         ? err.message
         : err instanceof AttributeValueError
           ? explainImageError(record, err).message
-          : `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
-    return errorRecord(record, reason, processedAt, options.sourceOptions);
+          : err instanceof RedactPathError
+            ? `source config: ${err.message}; the images are withheld`
+            : `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
+    return errorRecord(record, reason, processedAt, options.sourceOptions, options.onRedactPathOnKeyAttribute);
   }
 }
 
-function normalizeValid(record: unknown, processedAt: string, sourceOptions: CollectorSourceOptionsByTable | undefined): ChangeRecord {
+// The flag attribute-json.ts sets on B and sets, read through one local binding on the hot path.
+const typed = typedValues;
+
+// The configured paths of each source, parsed once (the options object lives as long as the container).
+const parsedPaths = new WeakMap<readonly string[], readonly RedactPath[] | RedactPathError>();
+
+/** The source's redact paths, parsed; throws the RedactPathError of the first one that does not parse. */
+function redactPaths(redact: readonly string[]): readonly RedactPath[] {
+  let parsed = parsedPaths.get(redact);
+  if (parsed === undefined) {
+    try {
+      parsed = redact.map(parseRedactPath);
+    } catch (err) {
+      if (!(err instanceof RedactPathError)) throw err;
+      parsed = err;
+    }
+    parsedPaths.set(redact, parsed);
+  }
+  if (parsed instanceof RedactPathError) throw parsed;
+  return parsed;
+}
+
+function normalizeValid(
+  record: unknown,
+  processedAt: string,
+  sourceOptions: CollectorSourceOptionsByTable | undefined,
+  onRedactPathOnKeyAttribute: ((tableArn: string, path: string) => void) | undefined,
+): ChangeRecord {
   if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new MalformedRecordError(`record: expected an object, got ${describe(record)}`);
   const r = record as Record<string, any>;
 
@@ -92,18 +129,29 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
   const options: CollectorSourceOptions | undefined = sourceOptions?.[arn.tableArn];
 
   const isTtlExpiry = eventName === 'REMOVE' && isTtlIdentity(r.userIdentity);
+  // Compared on the originals (values and types), so a change to a redacted attribute is still listed:
+  // its name is not secret, its value is; only names leave this function.
   const changed = changedAttributes(eventName, oldImage, oldSerialized, newImage, newSerialized);
 
-  // Redaction first, so each image is serialized once: the redacted copy where a path matched, else
+  // Redaction first: every field below (images, their types, actor, record_hash) is derived from the
+  // redacted images. Each image is serialized once: the redacted copy where a path matched, else
   // the original (whose per-attribute texts a MODIFY has already built for the comparison above).
-  const redact = options?.redact;
-  const oldRedaction = redact !== undefined && oldImage !== undefined ? redactImage(oldImage, redact) : undefined;
-  const newRedaction = redact !== undefined && newImage !== undefined ? redactImage(newImage, redact) : undefined;
-  const oldJson = flattened(imageJson(oldImage, oldSerialized, oldRedaction));
-  const newJson = flattened(imageJson(newImage, newSerialized, newRedaction));
-  const redacted = redact === undefined ? null : mergeRedacted(oldRedaction?.applied, newRedaction?.applied);
+  const paths = options?.redact === undefined ? undefined : redactPaths(options.redact);
+  const keyNames = paths === undefined ? undefined : new Set(keys.names);
+  const oldRedaction = paths !== undefined && oldImage !== undefined ? redactImage(oldImage, paths, keyNames) : undefined;
+  const newRedaction = paths !== undefined && newImage !== undefined ? redactImage(newImage, paths, keyNames) : undefined;
+  const oldTexts = imageTexts(oldImage, oldSerialized, oldRedaction);
+  const newTexts = imageTexts(newImage, newSerialized, newRedaction);
+  // Reported once the images are known good: a record that still fails becomes an error record, which reports its own.
+  if (onRedactPathOnKeyAttribute !== undefined) {
+    for (const path of new Set([...(oldRedaction?.onKeyAttribute ?? []), ...(newRedaction?.onKeyAttribute ?? [])])) onRedactPathOnKeyAttribute(arn.tableArn, path);
+  }
+  const oldJson = flattened(oldTexts.json);
+  const newJson = flattened(newTexts.json);
+  const redacted = paths === undefined ? null : mergeRedacted(oldRedaction?.applied, newRedaction?.applied);
 
-  const actor = isTtlExpiry ? TTL_ACTOR : actorFrom(options, eventName === 'REMOVE' ? oldImage : newImage);
+  const actorRedaction = eventName === 'REMOVE' ? oldRedaction : newRedaction;
+  const actor = isTtlExpiry ? TTL_ACTOR : actorFrom(options, actorRedaction?.image ?? (eventName === 'REMOVE' ? oldImage : newImage), paths, actorRedaction?.applied);
 
   // Built once, in schema order, with the hash filled in last.
   const out: ChangeRecord = {
@@ -137,6 +185,9 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
     normalization_error: null,
     raw_record: null,
     overflow_fields: null,
+    keys_types: serializedTypes(keys),
+    new_image_types: newTexts.types,
+    old_image_types: oldTexts.types,
   };
   out.record_hash = recordHash(out);
   return out;
@@ -146,6 +197,8 @@ function normalizeValid(record: unknown, processedAt: string, sourceOptions: Col
 interface SerializedImage {
   readonly names: string[];
   readonly texts: string[];
+  /** Each attribute's type annotation (./attribute-types.ts), undefined where its text implies its type; undefined when no attribute has one. */
+  readonly annotations: (TypeAnnotation | undefined)[] | undefined;
   /** The whole item as JSON text, built in the same pass. */
   readonly json: string;
 }
@@ -154,21 +207,68 @@ function serializeImage(image: unknown): SerializedImage {
   if (image === null || typeof image !== 'object' || Array.isArray(image)) throw new AttributeValueError('expected a map of attributes');
   const names: string[] = [];
   const texts: string[] = [];
+  let annotations: (TypeAnnotation | undefined)[] | undefined;
   let json = '{';
   for (const name in image) {
-    const text = attributeToJson((image as Record<string, unknown>)[name]);
+    const value = (image as Record<string, unknown>)[name];
+    typed.seen = false;
+    const text = attributeToJson(value);
     json += memberPrefix(name, names.length === 0) + text;
+    // Only a value that held B or a set has type information to walk for.
+    if (typed.seen) {
+      const annotation = typeAnnotation(value);
+      if (annotation !== undefined) (annotations ??= new Array<TypeAnnotation | undefined>(names.length))[names.length] = annotation;
+    }
     names.push(name);
     texts.push(text);
   }
-  return { names, texts, json: `${json}}` };
+  return { names, texts, annotations, json: `${json}}` };
 }
 
-/** An image's JSON text, serialized once: redacted where a configured path matched. */
-function imageJson(image: Record<string, unknown> | undefined, serialized: SerializedImage | undefined, redaction: RedactionResult | undefined): string | null {
-  if (image === undefined) return null;
-  if (redaction !== undefined && redaction.applied.length > 0) return mapToJson(redaction.image);
-  return serialized !== undefined ? serialized.json : mapToJson(image);
+/** The type field of an image serialized for comparison, from the annotations built in that pass. */
+function serializedTypes(serialized: SerializedImage): string | null {
+  const annotations = serialized.annotations;
+  if (annotations === undefined) return null;
+  let text: string | null = null;
+  for (let i = 0; i < serialized.names.length; i++) {
+    const annotation = annotations[i];
+    if (annotation !== undefined) text = appendAnnotation(text, serialized.names[i] as string, annotation);
+  }
+  return text === null ? null : `${text}}`;
+}
+
+const NO_IMAGE = { json: null, types: null } as const;
+
+/**
+ * An image's JSON text and its type field, serialized once: from the redacted copy where a
+ * configured path matched, else from the original (whose texts a MODIFY has already built).
+ */
+function imageTexts(image: Record<string, unknown> | undefined, serialized: SerializedImage | undefined, redaction: RedactionResult | undefined): { json: string | null; types: string | null } {
+  if (image === undefined) return NO_IMAGE;
+  if (redaction !== undefined && redaction.applied.length > 0) return jsonAndTypes(redaction.image);
+  if (serialized !== undefined) return { json: serialized.json, types: serializedTypes(serialized) };
+  return jsonAndTypes(image);
+}
+
+/**
+ * mapToJson's text of an image plus its type field, in one pass: a value is walked for its type
+ * information only when its serialization met B or a set (typed.seen, set by attribute-json.ts).
+ */
+function jsonAndTypes(image: Record<string, unknown>): { json: string; types: string | null } {
+  let json = '{';
+  let types: string | null = null;
+  let first = true;
+  for (const name in image) {
+    const value = image[name];
+    typed.seen = false;
+    json += memberPrefix(name, first) + attributeToJson(value);
+    first = false;
+    if (typed.seen) {
+      const annotation = typeAnnotation(value);
+      if (annotation !== undefined) types = appendAnnotation(types, name, annotation);
+    }
+  }
+  return { json: `${json}}`, types: types === null ? null : `${types}}` };
 }
 
 function joinObject(names: readonly string[], texts: readonly string[]): string {
@@ -258,25 +358,40 @@ function changedAttributes(
   if (oldImage === undefined || newImage === undefined || oldSerialized === undefined || newSerialized === undefined) return null;
   const changed: string[] = [];
   const oldNames = oldSerialized.names;
-  let oldTexts: Map<string, string> | undefined;
+  let oldIndex: Map<string, number> | undefined;
   for (let i = 0; i < newSerialized.names.length; i++) {
     const name = newSerialized.names[i] as string;
-    let before: string | undefined;
     // Images of one item usually list attributes in the same order: compare position by position first.
-    if (oldNames[i] === name) before = oldSerialized.texts[i];
-    else {
-      oldTexts ??= new Map(oldNames.map((n, j) => [n, oldSerialized.texts[j] as string]));
-      before = oldTexts.get(name);
+    let j: number | undefined = i;
+    if (oldNames[i] !== name) {
+      oldIndex ??= new Map(oldNames.map((n, k) => [n, k]));
+      j = oldIndex.get(name);
     }
-    // Equal text means equal value. Different text may still be an equal map in another attribute
-    // order (sets are written sorted, so only a map can differ in text alone).
+    if (j === undefined) {
+      changed.push(name);
+      continue;
+    }
+    const before = oldSerialized.texts[j] as string;
     const after = newSerialized.texts[i] as string;
-    if (before === undefined || (before !== after && !(mayHoldMap(before) && mayHoldMap(after) && attributeValuesEqual(oldImage[name], newImage[name])))) changed.push(name);
+    if (before === after) {
+      // Equal text, equal value only if the types the text leaves out are equal too (S vs B, L vs SS...).
+      if (!sameAnnotation(oldSerialized.annotations?.[j], newSerialized.annotations?.[i])) changed.push(name);
+    } else if (!(mayHoldMap(before) && mayHoldMap(after) && attributeValuesEqual(oldImage[name], newImage[name]))) {
+      // Different text may still be an equal map in another attribute order (sets are written
+      // sorted, so only a map can differ in text alone); the structural check compares type tags too.
+      changed.push(name);
+    }
   }
   for (const name of oldNames) {
     if (!Object.prototype.hasOwnProperty.call(newImage, name)) changed.push(name);
   }
   return changed.sort();
+}
+
+function sameAnnotation(a: TypeAnnotation | undefined, b: TypeAnnotation | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || typeof a === 'string' || typeof b === 'string') return false;
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** Whether an attribute's text can contain a map: an object, or a list with one (a string with a brace only costs a structural check). */
@@ -309,13 +424,27 @@ function sortedNames(image: Record<string, unknown>): string[] {
   return lastSorted.slice();
 }
 
-function actorFrom(options: CollectorSourceOptions | undefined, image: Record<string, unknown> | undefined): { actor: string; source: string } | null {
+/**
+ * The actor, read from the image after redaction. An actor attribute that a path redacted, whole or
+ * in part (`updatedBy` or `updatedBy.email`), yields [REDACTED] with actor_source
+ * "attribute:<name>:redacted": the part that was not redacted is withheld too, since an M or L
+ * actor would otherwise carry the redacted marker beside what it was meant to hide.
+ */
+function actorFrom(
+  options: CollectorSourceOptions | undefined,
+  image: Record<string, unknown> | undefined,
+  paths: readonly RedactPath[] | undefined,
+  applied: readonly string[] | undefined,
+): { actor: string; source: string } | null {
   const attribute = options?.actorAttribute;
   if (attribute === undefined || image === undefined) return null;
+  if (!Object.prototype.hasOwnProperty.call(image, attribute)) return null;
   const value = image[attribute] as Record<string, unknown> | undefined;
   if (value === undefined || value === null || typeof value !== 'object') return null;
   const source = `attribute:${attribute}`;
-  if (options?.redact?.includes(attribute)) return { actor: REDACTED_VALUE, source };
+  if (paths !== undefined && applied !== undefined && applied.length > 0 && paths.some((p) => topLevelName(p) === attribute && applied.includes(p.text))) {
+    return { actor: REDACTED_VALUE, source: `${source}:redacted` };
+  }
   if (typeof value.S === 'string') return { actor: value.S, source };
   if (typeof value.N === 'string') return { actor: value.N, source };
   if ('NULL' in value) return null;
@@ -327,12 +456,20 @@ function mergeRedacted(a: readonly string[] | undefined, b: readonly string[] | 
 }
 
 /** The record for input that could not be normalized: everything still readable, plus the original. */
-function errorRecord(record: unknown, reason: string, processedAt: string, sourceOptions: CollectorSourceOptionsByTable | undefined): ChangeRecord {
+function errorRecord(
+  record: unknown,
+  reason: string,
+  processedAt: string,
+  sourceOptions: CollectorSourceOptionsByTable | undefined,
+  onRedactPathOnKeyAttribute: ((tableArn: string, path: string) => void) | undefined,
+): ChangeRecord {
   const r = (record !== null && typeof record === 'object' ? record : {}) as Record<string, any>;
   const ddb = (r.dynamodb !== null && typeof r.dynamodb === 'object' ? r.dynamodb : {}) as Record<string, any>;
   const arn = typeof r.eventSourceARN === 'string' ? parseStreamArn(r.eventSourceARN) : undefined;
   const redact = arn ? sourceOptions?.[arn.tableArn]?.redact : undefined;
-  const raw = redact && r.dynamodb === ddb ? redactRawRecord(r, ddb, redact) : { record, applied: null };
+  const raw = redact && r.dynamodb === ddb ? redactRawRecord(r, ddb, redact) : { record, applied: null, onKeyAttribute: [] };
+  if (arn && onRedactPathOnKeyAttribute !== undefined) for (const path of raw.onKeyAttribute) onRedactPathOnKeyAttribute(arn.tableArn, path);
+  // keys_types, new_image_types and old_image_types stay null: an error record carries no images outside raw_record.
   const eventTime = safeEventTime(ddb.ApproximateCreationDateTime);
   const eventName = typeof r.eventName === 'string' && r.eventName in OPERATIONS ? (r.eventName as string) : null;
   const content = {
@@ -362,6 +499,9 @@ function errorRecord(record: unknown, reason: string, processedAt: string, sourc
     redacted_attributes: raw.applied,
     normalization_error: reason,
     raw_record: rawJson(raw.record),
+    keys_types: null,
+    new_image_types: null,
+    old_image_types: null,
   };
   return orderFields({ ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content), overflow_fields: null });
 }
@@ -370,9 +510,20 @@ function errorRecord(record: unknown, reason: string, processedAt: string, sourc
  * Redaction applies to error records too: raw_record must not leak what the source redacts.
  * An image whose structure is too broken to find the paths in is withheld whole, and says so.
  */
-function redactRawRecord(r: Record<string, any>, ddb: Record<string, any>, redact: readonly string[]): { record: unknown; applied: string[] } {
+function redactRawRecord(r: Record<string, any>, ddb: Record<string, any>, redact: readonly string[]): { record: unknown; applied: string[]; onKeyAttribute: string[] } {
   const applied = new Set<string>();
+  const onKeyAttribute = new Set<string>();
   const copy: Record<string, unknown> = { ...ddb };
+  let paths: readonly RedactPath[] | undefined;
+  try {
+    paths = redactPaths(redact);
+  } catch {
+    // A path that does not parse cannot be applied: withhold both images whole (fail closed).
+    for (const name of ['NewImage', 'OldImage'] as const) if (ddb[name] !== undefined) copy[name] = WITHHELD_IMAGE;
+    return { record: { ...r, dynamodb: copy }, applied: [...redact].sort(), onKeyAttribute: [] };
+  }
+  const keys = ddb.Keys;
+  const keyNames = keys !== null && typeof keys === 'object' && !Array.isArray(keys) ? new Set(Object.keys(keys)) : undefined;
   for (const name of ['NewImage', 'OldImage'] as const) {
     const image = ddb[name];
     if (image === undefined) continue;
@@ -382,15 +533,16 @@ function redactRawRecord(r: Record<string, any>, ddb: Record<string, any>, redac
       continue;
     }
     try {
-      const result = redactImage(image as Record<string, unknown>, redact);
+      const result = redactImage(image as Record<string, unknown>, paths, keyNames);
       result.applied.forEach((p) => applied.add(p));
+      result.onKeyAttribute.forEach((p) => onKeyAttribute.add(p));
       copy[name] = result.image;
     } catch {
       copy[name] = WITHHELD_IMAGE;
       redact.forEach((p) => applied.add(p));
     }
   }
-  return { record: { ...r, dynamodb: copy }, applied: [...applied].sort() };
+  return { record: { ...r, dynamodb: copy }, applied: [...applied].sort(), onKeyAttribute: [...onKeyAttribute] };
 }
 
 const WITHHELD_IMAGE = '[WITHHELD: malformed image of a source with redacted attributes]';

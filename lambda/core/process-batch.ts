@@ -8,7 +8,7 @@ import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { deliverChangeRecords, SinkClients, SinkOptions } from './firehose-sink';
 import { boundedLogText, type MinimalLogger } from './logger';
 import { normalizeRecords } from './normalize';
-import { DELIVERY_FAILURE_LOG_MESSAGE, METRIC, NORMALIZATION_ERROR_LOG_MESSAGE } from './telemetry';
+import { DELIVERY_FAILURE_LOG_MESSAGE, METRIC, NORMALIZATION_ERROR_LOG_MESSAGE, REDACT_PATH_ON_KEY_LOG_MESSAGE } from './telemetry';
 
 export interface MinimalMetrics {
   addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): void;
@@ -39,7 +39,14 @@ export async function processBatch(event: unknown, deps: BatchDependencies, rema
   const streamRecords = extractRecords(event, deps.logger);
   if (streamRecords.length === 0) return { response: { batchItemFailures: [] }, records: [], undelivered: [] };
 
-  const records = normalizeRecords(streamRecords, { sourceOptions: deps.sourceOptions, processedAt: now().toISOString() });
+  // Redact paths on key attributes are not applied (keys are never redacted): reported once per table and path per batch.
+  const pathsOnKeys = new Map<string, { table_arn: string; path: string }>();
+  const records = normalizeRecords(streamRecords, {
+    sourceOptions: deps.sourceOptions,
+    processedAt: now().toISOString(),
+    onRedactPathOnKeyAttribute: (tableArn, path) => void pathsOnKeys.set(JSON.stringify([tableArn, path]), { table_arn: tableArn, path }),
+  });
+  for (const found of pathsOnKeys.values()) deps.logger.error(REDACT_PATH_ON_KEY_LOG_MESSAGE, { ...found, reason: 'a redact path names a key attribute; keys are never redacted, so it was not applied: remove it from the config' });
   let errors = 0;
   for (const record of records) {
     if (record.normalization_error === null) continue;
@@ -81,6 +88,7 @@ export async function processBatch(event: unknown, deps: BatchDependencies, rema
   deps.metrics.addMetric(METRIC.changesFailed, 'Count', report.undelivered.length);
   deps.metrics.addMetric(METRIC.normalizationErrors, 'Count', errors);
   deps.metrics.addMetric(METRIC.oversizeChanges, 'Count', report.oversize);
+  deps.metrics.addMetric(METRIC.redactPathsOnKeyAttributes, 'Count', pathsOnKeys.size);
   const newest = newestEventTime(records);
   if (newest !== undefined) deps.metrics.addMetric(METRIC.newestRecordAgeMs, 'Milliseconds', Math.max(0, now().getTime() - newest));
 

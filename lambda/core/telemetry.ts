@@ -23,9 +23,16 @@ export const METRIC = {
   oversizeChanges: 'OversizeChanges',
   /** Age of the newest stream record in the batch when it was delivered, in milliseconds. */
   newestRecordAgeMs: 'NewestRecordAgeMilliseconds',
+  /**
+   * Configured redact paths found naming a key attribute of their table, once per path per batch:
+   * keys are never redacted (item_key must stay usable), so the path is not applied. Alarmed.
+   */
+  redactPathsOnKeyAttributes: 'RedactPathsOnKeyAttributes',
 } as const;
 
 /** Log message of a stream record that could not be normalized; the alarm's metric filter matches it. */
 export const NORMALIZATION_ERROR_LOG_MESSAGE = 'NORMALIZATION_ERROR';
+/** Log message of a configured redact path that names a key attribute (not applied: keys are never redacted). */
+export const REDACT_PATH_ON_KEY_LOG_MESSAGE = 'REDACT_PATH_ON_KEY_ATTRIBUTE';
 /** Log message of a batch that ended with undelivered changes. */
 export const DELIVERY_FAILURE_LOG_MESSAGE = 'DELIVERY_FAILURE';

@@ -9,8 +9,10 @@
  * [hour_start, hour_end). A digest is written only once its hour has ended and SETTLE_MINUTES
  * have passed. An object that shows up after its hour was digested (LastModified is when an upload
  * started, so a slow upload can finish after the digest ran) is listed by the next digest written,
- * marked late, as long as it is at most LOOKBACK_HOURS old; every hour gets a digest even when
- * nothing was delivered, so a deleted digest is always detectable.
+ * marked late: from a listing, as long as it is at most LOOKBACK_HOURS old; from the arrivals
+ * ledger (./arrivals/), whenever it is recorded there, since no digest of the LOOKBACK_HOURS before
+ * lists it. Every hour gets a digest even when nothing was delivered, so a deleted digest is always
+ * detectable.
  */
 import { DIGESTS_PREFIX } from '../../schemas/partitioning';
 import { isSignatureAlgorithm, SignatureAlgorithm } from './signing';

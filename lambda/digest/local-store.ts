@@ -58,9 +58,10 @@ export class LocalFolderStore implements ObjectStore {
       throw err;
     }
     try {
-      if (!(await handle.stat()).isFile()) throw new Error(`${key} is not a regular file (it changed after it was listed)`);
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw new Error(`${key} is not a regular file (it changed after it was listed)`);
       const digest = await sha256OfStream(handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: false }));
-      return { ...digest, retention: null };
+      return { ...digest, retention: null, lastModified: stats.mtime };
     } finally {
       await handle.close();
     }

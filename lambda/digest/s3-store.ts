@@ -53,7 +53,7 @@ export class S3Store implements ObjectStore {
     const out = await this.get(key);
     if (!out?.Body) return undefined;
     const digest = await sha256OfStream(out.Body as AsyncIterable<Uint8Array>);
-    return { ...digest, retention: retentionOf(out) };
+    return { ...digest, retention: retentionOf(out), lastModified: out.LastModified };
   }
 
   async create(key: string, bytes: Buffer, contentType: string): Promise<void> {

@@ -27,6 +27,11 @@ export interface ObjectRetention {
 /** What hashing an object found: its SHA-256 and size, and its retention (null: none, or not a locking store). */
 export interface ObjectContent extends StreamDigest {
   readonly retention: ObjectRetention | null;
+  /**
+   * S3 LastModified from the same GetObject (the mtime locally). The digest reads it here when it
+   * learned of the object from the arrivals ledger rather than from a listing.
+   */
+  readonly lastModified?: Date;
 }
 
 export interface ObjectStore {

@@ -6,6 +6,8 @@ import { METRICS_NAMESPACE } from '../core/telemetry';
 
 export const DIGEST_METRICS_NAMESPACE = METRICS_NAMESPACE;
 export const DIGEST_SERVICE_NAME = 'ddb-audit-digest';
+/** Service name of the daily reconciliation's logs and metrics (its alarm's dimension). */
+export const RECONCILE_SERVICE_NAME = 'ddb-audit-digest-reconcile';
 
 export const DIGEST_METRIC = {
   /** Digests written by one run (normally 1 an hour). */
@@ -26,6 +28,13 @@ export const DIGEST_METRIC = {
   signaturesRecovered: 'SignaturesRecovered',
   /** Objects the digests written listed without Object Lock retention (verify reports each as unlocked-object). */
   unlockedObjects: 'UnlockedObjects',
+  /**
+   * Keys the arrivals ledger named but S3 did not have when the digest ran: an object deleted before
+   * it was digested (the bucket policy denies deletes), or an item nobody should have written. Normally 0.
+   */
+  vanishedArrivals: 'VanishedArrivals',
+  /** Objects the daily reconciliation found in S3 Inventory that no digest lists and the ledger did not name (an event lost). Normally 0. */
+  reconciledObjects: 'ReconciledObjects',
 } as const;
 
 /** Log message of a run that signed a digest an earlier run left unsigned. */
@@ -38,4 +47,9 @@ export const DIGEST_FAILURE_LOG_MESSAGE = 'DIGEST_FAILURE';
 export const DIGEST_ENV = {
   bucket: 'CHANGE_LOG_BUCKET',
   signingKeyId: 'DIGEST_SIGNING_KEY_ID',
+  /** The arrivals ledger table (lambda/digest/arrivals/dynamodb-ledger.ts). */
+  arrivalsTable: 'DIGEST_ARRIVALS_TABLE',
 } as const;
+
+/** Log message of a run whose ledger named objects that do not exist. */
+export const DIGEST_VANISHED_ARRIVALS_LOG_MESSAGE = 'DIGEST_VANISHED_ARRIVALS';

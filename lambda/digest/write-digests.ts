@@ -5,7 +5,19 @@
  *
  * Which objects a digest lists (see ./digest-format.ts for the rules):
  *   - delivered in its hour (LastModified in [hour_start, hour_end)), and
- *   - delivered up to LOOKBACK_HOURS earlier but listed by none of the digests of those hours (late).
+ *   - delivered earlier but listed by none of the digests of the LOOKBACK_HOURS before (late).
+ *
+ * Where it learns of them, so that a digest's work follows the hour, not the log:
+ *   - with an arrivals ledger (`arrivals`, the Lambda): the objects recorded in the ledger partitions
+ *     around the hour (./arrivals/arrival-ledger.ts), each hashed with one GetObject that also gives
+ *     its LastModified; no listing of changes/. An arrival whose object is gone is counted
+ *     (vanishedArrivals), not listed. The run that starts the chain has no predecessor to go on from,
+ *     so it lists changes/ once, as without a ledger; so does a run whose first hour is within
+ *     LISTING_HOURS_AFTER_LEDGER_START of the ledger's start (an upgrade over an existing chain).
+ *   - without (a local folder, `ddb-audit log digest`): a listing of changes/, each run.
+ * Either way the digests/ listing is limited to the last RECENT_DIGEST_DAYS day folders when the
+ * chain's newest digest and the lookback before it are in them (the normal hourly case), and is the
+ * whole digests/ prefix only after a longer gap.
  * A gap left by a deleted digest is never refilled: the chain continues after the newest digest,
  * so the gap stays visible to `ddb-audit log verify`.
  */
@@ -27,9 +39,10 @@ import {
   SETTLE_MINUTES,
   signatureKey,
 } from './digest-format';
+import { ArrivalLedger, Arrival, ledgerHoursForDigest, LISTING_HOURS_AFTER_LEDGER_START } from './arrivals/arrival-ledger';
 import { mapWithConcurrency, sha256Hex } from './sha256';
 import { parsePublicKey, publicKeyFingerprint, Signer, verifySignature } from './signing';
-import { ObjectExistsError, ObjectStore, StoredObject } from './store';
+import { ObjectContent, ObjectExistsError, ObjectStore, StoredObject } from './store';
 
 export interface DigestRunOptions {
   readonly store: ObjectStore;
@@ -48,6 +61,11 @@ export interface DigestRunOptions {
   readonly deadlineMs?: number;
   /** @default 4 */
   readonly hashConcurrency?: number;
+  /**
+   * Where the digest learns which objects arrived in an hour. @default none: list changes/ every run
+   * (a local folder; in S3 that is a ListObjectsV2 call per 1,000 objects of the whole log, every hour)
+   */
+  readonly arrivals?: ArrivalLedger;
 }
 
 export interface WrittenDigest {
@@ -72,7 +90,15 @@ export interface DigestRunResult {
    * and signed by this run, so the chain went on; normally empty.
    */
   readonly recoveredSignatures: string[];
+  /** How this run learned of the objects: the arrivals ledger, or a listing of changes/. */
+  readonly candidates: 'arrivals' | 'listing';
+  /** Keys the arrivals ledger named that do not exist (deleted before they were digested, or a bogus item); normally empty. */
+  readonly vanishedArrivals: string[];
 }
+
+/** Day folders of digests/ listed by a run before it falls back to listing all of digests/. */
+export const RECENT_DIGEST_DAYS = 3;
+const DAY_MS = 24 * HOUR_MS;
 
 export async function writeDueDigests(options: DigestRunOptions): Promise<DigestRunResult> {
   const { store, signer, now } = options;
@@ -81,16 +107,26 @@ export async function writeDueDigests(options: DigestRunOptions): Promise<Digest
   const fingerprint = publicKeyFingerprint(signer.publicKeyPem);
   await publishPublicKey(store, fingerprint, signer.publicKeyPem);
 
-  const existingHours = (await store.list(DIGESTS_PREFIX))
-    .map((o) => hourOfDigestKey(o.key))
-    .filter((h): h is number => h !== undefined)
-    .sort((a, b) => a - b);
-  const objects = (await store.list(CHANGES_PREFIX)).sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime());
+  const existingHours = await listDigestHours(store, now.getTime(), lookbackMs);
+  const newest = existingHours.at(-1);
+  // Starting the chain needs the first delivery, which only a listing can tell; and hours the ledger
+  // did not record from their start (an upgrade: the ledger is newer than the chain) need one too.
+  const ledgerStart = newest !== undefined && options.arrivals?.startedAt ? floorHour((await options.arrivals.startedAt()).getTime()) : undefined;
+  const ledgerCovers = ledgerStart === undefined || newest! + HOUR_MS >= ledgerStart + LISTING_HOURS_AFTER_LEDGER_START * HOUR_MS;
+  const ledger = newest === undefined || !ledgerCovers ? undefined : options.arrivals;
+  const objects = ledger ? [] : (await store.list(CHANGES_PREFIX)).sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime());
 
   let previous: DigestLink | null = null;
   let firstHour: number;
   const recoveredSignatures: string[] = [];
-  const newest = existingHours.at(-1);
+  const vanishedArrivals: string[] = [];
+  const partitions = new Map<number, Promise<Arrival[]>>();
+  // Partitions are read once per run: one read for a due hour is final, since its hour has ended.
+  const recordedIn = (partition: number): Promise<Arrival[]> => {
+    let read = partitions.get(partition);
+    if (!read) partitions.set(partition, (read = (ledger as ArrivalLedger).recordedIn(partition)));
+    return read;
+  };
   if (newest !== undefined) {
     const key = digestKey(newest);
     const bytes = await store.read(key);
@@ -119,11 +155,17 @@ export async function writeDueDigests(options: DigestRunOptions): Promise<Digest
     const listedRecently = new Set<string>();
     for (const keys of covered.values()) for (const key of keys) listedRecently.add(key);
 
-    const due = objects.filter((o) => {
-      const t = o.lastModified.getTime();
-      return t >= hour - lookbackMs && t < hour + HOUR_MS && !listedRecently.has(o.key);
-    });
-    const entries = await hashEntries(store, due, hour, options.hashConcurrency ?? 4);
+    let entries: DigestObjectEntry[];
+    if (ledger) {
+      const candidates = await arrivalCandidates(recordedIn, hour, listedRecently);
+      entries = await hashArrivals(store, candidates, hour, options.hashConcurrency ?? 4, vanishedArrivals);
+    } else {
+      const due = objects.filter((o) => {
+        const t = o.lastModified.getTime();
+        return t >= hour - lookbackMs && t < hour + HOUR_MS && !listedRecently.has(o.key);
+      });
+      entries = await hashEntries(store, due, hour, options.hashConcurrency ?? 4);
+    }
     const doc: DigestDocument = {
       format: DIGEST_FORMAT,
       hour_start: new Date(hour).toISOString(),
@@ -161,6 +203,86 @@ export async function writeDueDigests(options: DigestRunOptions): Promise<Digest
     latestDigestKey: previous?.key,
     publicKeySha256: fingerprint,
     recoveredSignatures,
+    candidates: ledger ? 'arrivals' : 'listing',
+    vanishedArrivals,
+  };
+}
+
+/**
+ * Hours of the digests that exist. Normally only the last RECENT_DIGEST_DAYS day folders are listed
+ * (a few calls, whatever the log's age): enough when they hold the newest digest, the one before it
+ * and every digest of the lookback before it, which is all a run reads. Otherwise (no digest yet, or a gap of days) the
+ * whole digests/ prefix, which holds two objects per hour of the log's life.
+ */
+async function listDigestHours(store: ObjectStore, nowMs: number, lookbackMs: number): Promise<number[]> {
+  const hoursOf = (objects: readonly StoredObject[]): number[] =>
+    objects
+      .map((o) => hourOfDigestKey(o.key))
+      .filter((h): h is number => h !== undefined)
+      .sort((a, b) => a - b);
+  const today = Math.floor(nowMs / DAY_MS) * DAY_MS;
+  const oldestDay = today - (RECENT_DIGEST_DAYS - 1) * DAY_MS;
+  const recent: StoredObject[] = [];
+  for (let day = oldestDay; day <= today; day += DAY_MS) recent.push(...(await store.list(digestDayPrefix(day))));
+  const hours = hoursOf(recent);
+  const newest = hours.at(-1);
+  // The window lists every digest from oldestDay on, so with two or more in it the one before the
+  // newest is the newest's real predecessor (an unsigned newest digest is checked against it).
+  if (newest !== undefined && hours.length >= 2 && newest - lookbackMs >= oldestDay) return hours;
+  return hoursOf(await store.list(DIGESTS_PREFIX));
+}
+
+function digestDayPrefix(dayStartMs: number): string {
+  return digestKey(dayStartMs).replace(/\d{2}\.json$/, '');
+}
+
+/**
+ * The keys a digest of `hour` must consider: those recorded in the ledger partitions around it and
+ * not listed by a digest of the lookback. From the partition after the hour, only arrivals whose
+ * event came before the hour ended (the rest are the next digest's).
+ */
+async function arrivalCandidates(recordedIn: (partition: number) => Promise<Arrival[]>, hour: number, listedRecently: ReadonlySet<string>): Promise<string[]> {
+  const keys = new Set<string>();
+  for (const partition of ledgerHoursForDigest(hour)) {
+    for (const arrival of await recordedIn(partition)) {
+      if (partition > hour && arrival.eventTime.getTime() >= hour + HOUR_MS) continue;
+      if (!listedRecently.has(arrival.key)) keys.add(arrival.key);
+    }
+  }
+  return [...keys];
+}
+
+/**
+ * Hashes each candidate and keeps those delivered before the hour ended, by the LastModified the
+ * same GetObject reported; a later one is left for the next digest. A candidate that does not exist
+ * is added to `vanished`.
+ */
+async function hashArrivals(store: ObjectStore, keys: readonly string[], hour: number, concurrency: number, vanished: string[]): Promise<DigestObjectEntry[]> {
+  const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = await mapWithConcurrency(sorted, concurrency, async (key): Promise<DigestObjectEntry | undefined> => {
+    const digest = await store.hash(key);
+    if (!digest) {
+      vanished.push(key);
+      return undefined;
+    }
+    if (!digest.lastModified || Number.isNaN(digest.lastModified.getTime())) throw new Error(`${key}: ${store.location} reported no LastModified for it; cannot tell which hour it belongs to`);
+    if (digest.lastModified.getTime() >= hour + HOUR_MS) return undefined;
+    return entryOf(key, digest, digest.lastModified, hour);
+  });
+  return entries.filter((e): e is DigestObjectEntry => e !== undefined);
+}
+
+function entryOf(key: string, digest: ObjectContent, lastModified: Date, hour: number): DigestObjectEntry {
+  return {
+    key,
+    size: digest.size,
+    sha256: digest.sha256,
+    last_modified: lastModified.toISOString(),
+    late: lastModified.getTime() < hour,
+    // Retention as S3 reports it at digest time (SETTLE_MINUTES after the hour, so per-object retention,
+    // set seconds after delivery, should be in place); null when none, which verify reports as unlocked.
+    object_lock_mode: digest.retention?.mode ?? null,
+    object_lock_retain_until: digest.retention?.retainUntil ?? null,
   };
 }
 
@@ -169,17 +291,7 @@ async function hashEntries(store: ObjectStore, objects: readonly StoredObject[],
   return mapWithConcurrency(sorted, concurrency, async (o) => {
     const digest = await store.hash(o.key);
     if (!digest) throw new Error(`${o.key} was listed but cannot be read`);
-    return {
-      key: o.key,
-      size: digest.size,
-      sha256: digest.sha256,
-      last_modified: o.lastModified.toISOString(),
-      late: o.lastModified.getTime() < hour,
-      // Retention as S3 reports it at digest time (SETTLE_MINUTES after the hour, so per-object retention,
-      // set seconds after delivery, should be in place); null when none, which verify reports as unlocked.
-      object_lock_mode: digest.retention?.mode ?? null,
-      object_lock_retain_until: digest.retention?.retainUntil ?? null,
-    };
+    return entryOf(o.key, digest, o.lastModified, hour);
   });
 }
 

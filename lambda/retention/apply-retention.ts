@@ -60,8 +60,8 @@ export class RetentionInputError extends Error {
 
 const DAY_MS = 86_400_000;
 
-/** Reads one SQS message body; throws RetentionInputError naming what is wrong. */
-export function parseObjectCreatedMessage(body: string, settings: RetentionSettings): ObjectVersionRef {
+/** Reads one SQS message body; throws RetentionInputError naming what is wrong. Also read by the digest arrivals (lambda/digest/arrivals). */
+export function parseObjectCreatedMessage(body: string, settings: Pick<RetentionSettings, 'bucket' | 'prefixes'>): ObjectVersionRef {
   let event: unknown;
   try {
     event = JSON.parse(body);

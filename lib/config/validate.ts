@@ -20,6 +20,7 @@ import Ajv, { ErrorObject } from 'ajv';
 import { AUDIT_CONFIG_SCHEMA, AuditConfig, DELIVERY_DEFAULTS, HEARTBEAT_DEFAULTS } from '../../schemas/audit-config';
 import { explainStreamArn, parseStreamArn, StreamArnParts } from '../../lambda/core/stream-arn';
 import { escapeForTerminal, hasTerminalControl } from '../../cli/terminal-text';
+import { parseRedactPath, RedactPathError, topLevelName } from '../../lambda/core/redact-path';
 import { heartbeatTimingProblem } from './heartbeat';
 
 export class AuditConfigError extends Error {
@@ -210,12 +211,25 @@ function checkActorAttribute(source: RawSource, where: string, _context: SourceC
   }
 }
 
+/**
+ * Redact paths in the syntax the collector parses (lambda/core/redact-path.ts): any other syntax is
+ * refused, never skipped; and, where the key schema is recorded (keyAttributes), never on a key.
+ */
 function checkRedactPaths(source: RawSource, where: string, _context: SourceCheckContext, problems: string[]): void {
   if (!Array.isArray(source.redact)) return;
+  const keyAttributes = Array.isArray(source.keyAttributes) ? (source.keyAttributes as unknown[]) : [];
   source.redact.forEach((path: unknown, i) => {
     if (typeof path !== 'string') return;
     if (pushIfControl(path, `${where}.redact[${i}]`, problems)) return;
-    if (path.split('.').some((segment) => segment === '')) problems.push(`${where}.redact: ${shown(path)} has an empty path segment`);
+    try {
+      const name = topLevelName(parseRedactPath(path));
+      if (keyAttributes.includes(name)) {
+        problems.push(`${where}.redact: ${shown(path)} names the key attribute ${shown(name)}; keys are never redacted (item_key must identify the item), so remove it`);
+      }
+    } catch (err) {
+      if (!(err instanceof RedactPathError)) throw err;
+      problems.push(`${where}.redact: ${shown(path)} ${err.reason} at position ${err.position}`);
+    }
   });
 }
 
@@ -269,6 +283,7 @@ function isStreamLabel(label: string): boolean {
   const time = Date.parse(`${label}Z`);
   return !Number.isNaN(time) && new Date(time).toISOString() === `${label}Z`;
 }
+
 
 /** Date.parse accepts 2026-02-30 (it rolls over to March); a round trip does not. */
 function isCalendarDate(text: string): boolean {

@@ -2,7 +2,9 @@
  * ChangeLogDigest: the tamper-evident layer over the change log. Every hour, a Lambda writes a
  * signed digest of the change-log objects delivered in the previous hour (key, size, SHA-256),
  * chained to the digest before it, under digests/ in the same Object-Locked bucket; and an alarm
- * fires when an hour goes undigested. The runtime code is lambda/handlers/digest.ts; the format and
+ * fires when an hour goes undigested. The function learns which objects arrived in an hour from the
+ * arrivals ledger (./digest-arrivals.ts, fed by S3 Object Created events), so a run's work follows the
+ * hour's deliveries, not the size of the log. The runtime code is lambda/handlers/digest.ts; the format and
  * rules are in lambda/digest/digest-format.ts; `ddb-audit log verify` checks it all.
  *
  * Signing key: an asymmetric KMS key, ECC_NIST_P256 with ECDSA_SHA_256. Verification needs only its
@@ -25,6 +27,8 @@ import { Construct } from 'constructs';
 import { CHANGES_PREFIX, DIGESTS_PREFIX, ERRORS_PREFIX, OVERFLOW_PREFIX } from '../../schemas/partitioning';
 import { SETTLE_MINUTES } from '../../lambda/digest/digest-format';
 import { DIGEST_ENV, DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, DIGEST_SERVICE_NAME } from '../../lambda/digest/telemetry';
+import { DigestArrivals, TABLE_KEY_READ_ACTIONS } from './digest-arrivals';
+import { DigestReconciliation } from './digest-reconciliation';
 import { functionDefaults } from './function-defaults';
 import { ALARM_NAME_PREFIX } from './pipeline-alarms';
 
@@ -35,8 +39,13 @@ export const RETAINED_PREFIXES = [CHANGES_PREFIX, OVERFLOW_PREFIX, ERRORS_PREFIX
 export interface ChangeLogDigestProps {
   /** The change-log bucket (Object Lock): read under changes/, written under digests/. */
   readonly bucket: s3.IBucket;
-  /** The KMS key the bucket encrypts with (SSE-KMS): decrypt to read objects, generate data keys to write digests. Also encrypts the function's logs. */
+  /**
+   * The KMS key the bucket encrypts with (SSE-KMS): decrypt to read objects, generate data keys to write digests.
+   * Also encrypts the function's logs and the arrivals ledger, table and queues, so it must be a key of this stack.
+   */
   readonly bucketKey: kms.IKey;
+  /** Where the inventory bucket of the daily reconciliation writes its server access logs. */
+  readonly serverAccessLogsBucket: s3.IBucket;
   /** Where the missed-hour and error alarms notify. @default no alarm actions */
   readonly alarmTopic?: sns.ITopic;
   /** The asymmetric SIGN_VERIFY key that signs digests. @default a new ECC_NIST_P256 key, retained on stack deletion */
@@ -56,6 +65,10 @@ export interface ChangeLogDigestProps {
 
 export class ChangeLogDigest extends Construct {
   public readonly signingKey: kms.IKey;
+  /** The arrivals ledger and its event intake. */
+  public readonly arrivals: DigestArrivals;
+  /** The daily check of S3 Inventory against the digests, for events that were lost. */
+  public readonly reconciliation: DigestReconciliation;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
   public readonly function: nodejs.NodejsFunction;
@@ -84,6 +97,15 @@ export class ChangeLogDigest extends Construct {
         pendingWindow: Duration.days(30),
       });
 
+    this.arrivals = new DigestArrivals(this, 'Arrivals', { bucket: props.bucket, key: props.bucketKey, alarmTopic: props.alarmTopic });
+    this.reconciliation = new DigestReconciliation(this, 'Reconcile', {
+      bucket: props.bucket,
+      key: props.bucketKey,
+      arrivals: this.arrivals,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      alarmTopic: props.alarmTopic,
+    });
+
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'ddb-audit digest: reads the change log, writes signed hourly digests',
@@ -111,6 +133,7 @@ export class ChangeLogDigest extends Construct {
         ...defaults.environment,
         [DIGEST_ENV.bucket]: props.bucket.bucketName,
         [DIGEST_ENV.signingKeyId]: this.signingKey.keyArn,
+        [DIGEST_ENV.arrivalsTable]: this.arrivals.table.tableName,
         POWERTOOLS_SERVICE_NAME: DIGEST_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: DIGEST_METRICS_NAMESPACE,
       },
@@ -133,6 +156,10 @@ export class ChangeLogDigest extends Construct {
             actions: ['s3:GetObjectRetention'],
             resources: RETAINED_PREFIXES.map((prefix) => props.bucket.arnForObjects(`${prefix}*`)),
           }),
+          // Query the hours; DescribeTable for the ledger's creation time (an upgrade's first hours are listed).
+          new iam.PolicyStatement({ sid: 'ReadArrivals', actions: ['dynamodb:Query', 'dynamodb:DescribeTable'], resources: [this.arrivals.table.tableArn] }),
+          // The ledger table is encrypted with the bucket key (customer managed): reading it needs these, as aws-cdk-lib's grantReadData.
+          new iam.PolicyStatement({ sid: 'UseLedgerKey', actions: TABLE_KEY_READ_ACTIONS, resources: [props.bucketKey.keyArn] }),
           new iam.PolicyStatement({ sid: 'SignDigests', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [this.signingKey.keyArn] }),
           new iam.PolicyStatement({
             sid: 'UseBucketKeyThroughS3',

@@ -30,7 +30,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { DELIVERY_FAILURE_LOG_MESSAGE, METRICS_NAMESPACE, NORMALIZATION_ERROR_LOG_MESSAGE } from '../../lambda/core/telemetry';
+import { DELIVERY_FAILURE_LOG_MESSAGE, METRIC, METRICS_NAMESPACE, NORMALIZATION_ERROR_LOG_MESSAGE, REDACT_PATH_ON_KEY_LOG_MESSAGE, SERVICE_NAME } from '../../lambda/core/telemetry';
 import { ResourcePolicyTarget, RULE_NAME_PREFIX, ruleArnFromName } from './rule-targets';
 
 /** Every alarm's name starts with this: the topic lets CloudWatch publish for alarm:ddb-audit-* only. */
@@ -118,6 +118,12 @@ export class PipelineAlarms extends Construct {
     this.add('CollectorDeliveryFailures', {
       alarmDescription: `Batches ended with undelivered changes (log message ${DELIVERY_FAILURE_LOG_MESSAGE}); the mapping retries from the earliest one.`,
       metric: this.logMetric(props.collectorLogGroup, 'DeliveryFailures', DELIVERY_FAILURE_LOG_MESSAGE, LOG_METRIC.deliveryFailures),
+      threshold: 1,
+    });
+    this.add('CollectorRedactPathOnKey', {
+      alarmDescription: `A configured redact path names a key attribute (log message ${REDACT_PATH_ON_KEY_LOG_MESSAGE}); keys are never redacted, so it is not applied. Remove the path from the config.`,
+      // The collector's EMF metric (Powertools adds the service dimension), as the dashboard reads it.
+      metric: new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: METRIC.redactPathsOnKeyAttributes, dimensionsMap: { service: SERVICE_NAME }, statistic: 'Sum', period: fiveMinutes }),
       threshold: 1,
     });
     this.add('FirehoseDataFreshness', {

@@ -48,6 +48,7 @@ export function demoParams(ledger: readonly LedgerEntry[]): Record<string, Recor
   const item = busiest[0] as LedgerEntry;
   return {
     'item-history': { from, to, account_id: item.accountId, table_name: item.tableName, item_key: item.itemKey },
+    'item-versions': { from, to, account_id: item.accountId, table_name: item.tableName, item_key: item.itemKey },
     'table-changes': { from, to: from, account_id: item.accountId, table_name: item.tableName },
     deletes: { from, to },
     'attribute-history': { from, to, account_id: item.accountId, table_name: item.tableName, attribute: 'updatedBy' },

@@ -13,7 +13,7 @@ import {
   PARTITION_JQ_QUERY,
   PROJECTION_LOCATION_TEMPLATE_SUFFIX,
 } from '../../schemas/partitioning';
-import { METRICS_NAMESPACE, NORMALIZATION_ERROR_LOG_MESSAGE, SERVICE_NAME } from '../../lambda/core/telemetry';
+import { METRIC, METRICS_NAMESPACE, NORMALIZATION_ERROR_LOG_MESSAGE, SERVICE_NAME } from '../../lambda/core/telemetry';
 import { collectorRoleName, COLLECTOR_FUNCTION_NAME } from '../../lib/stream-policy';
 import { AuditConfig } from '../../schemas/audit-config';
 import { buildTestApp, exampleConfig, queriesFolder } from '../support/audit-app';
@@ -121,7 +121,8 @@ describe('failure and Athena results buckets', () => {
       .filter((r) => r.Type === 'AWS::S3::BucketPolicy')
       .filter((r) => r.Properties.PolicyDocument.Statement.some((s: any) => s.Condition?.Bool?.['aws:SecureTransport'] === 'false'))
       .map((r) => r.Properties.Bucket.Ref);
-    expect(buckets).toHaveLength(4);
+    // access logs, change log, mapping failures, Athena results, digest inventory reports
+    expect(buckets).toHaveLength(5);
     expect(tlsOnly.sort()).toEqual(buckets.sort());
   });
 });
@@ -319,6 +320,16 @@ describe('alarms', () => {
       MetricTransformations: [{ MetricNamespace: METRICS_NAMESPACE, MetricName: 'NormalizationErrorLogEvents', MetricValue: '1' }],
     });
     expect(alarmNamed('CollectorNormalizationErrors')).toMatchObject({ Namespace: METRICS_NAMESPACE, MetricName: 'NormalizationErrorLogEvents', Threshold: 1 });
+  });
+
+  test('watch the collector metric of redact paths that name a key attribute', () => {
+    expect(alarmNamed('CollectorRedactPathOnKey')).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.redactPathsOnKeyAttributes,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
   });
 
   test('announce any object written to the failure bucket', () => {

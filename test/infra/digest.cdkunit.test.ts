@@ -1,6 +1,7 @@
 /**
  * The ChangeLogDigest construct in a small test stack (a KMS-encrypted, Object-Locked bucket and
- * an alarm topic), synthesized once with the real CDK synthesizer, esbuild bundling and cdk-nag.
+ * an alarm topic), synthesized once with the real CDK synthesizer, esbuild bundling and cdk-nag;
+ * with it, the arrivals ledger and its event intake (DigestArrivals).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChangeLogDigest } from '../../lib/constructs/digest';
+import { ARRIVALS_RULE_NAME } from '../../lib/constructs/digest-arrivals';
 import { DIGEST_ENV, DIGEST_METRIC, DIGEST_METRICS_NAMESPACE, DIGEST_SERVICE_NAME } from '../../lambda/digest/telemetry';
+
+/** As AuditBuckets sets for its log bucket: server access logs are allowed by bucket policy, not ACL. */
+const LOG_DELIVERY_BY_POLICY = { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true };
 
 type Resources = Record<string, { Type: string; Properties: any; DeletionPolicy?: string }>;
 
@@ -22,12 +27,13 @@ let nagFindingsInConstruct: string[];
 let ids: { bucket: string; bucketKey: string; topic: string };
 
 beforeAll(() => {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'digest-cdk-')) });
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'digest-cdk-')), context: LOG_DELIVERY_BY_POLICY });
   const stack = new Stack(app, 'DigestTest', { env: { account: '111122223333', region: 'eu-west-1' } });
   const bucketKey = new kms.Key(stack, 'BucketKey', { enableKeyRotation: true });
   const bucket = new s3.Bucket(stack, 'ChangeLog', { encryption: s3.BucketEncryption.KMS, encryptionKey: bucketKey, objectLockEnabled: true, enforceSSL: true, versioned: true });
   const topic = new sns.Topic(stack, 'Alarms', { masterKey: bucketKey });
-  new ChangeLogDigest(stack, 'Digest', { bucket, bucketKey, alarmTopic: topic });
+  const accessLogs = new s3.Bucket(stack, 'AccessLogs', { enforceSSL: true, encryption: s3.BucketEncryption.S3_MANAGED, objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED });
+  new ChangeLogDigest(stack, 'Digest', { bucket, bucketKey, alarmTopic: topic, serverAccessLogsBucket: accessLogs });
   // The fixture around the construct is not under test: only findings inside Digest/ count.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const allFindings = nagFindings(app);
@@ -79,10 +85,14 @@ describe('ChangeLogDigest', () => {
     expect(keys[0]![1].DeletionPolicy).toBe('Retain');
   });
 
-  test('grants exactly list, read, read-retention, write-digests, sign and bucket-key use, each on its narrowest resource', () => {
+  test('grants exactly list, read, read-retention, write-digests, sign, bucket-key use and ledger reads, each on its narrowest resource', () => {
     const statements = digestPolicyStatements();
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
-    expect(Object.keys(bySid).sort()).toEqual(['ListChangeLogAndDigests', 'ReadChangeLogAndDigests', 'ReadObjectRetention', 'SignDigests', 'UseBucketKeyThroughS3', 'WriteDigests', 'WriteOwnLogs']);
+    expect(Object.keys(bySid).sort()).toEqual(['ListChangeLogAndDigests', 'ReadArrivals', 'ReadChangeLogAndDigests', 'ReadObjectRetention', 'SignDigests', 'UseBucketKeyThroughS3', 'UseLedgerKey', 'WriteDigests', 'WriteOwnLogs']);
+    // The arrivals ledger: Query and DescribeTable only (no Scan, no writes), and the table key's read actions.
+    const ledgerId = resourcesOf('AWS::DynamoDB::Table')[0]![0];
+    expect(bySid.ReadArrivals).toMatchObject({ Action: ['dynamodb:Query', 'dynamodb:DescribeTable'], Resource: { 'Fn::GetAtt': [ledgerId, 'Arn'] } });
+    expect(bySid.UseLedgerKey).toMatchObject({ Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: { 'Fn::GetAtt': [ids.bucketKey, 'Arn'] } });
     // The digest records each object's retention (verify reports unlocked objects).
     expect(bySid.ReadObjectRetention).toMatchObject({
       Action: 's3:GetObjectRetention',
@@ -131,9 +141,9 @@ describe('ChangeLogDigest', () => {
   });
 
   test('reserves concurrency only when asked to', () => {
-    const stack = new Stack(new App(), 'Reserved', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const stack = new Stack(new App({ context: LOG_DELIVERY_BY_POLICY }), 'Reserved', { env: { account: '111122223333', region: 'eu-west-1' } });
     const bucketKey = new kms.Key(stack, 'K');
-    new ChangeLogDigest(stack, 'Digest', { bucket: new s3.Bucket(stack, 'B'), bucketKey, reservedConcurrency: 1 });
+    new ChangeLogDigest(stack, 'Digest', { bucket: new s3.Bucket(stack, 'B'), bucketKey, reservedConcurrency: 1, serverAccessLogsBucket: new s3.Bucket(stack, 'L') });
     const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function');
     const digestFn = Object.entries(fns).find(([id]) => id.startsWith('DigestFunction'))![1] as any;
     expect(digestFn.Properties.ReservedConcurrentExecutions).toBe(1);
@@ -141,13 +151,114 @@ describe('ChangeLogDigest', () => {
 
   test('names its alarms ddb-audit-*, the names the alarm topic lets CloudWatch publish for', () => {
     const names = resourcesOf('AWS::CloudWatch::Alarm').map(([, r]) => r.Properties.AlarmName);
-    expect(names.sort()).toEqual(['ddb-audit-DigestErrors', 'ddb-audit-DigestMissedHour']);
+    expect(names.sort()).toEqual([
+      'ddb-audit-DigestArrivalsDeadLetters',
+      'ddb-audit-DigestArrivalsQueueAge',
+      'ddb-audit-DigestArrivalsReconciled',
+      'ddb-audit-DigestArrivalsRuleFailedInvocations',
+      'ddb-audit-DigestErrors',
+      'ddb-audit-DigestMissedHour',
+      'ddb-audit-DigestReconcileErrors',
+    ]);
   });
 
   test('rejects a schedule minute before the hour has settled, saying what it got', () => {
-    const stack = new Stack(new App(), 'Bad');
+    const stack = new Stack(new App({ context: LOG_DELIVERY_BY_POLICY }), 'Bad');
     const bucketKey = new kms.Key(stack, 'K');
     const bucket = new s3.Bucket(stack, 'B');
-    expect(() => new ChangeLogDigest(stack, 'Digest', { bucket, bucketKey, scheduleMinute: 5 })).toThrow('scheduleMinute must be an integer from 15 to 59 (digests wait 15 minutes after the hour), got 5');
+    expect(() => new ChangeLogDigest(stack, 'Digest', { bucket, bucketKey, scheduleMinute: 5, serverAccessLogsBucket: new s3.Bucket(stack, 'L') })).toThrow('scheduleMinute must be an integer from 15 to 59 (digests wait 15 minutes after the hour), got 5');
+  });
+});
+
+describe('DigestArrivals (the ledger the digest reads)', () => {
+  const only = <T>(list: T[]): T => {
+    expect(list).toHaveLength(1);
+    return list[0] as T;
+  };
+
+  test('a rule for Object Created under changes/ of this bucket only, delivering to the arrivals queue without a RoleArn', () => {
+    const [, rule] = only(resourcesOf('AWS::Events::Rule').filter(([, r]) => r.Properties.Name === ARRIVALS_RULE_NAME));
+    expect(rule.Properties.EventPattern).toEqual({ source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { bucket: { name: [{ Ref: ids.bucket }] }, object: { key: [{ prefix: 'changes/' }] } } });
+    const queueId = resourcesOf('AWS::SQS::Queue').find(([id, r]) => id.startsWith('DigestArrivalsQueue') && r.Properties.RedrivePolicy)![0];
+    expect(rule.Properties.Targets).toEqual([{ Arn: { 'Fn::GetAtt': [queueId, 'Arn'] }, Id: 'Target0' }]);
+  });
+
+  test('the queue and the key allow only this rule to send (aws:SourceArn), and the queue dead-letters after 5 receives', () => {
+    const ruleArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:events:eu-west-1:111122223333:rule/${ARRIVALS_RULE_NAME}`]] };
+    const [, queuePolicy] = only(resourcesOf('AWS::SQS::QueuePolicy').filter(([id]) => id.startsWith('DigestArrivalsQueue')));
+    const sends = queuePolicy.Properties.PolicyDocument.Statement.find((s: any) => s.Sid === 'ArrivalsRuleSends');
+    expect(sends).toMatchObject({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } });
+    const keyStatements = resources[ids.bucketKey]!.Properties.KeyPolicy.Statement;
+    expect(keyStatements.find((s: any) => s.Sid === 'ArrivalsRuleUsesQueueKey')).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } });
+    const [, queue] = resourcesOf('AWS::SQS::Queue').find(([id, r]) => id.startsWith('DigestArrivalsQueue') && r.Properties.RedrivePolicy)!;
+    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+    expect(queue.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [ids.bucketKey, 'Arn'] });
+  });
+
+  test('the ledger table is keyed by hour and object key, on demand, encrypted with the bucket key, expiring by TTL', () => {
+    const [, table] = only(resourcesOf('AWS::DynamoDB::Table'));
+    expect(table.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'hour', KeyType: 'HASH' }, { AttributeName: 'key', KeyType: 'RANGE' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [ids.bucketKey, 'Arn'] } },
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+    });
+  });
+
+  test('the arrivals function may only PutItem into the ledger (and use its key), and reads its queue with partial batch responses', () => {
+    const [, policy] = only(resourcesOf('AWS::IAM::Policy').filter(([id]) => id.startsWith('DigestArrivalsPolicy')));
+    const bySid = Object.fromEntries(policy.Properties.PolicyDocument.Statement.map((s: any) => [s.Sid, s]));
+    expect(Object.keys(bySid).sort()).toEqual(['RecordArrivals', 'UseLedgerKey', 'WriteOwnLogs']);
+    const ledgerId = resourcesOf('AWS::DynamoDB::Table')[0]![0];
+    expect(bySid.RecordArrivals).toMatchObject({ Action: 'dynamodb:PutItem', Resource: { 'Fn::GetAtt': [ledgerId, 'Arn'] } });
+    const [, mapping] = only(resourcesOf('AWS::Lambda::EventSourceMapping'));
+    expect(mapping.Properties).toMatchObject({ BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 5 } });
+    const digestFn = resourcesOf('AWS::Lambda::Function').find(([id]) => id.startsWith('DigestFunction'))![1];
+    expect(digestFn.Properties.Environment.Variables[DIGEST_ENV.arrivalsTable]).toEqual({ Ref: ledgerId });
+  });
+});
+
+describe('DigestReconciliation (S3 Inventory against the digests)', () => {
+  test('the change-log bucket gets a daily CSV inventory of changes/ with LastModifiedDate, delivered to the inventory bucket', () => {
+    expect(resources[ids.bucket]!.Properties.InventoryConfigurations).toEqual([
+      {
+        Id: 'ddb-audit-digest-reconcile',
+        Enabled: true,
+        Prefix: 'changes/',
+        ScheduleFrequency: 'Daily',
+        IncludedObjectVersions: 'Current',
+        OptionalFields: ['Size', 'LastModifiedDate'],
+        Destination: { BucketArn: { 'Fn::GetAtt': [expect.stringMatching(/^DigestReconcileInventory/), 'Arn'] }, Format: 'CSV', Prefix: 'reports' },
+      },
+    ]);
+  });
+
+  test('the inventory bucket is encrypted (SSE-S3), blocks public access, expires reports after 7 days, and lets only S3 Inventory of the change-log bucket write', () => {
+    const [inventoryId, inventory] = resourcesOf('AWS::S3::Bucket').find(([id]) => id.startsWith('DigestReconcileInventory'))!;
+    expect(inventory.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    expect(inventory.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(inventory.Properties.LifecycleConfiguration.Rules).toEqual([{ ExpirationInDays: 7, Status: 'Enabled' }]);
+    expect(inventory.Properties.ObjectLockEnabled).toBeUndefined();
+    const [, bucketPolicy] = resourcesOf('AWS::S3::BucketPolicy').find(([, r]) => r.Properties.Bucket.Ref === inventoryId)!;
+    const writes = bucketPolicy.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Allow');
+    expect(writes).toEqual([expect.objectContaining({ Principal: { Service: 's3.amazonaws.com' }, Action: 's3:PutObject', Condition: expect.objectContaining({ ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.bucket, 'Arn'] } } }) })]);
+  });
+
+  test('the reconcile function reads only the reports and digests, and may only PutItem into the ledger; it runs daily', () => {
+    const [, policy] = resourcesOf('AWS::IAM::Policy').find(([id]) => id.startsWith('DigestReconcilePolicy'))!;
+    const bySid = Object.fromEntries(policy.Properties.PolicyDocument.Statement.map((s: any) => [s.Sid, s]));
+    expect(Object.keys(bySid).sort()).toEqual(['ListInventoryReports', 'ReadDigests', 'ReadInventoryReports', 'RecordArrivals', 'UseAuditKey', 'WriteOwnLogs']);
+    expect(bySid.ReadDigests).toMatchObject({ Action: 's3:GetObject', Resource: objectsArn('digests/') });
+    expect(bySid.RecordArrivals.Action).toBe('dynamodb:PutItem');
+    const everyAction = policy.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat());
+    expect(everyAction.some((a: string) => a.endsWith('*') || a.startsWith('s3:Delete') || a === 's3:PutObject')).toBe(false);
+    const [, rule] = resourcesOf('AWS::Events::Rule').find(([id]) => id.startsWith('DigestReconcileDaily'))!;
+    expect(rule.Properties.ScheduleExpression).toBe('cron(30 12 * * ? *)');
+  });
+
+  test('alarms when a run finds objects no digest listed, and when no run succeeded in a day', () => {
+    const [, alarm] = resourcesOf('AWS::CloudWatch::Alarm').find(([, r]) => r.Properties.AlarmName === 'ddb-audit-DigestArrivalsReconciled')!;
+    expect(alarm.Properties).toMatchObject({ MetricName: DIGEST_METRIC.reconciledObjects, Namespace: DIGEST_METRICS_NAMESPACE, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'breaching', Period: 86400 });
+    expect(alarm.Properties.AlarmActions).toEqual([{ Ref: ids.topic }]);
   });
 });

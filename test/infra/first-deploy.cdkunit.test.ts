@@ -137,8 +137,8 @@ describe('alarms can publish', () => {
         }
       }
     }
-    // failure-object alert (x2), retention queue and heartbeat landings (example only)
-    expect(checked).toBe(4);
+    // failure-object alert (x2), retention queue, heartbeat landings (example only) and the digest arrivals queue (x2)
+    expect(checked).toBe(6);
   });
 
   test("each rule that delivers to the topic or a queue has an alarm on its FailedInvocations", () => {
@@ -146,7 +146,7 @@ describe('alarms can publish', () => {
       .map(([, a]) => a.Properties)
       .filter((a) => a.Namespace === 'AWS/Events' && a.MetricName === 'FailedInvocations')
       .map((a) => a.Dimensions.find((d: Json) => d.Name === 'RuleName').Value);
-    expect(failedInvocationRules.sort()).toEqual(['ddb-audit-change-log-object-created', 'ddb-audit-failure-object-created']);
+    expect(failedInvocationRules.sort()).toEqual(['ddb-audit-change-log-arrivals', 'ddb-audit-change-log-object-created', 'ddb-audit-failure-object-created']);
   });
 
   test('the collector alarms when it cannot write a discarded batch to the failure bucket', () => {
@@ -210,7 +210,8 @@ describe('retention.apply', () => {
 
   test('bucket-default keeps the default retention on the bucket and deploys no retention function', () => {
     expect(bucket(variant).ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 400 } } });
-    expect(ofType(variant, 'AWS::SQS::Queue')).toEqual([]);
+    // The digest's arrivals queues are there in every mode; no retention queue.
+    expect(ofType(variant, 'AWS::SQS::Queue').filter(([id]) => !id.startsWith('DigestArrivals'))).toEqual([]);
     expect(ofType(variant, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('Retention'))).toEqual([]);
   });
 
@@ -258,7 +259,7 @@ describe('digest function', () => {
 
 describe('heartbeat', () => {
   test('is a KMS-encrypted, on-demand table with a NEW_AND_OLD_IMAGES stream and PITR', () => {
-    const tables = ofType(resources, 'AWS::DynamoDB::Table');
+    const tables = ofType(resources, 'AWS::DynamoDB::Table').filter(([id]) => id.startsWith('Heartbeat'));
     expect(tables).toHaveLength(1);
     const p = tables[0]![1].Properties;
     expect(p).toMatchObject({
@@ -269,11 +270,12 @@ describe('heartbeat', () => {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
     });
     expect(p.SSESpecification.KMSMasterKeyId).toBeDefined();
-    expect(ofType(variant, 'AWS::DynamoDB::Table')).toEqual([]);
+    // Without the heartbeat only the digest's arrivals ledger is a table.
+    expect(ofType(variant, 'AWS::DynamoDB::Table').filter(([id]) => !id.startsWith('DigestArrivals'))).toEqual([]);
   });
 
   test('is read by the collector through its own mapping, which waits for a statement naming only its stream', () => {
-    const [tableId] = ofType(resources, 'AWS::DynamoDB::Table')[0]!;
+    const [tableId] = ofType(resources, 'AWS::DynamoDB::Table').find(([id]) => id.startsWith('Heartbeat'))!;
     const [, esm] = ofType(resources, 'AWS::Lambda::EventSourceMapping').find(([, m]) => target(m.Properties.EventSourceArn) === tableId)!;
     expect(flatten(esm.Properties.FunctionName)).toContain('CollectorFunction');
     expect(esm.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
@@ -294,7 +296,7 @@ describe('heartbeat', () => {
     expect(input.Item.scheduled_time).toEqual({ S: '<aws.scheduler.scheduled-time>' });
     const role = resources[target(t.RoleArn)]!.Properties;
     const statements = role.Policies.flatMap((p: Json) => p.PolicyDocument.Statement);
-    const [tableId] = ofType(resources, 'AWS::DynamoDB::Table')[0]!;
+    const [tableId] = ofType(resources, 'AWS::DynamoDB::Table').find(([id]) => id.startsWith('Heartbeat'))!;
     expect(statements.filter((s: Json) => list<string>(s.Action).some((a) => a.startsWith('dynamodb:')))).toEqual([
       { Sid: 'PutHeartbeatItem', Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } },
     ]);

@@ -71,8 +71,8 @@ describe('evidence keygen', () => {
 });
 
 describe('evidence export', () => {
-  test('writes the rows as CSV and JSON Lines, a summary, the public key, the manifest and its signature, nothing else', () => {
-    expect(readdirSync(basePackage).sort()).toEqual(['manifest.json', 'manifest.sig', 'public-key.pem', 'rows.csv', 'rows.jsonl', 'summary.md']);
+  test('writes the rows as CSV and JSON Lines, a summary, the report page, the public key, the manifest and its signature, nothing else', () => {
+    expect(readdirSync(basePackage).sort()).toEqual(['manifest.json', 'manifest.sig', 'public-key.pem', 'report.html', 'rows.csv', 'rows.jsonl', 'summary.md']);
   });
 
   test('records the query, the exact SQL, parameters, engine, execution, partitions, tool, reason and record hashes', () => {
@@ -91,7 +91,7 @@ describe('evidence export', () => {
     expect(m.reason).toBe('SOC 2 sample, ticket AUD-42');
     expect(m.record_hashes).toEqual(rows.map((r) => r.record_hash));
     for (const f of m.files) expect(f.sha256).toBe(createHash('sha256').update(readFileSync(join(basePackage, f.path))).digest('hex'));
-    expect(m.files.map((f) => f.path).sort()).toEqual(['public-key.pem', 'rows.csv', 'rows.jsonl', 'summary.md']);
+    expect(m.files.map((f) => f.path).sort()).toEqual(['public-key.pem', 'report.html', 'rows.csv', 'rows.jsonl', 'summary.md']);
   });
 
   test('an export that matches no rows still produces a valid package that says so', async () => {
@@ -243,7 +243,7 @@ describe('evidence verify', () => {
     const summary = readFileSync(join(basePackage, 'summary.md'), 'utf8');
     const hashCheck = /^ {3}(jq .*sha256sum -c -)$/m.exec(summary)?.[1] as string;
     const signatureCheck = /^ {3}(openssl .*)$/m.exec(summary)?.[1] as string;
-    expect(execFileSync('bash', ['-c', hashCheck], { cwd: basePackage, encoding: 'utf8' })).toBe('rows.csv: OK\nrows.jsonl: OK\npublic-key.pem: OK\nsummary.md: OK\n');
+    expect(execFileSync('bash', ['-c', hashCheck], { cwd: basePackage, encoding: 'utf8' })).toBe('rows.csv: OK\nrows.jsonl: OK\npublic-key.pem: OK\nsummary.md: OK\nreport.html: OK\n');
     expect(execFileSync('bash', ['-c', signatureCheck], { cwd: basePackage, encoding: 'utf8' })).toContain('Signature Verified Successfully');
     expect(summary).toContain('**Why pin the key.**');
   });

@@ -177,8 +177,9 @@ describe('the local pipeline and the bundled queries', () => {
     it.each(listQueryNames().filter((n) => n !== 'source-freshness'))('%s declares include_heartbeat, an optional boolean, and returns no heartbeat row without it', async (name) => {
       // Prepare: the widest parameters the query takes, so a heartbeat row could match if not excluded
       const params = { ...withTable(name) };
-      if ('account_id' in params && name !== 'item-history' && name !== 'table-changes' && name !== 'attribute-history') delete params.account_id;
-      if ('table_name' in params && name !== 'item-history' && name !== 'table-changes' && name !== 'attribute-history') delete params.table_name;
+      const needsTable = ['item-history', 'item-versions', 'table-changes', 'attribute-history'].includes(name);
+      if ('account_id' in params && !needsTable) delete params.account_id;
+      if ('table_name' in params && !needsTable) delete params.table_name;
       // Act
       const result = await runQuery({ name, params, dataDir });
       // Assess

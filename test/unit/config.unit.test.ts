@@ -63,7 +63,7 @@ describe('validation', () => {
 
   test('rejects an empty redaction path segment and a date that is not a date', () => {
     expect(findConfigProblems(config({ projectionStartDate: '2026-02-30', sources: [{ streamArn: ORDERS, redact: ['a..b'] }] }))).toEqual([
-      'sources[0].redact: "a..b" has an empty path segment',
+      'sources[0].redact: "a..b" has an empty attribute name at position 2',
       'projectionStartDate: "2026-02-30" is not a calendar date',
     ]);
   });

@@ -143,14 +143,21 @@ describe('rows that would keep their hash while their fields are rearranged', ()
   const JSON_FIELDS = ['keys', 'item_key', 'new_image', 'old_image'] as const;
   const modify = records.find((r) => r.event_name === 'MODIFY' && r.new_image !== null && r.old_image !== null && (r.old_image as string).includes(',')) as ChangeRecord;
 
-  test('moving text from new_image into old_image keeps the canonical concatenation, and is refused', () => {
+  // The version-1 canonical form spliced JSON texts unquoted, so these attacks keep a v1 row's hash;
+  // version 2 prefixes each text with its length, so they change it. Rows of both versions are in logs.
+  const asVersion1 = (r: ChangeRecord): ChangeRecord => ({ ...r, schema_version: 1, record_hash: recordHash({ ...r, schema_version: 1 }) });
+
+  test('moving text from new_image into old_image keeps the v1 canonical concatenation, and is refused', () => {
     // new_image gets old_image's text up to its first comma; old_image keeps the rest: spliced into
-    // the canonical array, the two fields give exactly the same text as before.
-    const row = duckDbRow(modify);
+    // the v1 canonical array, the two fields give exactly the same text as before.
+    const v1 = asVersion1(modify);
+    const row = duckDbRow(v1);
     const old = modify.old_image as string;
     const cut = old.indexOf(',');
     const forged = { ...row, new_image: `${modify.new_image},${old.slice(0, cut)}`, old_image: old.slice(cut + 1) };
-    expect(recordHash({ ...modify, new_image: forged.new_image, old_image: forged.old_image })).toBe(modify.record_hash);
+    expect(recordHash({ ...v1, new_image: forged.new_image, old_image: forged.old_image })).toBe(v1.record_hash);
+    // The v2 form (what the collector writes today) no longer conflates them.
+    expect(recordHash({ ...modify, new_image: forged.new_image, old_image: forged.old_image })).not.toBe(modify.record_hash);
 
     expect(recomputeRecordHash(forged)).toEqual({ status: 'invalid', reason: 'new_image: its text is not exactly one JSON value, so the boundary to the next field is not fixed' });
   });
@@ -172,10 +179,12 @@ describe('rows that would keep their hash while their fields are rearranged', ()
     );
   });
 
-  test('the JSON text "null" in a JSON-text field hashes like SQL NULL, and is refused', () => {
+  test('the JSON text "null" in a JSON-text field hashes like SQL NULL in v1, and is refused', () => {
     const r = records.find((x) => x.user_identity === null) as ChangeRecord;
-    expect(recordHash({ ...r, user_identity: 'null' })).toBe(r.record_hash);
-    expect(recomputeRecordHash({ ...duckDbRow(r), user_identity: 'null' })).toEqual({
+    const v1 = asVersion1(r);
+    expect(recordHash({ ...v1, user_identity: 'null' })).toBe(v1.record_hash);
+    expect(recordHash({ ...r, user_identity: 'null' })).not.toBe(r.record_hash);
+    expect(recomputeRecordHash({ ...duckDbRow(v1), user_identity: 'null' })).toEqual({
       status: 'invalid',
       reason: 'user_identity: holds the JSON text "null", which hashes like SQL NULL; the collector writes NULL there, never "null"',
     });

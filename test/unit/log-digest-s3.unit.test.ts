@@ -3,6 +3,8 @@
  * bucket and key. No local S3 or KMS peer exists, so aws-sdk-client-mock answers the SDK calls:
  * ListObjectsV2 in pages of two, GetObject as a byte stream, PutObject honouring If-None-Match,
  * and KMS Sign through OpenSSL with a real P-256 key (ECDSA over the digest it is sent, as KMS).
+ * The arrivals ledger is the real DynamoDB ledger over a mocked DynamoDB (no local peer either):
+ * every delivered object is recorded in it, as the arrivals function does from its S3 event.
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -10,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { DescribeTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
@@ -27,6 +30,10 @@ const BUCKET = 'audit-change-log';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/digest-key';
 const s3 = mockClient(S3Client);
 const kms = mockClient(KMSClient);
+const dynamodb = mockClient(DynamoDBClient);
+const ARRIVALS_TABLE = 'digest-arrivals';
+/** The ledger table's items by hour partition. */
+const ledgerItems = new Map<string, Record<string, any>[]>();
 /** retention: what GetObject reports as ObjectLockMode/ObjectLockRetainUntilDate (absent: none). */
 const objects = new Map<string, { body: Buffer; lastModified: Date; retention?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: Date } }>();
 const work = mkdtempSync(join(tmpdir(), 'digest-s3-'));
@@ -50,6 +57,7 @@ function fakeBucket(): void {
     return {
       Body: Readable.from([found.body.subarray(0, 7), found.body.subarray(7)]),
       ContentLength: found.body.length,
+      LastModified: found.lastModified,
       ...(found.retention ? { ObjectLockMode: found.retention.mode, ObjectLockRetainUntilDate: found.retention.until } : {}),
     };
   });
@@ -60,6 +68,17 @@ function fakeBucket(): void {
     objects.set(input.Key, { body: Buffer.from(input.Body as Uint8Array), lastModified: new Date() });
     return { ETag: '"x"' };
   });
+  ledgerItems.clear();
+  dynamodb.reset();
+  dynamodb.on(PutItemCommand).callsFake((input) => {
+    const hour = input.Item.hour.S as string;
+    const items = (ledgerItems.get(hour) ?? []).filter((i) => i.key.S !== input.Item.key.S);
+    ledgerItems.set(hour, [...items, input.Item]);
+    return {};
+  });
+  dynamodb.on(QueryCommand).callsFake((input) => ({ Items: ledgerItems.get(input.ExpressionAttributeValues[':h'].S) ?? [] }));
+  // The ledger was deployed long before these tests' hours.
+  dynamodb.on(DescribeTableCommand).resolves({ Table: { CreationDateTime: new Date('2020-01-01T00:00:00Z') } });
   kms.reset();
   kms.on(GetPublicKeyCommand).resolves({ KeyId: KEY_ARN, KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', PublicKey: pair.publicKey.export({ type: 'spki', format: 'der' }) });
   kms.on(SignCommand).callsFake((input) => ({ KeyId: KEY_ARN, SigningAlgorithm: 'ECDSA_SHA_256', Signature: execFileSync('openssl', ['pkeyutl', '-sign', '-inkey', privateFile], { input: Buffer.from(input.Message) }) }));
@@ -69,6 +88,9 @@ const RETAIN_UNTIL = new Date('2033-03-01T00:00:00Z');
 /** A delivered object, locked as per-object retention leaves it seconds after delivery unless `retention` says otherwise. */
 function deliver(key: string, at: Date, retention: { mode: 'GOVERNANCE' | 'COMPLIANCE'; until: Date } | null = { mode: 'COMPLIANCE', until: RETAIN_UNTIL }): void {
   objects.set(key, { body: Buffer.concat([Buffer.from('PAR1'), randomBytes(1000), Buffer.from('PAR1')]), lastModified: at, ...(retention ? { retention } : {}) });
+  // Its S3 event, recorded by the arrivals function right after delivery.
+  const hour = at.toISOString().slice(0, 13);
+  ledgerItems.set(hour, [...(ledgerItems.get(hour) ?? []), { hour: { S: hour }, key: { S: key }, event_time: { S: at.toISOString() }, recorded_at: { S: at.toISOString() }, source: { S: 'event' } }]);
 }
 
 type DigestHandler = (event: unknown, context: Context) => Promise<{ written: number; undigestedHours: number; recoveredSignatures: string[] }>;
@@ -76,6 +98,7 @@ type DigestHandler = (event: unknown, context: Context) => Promise<{ written: nu
 function loadHandler(): DigestHandler {
   process.env[DIGEST_ENV.bucket] = BUCKET;
   process.env[DIGEST_ENV.signingKeyId] = KEY_ARN;
+  process.env[DIGEST_ENV.arrivalsTable] = ARRIVALS_TABLE;
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.AWS_REGION = 'eu-west-1';
@@ -88,6 +111,7 @@ const thisHour = floorHour(Date.now());
 afterAll(() => {
   s3.restore();
   kms.restore();
+  dynamodb.restore();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -242,8 +266,10 @@ describe('S3Store', () => {
   });
 
   test('hashes an object as a stream and answers undefined for a missing key', async () => {
-    objects.set('changes/k', { body: Buffer.from('hello'), lastModified: new Date() });
-    expect(await store().hash('changes/k')).toEqual({ sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', size: 5, retention: null });
+    const lastModified = new Date('2026-03-01T10:11:12Z');
+    objects.set('changes/k', { body: Buffer.from('hello'), lastModified });
+    // LastModified comes from the same GetObject: the digest reads it for objects the arrivals ledger named.
+    expect(await store().hash('changes/k')).toEqual({ sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824', size: 5, retention: null, lastModified });
     expect(await store().hash('changes/missing')).toBeUndefined();
   });
 });

@@ -207,7 +207,9 @@ describe('redaction', () => {
 
   it('still lists a change to a redacted attribute, and names the paths that were replaced', () => {
     expect(out.changed_attributes).toContain('balance');
-    expect(out.redacted_attributes).toEqual(['address.geo.lat', 'balance']);
+    // name is a string: the path cannot descend into it, so the whole value is redacted (fail closed).
+    expect(out.redacted_attributes).toEqual(['address.geo.lat', 'balance', 'name.not_a_map']);
+    expect(JSON.parse(out.new_image ?? '{}').name).toBe('[REDACTED]');
   });
 
   it('does not change the stream record it was given', () => {
@@ -220,7 +222,7 @@ describe('redaction', () => {
     const error = normalizeRecord(broken, { processedAt: PROCESSED_AT, sourceOptions: options });
     expect(error.normalization_error).toContain('unknown type tag "X"');
     expect(error.raw_record).not.toContain('12345678901234567890123456789012345678');
-    expect(error.redacted_attributes).toEqual(['address.geo.lat', 'balance']);
+    expect(error.redacted_attributes).toEqual(['address.geo.lat', 'balance', 'name.not_a_map']);
   });
 
   it('redacts the actor when the actor attribute itself is redacted', () => {
@@ -239,7 +241,7 @@ describe('record_hash', () => {
     expect(a.record_hash).toBe(recordHash(a));
     expect(a.record_hash).toMatch(/^[0-9a-f]{64}$/);
     const canonical = JSON.parse(canonicalContent(a));
-    expect(canonical[0]).toBe('ddb-audit/record-hash/v1');
+    expect(canonical[0]).toBe('ddb-audit/record-hash/v2');
     expect(canonical).toContain(Date.parse('2026-03-02T12:00:00.000Z'));
   });
 
@@ -354,15 +356,16 @@ function compareMemberText(a: any, b: any): number {
 }
 
 describe('record_hash canonical form', () => {
-  /** The documented form, built independently of record-hash.ts. */
+  /** The documented form of the record's schema_version, built independently of record-hash.ts. */
   function documentedForm(record: Record<string, any>): string {
-    const parts = [JSON.stringify('ddb-audit/record-hash/v1')];
+    const version = record.schema_version as number;
+    const parts = [JSON.stringify(`ddb-audit/record-hash/v${version}`)];
     for (const f of CHANGE_RECORD_FIELDS as readonly any[]) {
-      if (!f.hashed) continue;
+      if (!f.hashed || (f.sinceVersion ?? 1) > version) continue;
       let v = record[f.name];
       if (f.name === 'dt' && record.event_time === null) v = null;
       if (v === null || v === undefined) parts.push('null');
-      else if (f.json) parts.push(v);
+      else if (f.json) parts.push(version >= 2 ? `[${Buffer.from(v, 'utf16le').length / 2},${v}]` : v);
       else if (f.type === 'timestamp') parts.push(String(Date.parse(v)));
       else parts.push(JSON.stringify(v));
     }
@@ -376,6 +379,10 @@ describe('record_hash canonical form', () => {
         expect(canonicalContent(out)).toBe(documentedForm(out));
         const awkward = { ...out, actor: `${actor}"\\\u0001\ud800🚀` };
         expect(canonicalContent(awkward)).toBe(documentedForm(awkward));
+        // A record written as schema_version 1 (before the type fields) keeps its own form.
+        const v1 = { ...out, schema_version: 1 };
+        expect(canonicalContent(v1)).toBe(documentedForm(v1));
+        expect(canonicalContent(v1)).not.toContain('keys_types');
       }),
       { numRuns: 200 },
     );

@@ -38,6 +38,20 @@ describe('sources add', () => {
     expect(findConfigProblems(after.context.audit)).toEqual([]);
   });
 
+  test('records --key-attributes, and then refuses a redact path on a key attribute, leaving cdk.json untouched', async () => {
+    const path = tempCdkJson();
+    const ok = await sources(['add', '--stream-arn', NEW_STREAM, '--key-attributes', 'pk, sk', '--redact', 'card.number', '--cdk-json', path]);
+    expect(ok).toMatchObject({ code: 0, err: '' });
+    expect(JSON.parse(readFileSync(path, 'utf8')).context.audit.sources.at(-1)).toEqual({ streamArn: NEW_STREAM, redact: ['card.number'], keyAttributes: ['pk', 'sk'] });
+
+    const other = tempCdkJson();
+    const before = readFileSync(other, 'utf8');
+    const refused = await sources(['add', '--stream-arn', NEW_STREAM, '--key-attributes', 'pk,sk', '--redact', 'sk', '--cdk-json', other]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain('names the key attribute "sk"; keys are never redacted');
+    expect(readFileSync(other, 'utf8')).toBe(before);
+  });
+
   test('prints the deploy order, the stream policy for the source account and the known blockers', async () => {
     const path = tempCdkJson();
 

@@ -1,0 +1,315 @@
+/**
+ * report.html: the evidence package as one page a person would rather look at than read: what was
+ * asked, the period, the partitions, the counts per account, table, operation and actor, a
+ * change-volume chart, the fingerprints and how to verify the package.
+ *
+ * Self-contained and inert. CSS and the chart (SVG) are inline; there is no script, no font, no
+ * image and no link that loads anything, and a Content-Security-Policy of `default-src 'none'`
+ * (only inline styles allowed) makes the browser refuse any load or script even if a value slipped
+ * through: the page opens the same way on an air-gapped auditor's laptop and cannot call home.
+ * CSP in a <meta http-equiv> element is standard (https://www.w3.org/TR/CSP3/#meta-element).
+ *
+ * Every value that comes from the log, the query or the command line is untrusted (a table writer
+ * chooses the actor, e.g. `<script>`): it is written only as HTML text through `val`, which first
+ * makes control, bidirectional-override and line-separator characters visible (escapeForTerminal,
+ * so a value cannot reorder what the page shows) and then escapes & < > " '. Values are never
+ * placed in a URL, a style or an unquoted attribute.
+ *
+ * The page is one of the package's files: it is listed in manifest.json with its SHA-256 and so
+ * covered by the signature like the others. It therefore cannot show manifest.json's own hash; it
+ * shows the signing key's fingerprint and the SHA-256 of every file written before it.
+ *
+ * Size: every list is capped (MAX_LISTED entries, the rest counted in one line and complete in
+ * manifest.json or rows.jsonl) and the chart has at most one point per day of its period
+ * (change-volume.ts), so the page does not grow with the number of sources.
+ */
+import { opensslVerifyCommand } from '../../lambda/digest/signing';
+import { escapeForTerminal } from '../terminal-text';
+import { changeVolume, HOURLY_MAX_DAYS, MAX_DAILY_POINTS, VolumeSeries } from './change-volume';
+import { EvidenceManifest, ManifestFile, MANIFEST_FILE, PUBLIC_KEY_FILE, REPORT_FILE, SIGNATURE_FILE } from './manifest';
+import type { ExportValue } from './values';
+
+/** Entries shown per list (partitions, accounts, tables, actors); the rest are counted in one line. */
+export const MAX_LISTED = 100;
+
+export interface ReportInput {
+  /** The manifest without `files` (the report is itself one of them). */
+  readonly manifest: Omit<EvidenceManifest, 'files'>;
+  /** The files written before the report, with their hashes. */
+  readonly files: readonly ManifestFile[];
+  readonly rows: readonly Record<string, ExportValue>[];
+}
+
+/** HTML text for a value we did not write: controls made visible, then & < > " ' escaped. */
+export function val(value: unknown): string {
+  return html(escapeForTerminal(value === null || value === undefined ? '' : String(value)));
+}
+
+/** HTML-escapes text this tool wrote itself (the SQL, multi-line), keeping its newlines. */
+function html(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] as string);
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+export function renderReportHtml(input: ReportInput): string {
+  const m = input.manifest;
+  const title = `Evidence package: ${m.query.name}`;
+  const sections = [
+    header(m),
+    askedSection(m),
+    periodSection(m, input.rows),
+    countsSection(m, input.rows),
+    partitionsSection(m),
+    fingerprintSection(m, input.files),
+    verifySection(m),
+  ];
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    // Nothing may load or run: only the inline <style> below. See the module comment.
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">`,
+    '<meta name="referrer" content="no-referrer">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${val(title)}</title>`,
+    `<style>${STYLE}</style>`,
+    '</head>',
+    '<body>',
+    '<main>',
+    `<h1 id="title">${val(title)}</h1>`,
+    ...sections,
+    '</main>',
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+function header(m: ReportInput['manifest']): string {
+  const status = m.result.empty
+    ? '<p class="empty"><strong>No rows matched.</strong> This package is complete and valid: it is signed evidence that the query returned nothing for these parameters.</p>'
+    : `<p class="lead"><strong>${fmt(m.result.row_count)}</strong> row(s) returned.</p>`;
+  return [
+    `<p class="meta">Created ${val(m.created_at)} by ddb-audit ${val(m.tool.version)} (git commit <code>${val(m.tool.git_commit)}</code>).</p>`,
+    `<p><strong>Reason:</strong> ${m.reason === null ? '<em>(none stated)</em>' : val(m.reason)}</p>`,
+    status,
+  ].join('\n');
+}
+
+function askedSection(m: ReportInput['manifest']): string {
+  const params = Object.entries(m.query.params);
+  const engine = m.execution.engine === 'athena' ? 'Amazon Athena' : 'DuckDB (local data folder)';
+  return section('asked', 'What was asked', [
+    '<dl>',
+    `<dt>Query</dt><dd><code>${val(m.query.name)}</code> (${val(m.query.source_file)})</dd>`,
+    `<dt>Parameters</dt><dd>${params.length === 0 ? '(none)' : params.map(([k, v]) => `<code>${val(k)}=${val(v)}</code>`).join(', ')}</dd>`,
+    `<dt>Engine</dt><dd>${engine}, data source <code>${val(m.execution.data_source)}</code></dd>`,
+    `<dt>Execution</dt><dd><code>${val(m.execution.execution_id)}</code>, from ${val(m.execution.started_at)} to ${val(m.execution.ended_at)}</dd>`,
+    '</dl>',
+    `<details><summary>The exact SQL executed</summary><pre class="sql">${html(m.query.sql)}</pre></details>`,
+  ]);
+}
+
+function periodSection(m: ReportInput['manifest'], rows: ReportInput['rows']): string {
+  const { from, to } = m.query.params;
+  const asked = from !== undefined && to !== undefined ? `${val(from)} to ${val(to)} (UTC days, inclusive)` : 'not limited by date parameters';
+  const series = changeVolume(m.query.params, rows);
+  const body = [`<p><strong>Period asked:</strong> ${asked}.</p>`];
+  const times = rows.map((r) => r.event_time).filter((t): t is string => typeof t === 'string').sort();
+  if (times.length > 0) body.push(`<p><strong>Changes found:</strong> from ${val(times[0])} to ${val(times[times.length - 1])} (event_time, UTC).</p>`);
+  body.push(series ? chart(series) : '<p class="note">No row has an event_time: there is no change volume to chart.</p>');
+  return section('period', 'Period and change volume', body);
+}
+
+/** Counts of rows per key, most first, capped at MAX_LISTED with the rest summed in one line. */
+function countTable(caption: string, heads: readonly string[], rows: readonly Record<string, ExportValue>[], keyOf: (row: Record<string, ExportValue>) => string[] | undefined): string {
+  const counts = new Map<string, { key: string[]; n: number }>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    if (!key) continue;
+    const id = key.join('\u0000');
+    const entry = counts.get(id) ?? { key, n: 0 };
+    entry.n++;
+    counts.set(id, entry);
+  }
+  const sorted = [...counts.values()].sort((a, b) => b.n - a.n || a.key.join('/').localeCompare(b.key.join('/')));
+  const shown = sorted.slice(0, MAX_LISTED);
+  const lines = [`<table><caption>${caption}</caption>`, `<thead><tr>${heads.map((h) => `<th scope="col">${h}</th>`).join('')}<th scope="col" class="num">Rows</th></tr></thead>`, '<tbody>'];
+  for (const { key, n } of shown) lines.push(`<tr>${key.map((k) => `<td>${val(k)}</td>`).join('')}<td class="num">${fmt(n)}</td></tr>`);
+  if (sorted.length > shown.length) {
+    const rest = sorted.slice(MAX_LISTED).reduce((sum, e) => sum + e.n, 0);
+    lines.push(`<tr class="more"><td colspan="${heads.length}">… ${fmt(sorted.length - shown.length)} more (all in rows.jsonl)</td><td class="num">${fmt(rest)}</td></tr>`);
+  }
+  lines.push('</tbody></table>');
+  return lines.join('\n');
+}
+
+const text = (v: ExportValue | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** INSERT, MODIFY, REMOVE; a TTL REMOVE and a normalization error are told apart, as the log does. */
+function operationOf(row: Record<string, ExportValue>): string {
+  if (row.normalization_error !== null && row.normalization_error !== undefined) return 'normalization error';
+  const name = text(row.event_name) ?? '(none)';
+  return row.is_ttl_expiry === true ? `${name} (TTL expiry)` : name;
+}
+
+function countsSection(m: ReportInput['manifest'], rows: ReportInput['rows']): string {
+  const has = (column: string): boolean => m.result.columns.some((c) => c.name === column);
+  if (rows.length === 0) return section('counts', 'Counts', ['<p class="note">No rows: nothing to count.</p>']);
+  const tables: string[] = [];
+  if (has('account_id')) tables.push(countTable('Per account', ['Account'], rows, (r) => [text(r.account_id) ?? '(none)']));
+  if (has('account_id') && has('table_name')) tables.push(countTable('Per table', ['Account', 'Table'], rows, (r) => [text(r.account_id) ?? '(none)', text(r.table_name) ?? '(none)']));
+  if (has('event_name')) tables.push(countTable('Per operation', ['Operation'], rows, (r) => [operationOf(r)]));
+  if (has('actor')) tables.push(countTable('Per actor (as recorded: the configured actor attribute, or TTL)', ['Actor'], rows, (r) => [text(r.actor) ?? '(unknown)']));
+  if (tables.length === 0) tables.push('<p class="note">These rows have no account_id, table_name, event_name or actor column: counts per account, table and operation apply to change-record queries such as evidence-changes.</p>');
+  return section('counts', 'Counts', [`<div class="counts">${tables.join('\n')}</div>`]);
+}
+
+function partitionsSection(m: ReportInput['manifest']): string {
+  const parts = m.result.partitions_covered;
+  const source = m.result.partitions_source === 'engine' ? 'selected by the query parameters' : 'that the rows come from';
+  const body = [`<p>${fmt(parts.length)} partition(s) (account / table / date) ${source}.</p>`];
+  if (parts.length > 0) {
+    body.push('<table><thead><tr><th scope="col">Account</th><th scope="col">Table</th><th scope="col">Date (dt)</th></tr></thead><tbody>');
+    for (const p of parts.slice(0, MAX_LISTED)) body.push(`<tr><td>${val(p.account_id)}</td><td>${val(p.table_name)}</td><td>${val(p.dt)}</td></tr>`);
+    if (parts.length > MAX_LISTED) body.push(`<tr class="more"><td colspan="3">… and ${fmt(parts.length - MAX_LISTED)} more, listed in ${MANIFEST_FILE}</td></tr>`);
+    body.push('</tbody></table>');
+  }
+  return section('partitions', 'Partitions', body);
+}
+
+function fingerprintSection(m: ReportInput['manifest'], files: readonly ManifestFile[]): string {
+  const s = m.signing;
+  return section('fingerprint', 'Fingerprint', [
+    `<p>Signed with <strong>${val(s.algorithm)}</strong> by the key with fingerprint (SHA-256 of its DER public key):</p>`,
+    `<p class="fingerprint"><code id="key-fingerprint">${val(s.public_key_sha256)}</code></p>`,
+    s.kms_key_id ? `<p>KMS key: <code>${val(s.kms_key_id)}</code></p>` : '',
+    '<table><thead><tr><th scope="col">File</th><th scope="col" class="num">Bytes</th><th scope="col">SHA-256</th></tr></thead><tbody>',
+    ...files.map((f) => `<tr><td>${val(f.path)}</td><td class="num">${fmt(f.bytes)}</td><td><code>${val(f.sha256)}</code></td></tr>`),
+    `<tr><td>${REPORT_FILE}</td><td colspan="2">this page: its SHA-256 is in ${MANIFEST_FILE}</td></tr>`,
+    `<tr><td>${MANIFEST_FILE}</td><td colspan="2">lists every file above with its SHA-256; signed by ${SIGNATURE_FILE}</td></tr>`,
+    '</tbody></table>',
+    `<p class="note">This page is one of the signed files, so it cannot carry the SHA-256 of ${MANIFEST_FILE}, which covers it. Trust what it shows only after the package verifies (below): a verified package proves this page is the one that was signed.</p>`,
+  ]);
+}
+
+function verifySection(m: ReportInput['manifest']): string {
+  return section('verify', 'How to verify this package', [
+    '<p>With ddb-audit (checks every file hash, the signature and each row’s record_hash; exit status 0 only if all hold):</p>',
+    '<pre>npx ddb-audit evidence verify PACKAGE_DIR --public-key TRUSTED_PUBLIC_KEY.pem</pre>',
+    `<p><strong>Pin the key.</strong> Checked against the ${PUBLIC_KEY_FILE} inside the package, the signature proves the files are the ones the manifest lists, not who signed them: pass a public key obtained independently${m.signing.kms_key_id ? ' (for a KMS key, <code>aws kms get-public-key</code>)' : ''} and compare its fingerprint with the one above.</p>`,
+    '<p>By hand, in the package folder:</p>',
+    '<ol>',
+    `<li>Every file matches the manifest: <pre>${html(`jq -r '.files[] | "\\(.sha256)  \\(.path)"' ${MANIFEST_FILE} | sha256sum -c -`)}</pre></li>`,
+    `<li>No other files: the folder holds exactly the files listed in ${MANIFEST_FILE}, plus ${MANIFEST_FILE} and ${SIGNATURE_FILE} (<code>ls -A</code>).</li>`,
+    `<li>The manifest is signed (OpenSSL 3): <pre>${html(opensslVerifyCommand(m.signing.algorithm, PUBLIC_KEY_FILE, MANIFEST_FILE, SIGNATURE_FILE))}</pre></li>`,
+    `<li>The key's fingerprint: <pre>${html(`openssl pkey -pubin -in ${PUBLIC_KEY_FILE} -outform DER | sha256sum`)}</pre></li>`,
+    '</ol>',
+    '<p>summary.md in this package gives the same steps as text, and how each row’s record_hash is computed.</p>',
+  ]);
+}
+
+function section(id: string, heading: string, body: readonly string[]): string {
+  return [`<section id="${id}">`, `<h2>${heading}</h2>`, ...body.filter((b) => b !== ''), '</section>'].join('\n');
+}
+
+// --- The chart -------------------------------------------------------------------------------------
+
+const W = 960;
+const H = 280;
+const PAD = { left: 56, right: 16, top: 16, bottom: 44 };
+const X_LABELS = 6;
+
+function label(ms: number, unit: VolumeSeries['unit']): string {
+  const iso = new Date(ms).toISOString();
+  return unit === 'hour' ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(0, 10);
+}
+
+/**
+ * A line with one marker (circle.volume-point, with a tooltip) per bucket, y from 0 to the busiest
+ * bucket. Every number in the SVG is computed here; no value from the log reaches it except as
+ * escaped text in a <title>.
+ */
+function chart(series: VolumeSeries): string {
+  const { points, unit } = series;
+  const n = points.length;
+  const max = Math.max(1, ...points.map((p) => p.count));
+  const plotW = W - PAD.left - PAD.right;
+  const plotH = H - PAD.top - PAD.bottom;
+  const x = (i: number): number => PAD.left + (n === 1 ? plotW / 2 : (i * plotW) / (n - 1));
+  const y = (c: number): number => PAD.top + plotH * (1 - c / max);
+  const r = Math.min(3.5, Math.max(1, plotW / n / 3));
+  const f = (v: number): string => v.toFixed(1);
+  const parts: string[] = [];
+  for (const c of [0, Math.round(max / 2), max].filter((c, i, all) => all.indexOf(c) === i)) {
+    parts.push(`<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${f(y(c))}" y2="${f(y(c))}"/>`);
+    parts.push(`<text class="axis" x="${PAD.left - 6}" y="${f(y(c) + 4)}" text-anchor="end">${fmt(c)}</text>`);
+  }
+  const labels = Math.min(X_LABELS, n);
+  const labelAt = new Set(Array.from({ length: labels }, (_, k) => (labels === 1 ? 0 : Math.round((k * (n - 1)) / (labels - 1)))));
+  for (const i of labelAt) {
+    const anchor = i === 0 && n > 1 ? 'start' : i === n - 1 && n > 1 ? 'end' : 'middle';
+    parts.push(`<text class="axis" x="${f(x(i))}" y="${H - PAD.bottom + 18}" text-anchor="${anchor}">${label((points[i] as { start: number }).start, unit)}</text>`);
+  }
+  parts.push(`<polyline class="volume-line" points="${points.map((p, i) => `${f(x(i))},${f(y(p.count))}`).join(' ')}"/>`);
+  points.forEach((p, i) => {
+    parts.push(`<circle class="volume-point" cx="${f(x(i))}" cy="${f(y(p.count))}" r="${f(r)}" data-start="${new Date(p.start).toISOString()}" data-count="${p.count}"><title>${label(p.start, unit)}${unit === 'hour' ? ' UTC' : ''}: ${fmt(p.count)} row(s)</title></circle>`);
+  });
+  const total = points.reduce((sum, p) => sum + p.count, 0);
+  const why =
+    series.range === 'period'
+      ? `the period asked, one point per ${unit} (hourly up to ${HOURLY_MAX_DAYS} days, daily beyond)`
+      : series.range === 'rows'
+        ? `the days from the first to the last change (the query has no from/to dates), one point per ${unit}`
+        : `the days that hold changes, one point per ${unit} (the period asked is longer than ${fmt(MAX_DAILY_POINTS)} days)`;
+  const notes: string[] = [];
+  if (series.untimed > 0) notes.push(`${fmt(series.untimed)} row(s) without an event_time are not charted`);
+  if (series.outside > 0) notes.push(`${fmt(series.outside)} row(s) with an event_time outside the charted range are not charted`);
+  return [
+    '<figure>',
+    `<svg id="volume-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" role="img" aria-labelledby="volume-caption" data-points="${n}" data-unit="${unit}">`,
+    `<rect class="plot" x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}"/>`,
+    ...parts,
+    `<text class="axis" x="${PAD.left + plotW / 2}" y="${H - 6}" text-anchor="middle">event_time (UTC), per ${unit}</text>`,
+    '</svg>',
+    `<figcaption id="volume-caption">Rows per ${unit} (event_time, UTC): ${fmt(total)} row(s) over ${fmt(n)} point(s), covering ${why}; busiest ${unit}: ${fmt(max === 1 && total === 0 ? 0 : max)}.${notes.length > 0 ? ` ${notes.join('; ')}.` : ''}</figcaption>`,
+    '</figure>',
+  ].join('\n');
+}
+
+// System fonts only: nothing is fetched. Prints on A4/Letter without the chart overflowing.
+const STYLE = `
+:root { color-scheme: light; --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --accent: #0b5cad; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: #fff; }
+main { max-width: 1040px; margin: 0 auto; padding: 24px 28px 48px; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 18px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+.meta, .note, figcaption { color: var(--muted); }
+.note, figcaption { font-size: 13px; }
+.lead { font-size: 17px; }
+.empty { padding: 8px 12px; border-left: 4px solid #bf8700; background: #fff8c5; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; overflow-wrap: anywhere; }
+pre { background: #f6f8fa; border: 1px solid var(--line); padding: 8px 10px; white-space: pre-wrap; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
+dt { font-weight: 600; }
+dd { margin: 0; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 14px; }
+caption { text-align: left; font-weight: 600; padding: 4px 0; }
+th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th { background: #f6f8fa; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.more td { color: var(--muted); font-style: italic; }
+.counts { display: flex; flex-wrap: wrap; gap: 0 32px; align-items: flex-start; }
+.fingerprint code { font-size: 15px; }
+figure { margin: 8px 0; }
+svg { width: 100%; height: auto; display: block; }
+svg .plot { fill: #fbfcfd; stroke: var(--line); }
+svg .grid { stroke: #e6e9ed; }
+svg .axis { font-size: 12px; fill: var(--muted); }
+svg .volume-line { fill: none; stroke: var(--accent); stroke-width: 1.5; }
+svg .volume-point { fill: var(--accent); }
+@media print { main { padding: 0; } details { display: block; } }
+`;
