@@ -13,13 +13,15 @@
  *   Prose names commands and options (`ddb-audit sources add --kms-key-arn`) more than it gives
  *   whole command lines, so a span is checked for names only: the command exists and so does every
  *   option it names; values and required options are not asked for.
- * Comment lines in code blocks (`# …`) are not commands. A line is cut at the first unquoted `|`, `>`, `<`, `;`, `&&`, `)` or ` #`; quotes group words.
+ * Comment lines in code blocks (`# …`) are not commands. A block fenced ```` ```console-errors ```` shows
+ * command lines that are wrong on purpose (docs/cli.md, "Errors"): each of them must FAIL to parse. A line is cut at the first unquoted `|`, `>`, `<`, `;`, `&&`, `)` or ` #`; quotes group words.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildProgram, parseOnly } from '../../bin/program';
 import { CommandContext } from '../../cli/program/run-program';
+import { renderReference, withReference } from '../../cli/program/reference-doc';
 import { captureIo } from '../support/capture-io';
 
 const PROGRAM = buildProgram(new CommandContext(captureIo(), {}, true));
@@ -37,11 +39,12 @@ export function namesProblem(argv: readonly string[]): string | undefined {
   let command: Command = PROGRAM;
   let i = 0;
   for (; i < argv.length && command.commands.length > 0; i++) {
+    if (/^[-[<]/.test(argv[i] as string)) break; // options, or usage syntax such as [options]
+    if (argv[i] === 'help') return undefined; // commander's `help [command]`
     const next = command.commands.find((c) => c.name() === argv[i]);
     if (!next) return `no command "${argv[i]}" under "ddb-audit ${command.name() === 'ddb-audit' ? '' : command.name()}"`;
     command = next as Command;
   }
-  if (command.commands.length > 0) return undefined; // a group named in prose: "ddb-audit evidence"
   for (const word of argv.slice(i)) {
     const flag = word.split('=')[0] as string;
     if (flag.startsWith('-') && !command.options.some((o) => o.long === flag || o.short === flag) && flag !== '--help' && flag !== '-h') return `no option ${flag} in "ddb-audit ${argv.slice(0, i).join(' ')}"`;
@@ -61,6 +64,8 @@ export interface DocCommand {
   /** Written `npx ddb-audit` (required in code blocks). */
   readonly npx: boolean;
   readonly inCodeBlock: boolean;
+  /** In a ```console-errors block: meant to be refused. */
+  readonly wrongOnPurpose?: boolean;
 }
 
 /** The words of a shell command line after `ddb-audit`, up to the first operator. */
@@ -95,10 +100,12 @@ export function docCommands(file: string, text: string): DocCommand[] {
   const found: DocCommand[] = [];
   const lines = text.split('\n');
   let inCode = false;
+  let wrongOnPurpose = false;
   for (let n = 0; n < lines.length; n++) {
     let line = lines[n] as string;
     if (/^\s*(```|~~~)/.test(line)) {
       inCode = !inCode;
+      wrongOnPurpose = inCode && /^\s*```console-errors\s*$/.test(line);
       continue;
     }
     if (inCode) {
@@ -109,7 +116,7 @@ export function docCommands(file: string, text: string): DocCommand[] {
       if (!m) continue;
       const rest = line.replace(/^\s*\$ /, ' ').slice((m.index ?? 0) + m[0].length);
       if (/^[a-z-]+:/.test(rest)) continue; // output: "ddb-audit query: …"
-      found.push({ file, line: n + 1, text: line.trim(), argv: shellWords(rest), npx: m[1] === 'npx ddb-audit', inCodeBlock: true });
+      found.push({ file, line: n + 1, text: line.trim(), argv: shellWords(rest), npx: m[1] === 'npx ddb-audit', inCodeBlock: true, ...(wrongOnPurpose ? { wrongOnPurpose } : {}) });
     } else {
       for (const span of line.matchAll(/`([^`]+)`/g)) {
         const code = span[1] as string;
@@ -163,10 +170,17 @@ describe('finding command lines in Markdown', () => {
   });
 });
 
+test('docs/cli.md holds the command reference exactly as the definition renders it (node --import tsx tools/write-cli-reference.ts rewrites it)', () => {
+  const page = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8');
+  expect(withReference(page, renderReference(PROGRAM))).toBe(page);
+  for (const path of ['query', 'evidence export', 'log digest', 'sources list', 'completion']) expect(page).toContain(`### ${path}\n`);
+});
+
 describe('every ddb-audit command line in README.md and docs/ parses against the CLI definition', () => {
   test.each(commands.map((c) => [`${c.file}:${c.line}`, c] as const))('%s', async (_where, command) => {
     const error = command.inCodeBlock ? await parseOnly(command.argv) : namesProblem(command.argv);
-    expect({ line: command.text, error }).toEqual({ line: command.text, error: undefined });
+    if (command.wrongOnPurpose) expect({ line: command.text, error }).toEqual({ line: command.text, error: expect.stringMatching(/^ddb-audit/) });
+    else expect({ line: command.text, error }).toEqual({ line: command.text, error: undefined });
     if (command.inCodeBlock) expect({ line: command.text, npx: command.npx }).toEqual({ line: command.text, npx: true });
   });
 });
