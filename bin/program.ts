@@ -8,12 +8,14 @@
  * work in cli/, which it loads when the command runs: `ddb-audit normalize` does not pay for DuckDB.
  */
 import { Command } from 'commander';
+import type { CatalogClientFactory } from './commands/catalog';
 import type { ClientFactory } from './commands/doctor';
 import type { SourcesDependencies } from './commands/sources';
 import type { CommandIo } from './commands/io';
 import { processIo } from './commands/io';
 import { CommandContext, runProgram } from '../cli/program/run-program';
 import { EXIT_STATUSES } from '../cli/program/exit-codes';
+import { defineCatalog } from './commands/catalog';
 import { defineCompletion } from './commands/completion';
 import { defineCost } from './commands/cost';
 import { defineDemo } from './commands/demo';
@@ -30,6 +32,7 @@ import { defineSources } from './commands/sources';
 export interface CommandDependencies {
   readonly sources?: SourcesDependencies;
   readonly doctor?: { readonly makeClients?: ClientFactory; readonly now?: Date };
+  readonly catalog?: { readonly makeClients?: CatalogClientFactory };
 }
 
 export type CliContext = CommandContext<CommandDependencies>;
@@ -39,7 +42,7 @@ export function buildProgram(context: CliContext): Command {
     .description('Audit and compliance change log for Amazon DynamoDB: run the pipeline locally, query the log, export signed evidence, verify the tamper-evident log, onboard sources, check a deployment.')
     .option('-V, --version', 'print the tool version and git commit')
     .addHelpText('after', `\nExit status:\n${EXIT_STATUSES.map((s) => `  ${String(s.code).padEnd(4)}${s.meaning}`).join('\n')}\n\nEvery command has --help. Docs: docs/cli.md`);
-  for (const define of [defineDemo, defineQuery, defineEvidence, defineItem, defineLog, defineSources, defineDoctor, defineReplay, defineCost, defineNormalize]) {
+  for (const define of [defineDemo, defineQuery, defineEvidence, defineItem, defineLog, defineSources, defineDoctor, defineCatalog, defineReplay, defineCost, defineNormalize]) {
     program.addCommand(define(context));
   }
   program.addCommand(defineCompletion(context, () => buildProgram(new CommandContext(context.io, {}, true))));

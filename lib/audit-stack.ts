@@ -9,17 +9,14 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AuditConfig } from '../schemas/audit-config';
-import { UNKNOWN_PARTITION_VALUE } from '../schemas/change-record';
 import { AUDIT_STACK_OUTPUT, AuditStackOutputKey, HEARTBEAT_TABLE_NAME } from '../schemas/deployment';
 import { GLUE_DATABASE_NAME, GLUE_TABLE_NAME } from '../schemas/partitioning';
 import {
   bytesScannedCutoffMiB,
   collectorSourceOptions,
   digestReservedConcurrency,
-  projectionStartDate,
   resolveDelivery,
   resolveHeartbeat,
-  resolveSources,
   retentionApply,
 } from './config/load';
 import { AuditBuckets } from './constructs/audit-buckets';
@@ -30,6 +27,7 @@ import { ChangeLogDigest, RETAINED_PREFIXES } from './constructs/digest';
 import { CollectorFunction } from './constructs/collector-function';
 import { Heartbeat } from './constructs/heartbeat';
 import { ObjectRetention } from './constructs/object-retention';
+import { PartitionRegistration } from './constructs/partition-registration';
 import { PipelineAlarms } from './constructs/pipeline-alarms';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
 import { QueryWorkgroup } from './constructs/query-workgroup';
@@ -53,6 +51,7 @@ export class AuditStack extends Stack {
   public readonly dashboard: PipelineDashboard;
   public readonly digest: ChangeLogDigest;
   public readonly replay: ReplayRole;
+  public readonly partitions: PartitionRegistration;
   /** Present when retention.apply is "per-object" (the default). */
   public readonly retention?: ObjectRetention;
   /** Present when heartbeat.enabled is true (the default). */
@@ -61,7 +60,6 @@ export class AuditStack extends Stack {
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const sources = resolveSources(config);
     const delivery = resolveDelivery(config);
     const heartbeat = resolveHeartbeat(config);
     const apply = retentionApply(config);
@@ -76,15 +74,8 @@ export class AuditStack extends Stack {
       failureWriterRoleArn: collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: this.partition }),
       failureReaderRoleArn: replayRoleArn(this),
     });
-    // The heartbeat's rows must be queryable like any source's.
-    const heartbeatPartition = heartbeat.enabled ? [{ accountId: config.auditAccountId, tableName: HEARTBEAT_TABLE_NAME }] : [];
-    this.catalog = new ChangeLogCatalog(this, 'Catalog', {
-      bucket: this.buckets.changeLog,
-      // "unknown" is where records with an unparsable source ARN land; they must stay queryable.
-      accountIds: distinct([...sources.map((s) => s.arn.accountId), ...heartbeatPartition.map((h) => h.accountId), UNKNOWN_PARTITION_VALUE]),
-      tableNames: distinct([...sources.map((s) => s.arn.tableName), ...heartbeatPartition.map((h) => h.tableName), UNKNOWN_PARTITION_VALUE]),
-      projectionStartDate: projectionStartDate(config),
-    });
+    // Registered partitions: nothing in the catalog comes from the config, so a removed source stays queryable.
+    this.catalog = new ChangeLogCatalog(this, 'Catalog', { bucket: this.buckets.changeLog });
     this.delivery = new ChangeLogDelivery(this, 'Delivery', {
       bucket: this.buckets.changeLog,
       key: this.key.key,
@@ -126,6 +117,7 @@ export class AuditStack extends Stack {
         alarms: this.alarms,
       });
     }
+    this.partitions = new PartitionRegistration(this, 'Partitions', { bucket: this.buckets.changeLog, key: this.key.key, table: this.catalog.table, alarms: this.alarms });
     // Hourly signed digests of the change-log objects: the tamper-evident chain `ddb-audit log verify` walks.
     this.digest = new ChangeLogDigest(this, 'Digest', {
       bucket: this.buckets.changeLog,
@@ -174,8 +166,4 @@ export class AuditStack extends Stack {
     };
     for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, { ...output });
   }
-}
-
-function distinct(values: string[]): string[] {
-  return [...new Set(values)];
 }

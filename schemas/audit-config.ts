@@ -121,7 +121,7 @@ export const AUDIT_CONFIG_SCHEMA = {
     projectionStartDate: {
       type: 'string',
       pattern: '^\\d{4}-\\d{2}-\\d{2}$',
-      description: 'First dt (yyyy-MM-dd) of the partition projection range. @default "2026-01-01"',
+      description: 'Ignored: partitions are registered, not projected (docs/queries.md). Accepted so existing configs stay valid. @default "2026-01-01"',
     },
     sources: {
       type: 'array',

@@ -35,6 +35,17 @@ export function gluePartitionKeys(): GlueColumnSpec[] {
   return FIELDS.filter((f) => f.partition).map((f) => ({ name: f.name, type: GLUE_TYPES[f.type], comment: truncateComment(f.doc) }));
 }
 
+/**
+ * The Parquet storage format of the Glue table and of every partition registered in it (Hive's
+ * Parquet classes, as Firehose's record format conversion writes and Athena reads them). One
+ * definition: a partition whose format differs from its table's is read with the partition's.
+ */
+export const GLUE_PARQUET_FORMAT = {
+  inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+  serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+} as const;
+
 // Glue rejects column comments over 255 characters.
 function truncateComment(doc: string): string {
   return doc.length <= 255 ? doc : `${doc.slice(0, 252)}...`;

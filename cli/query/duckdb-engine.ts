@@ -28,7 +28,7 @@ export function changesGlob(dataDir: string): string {
   return join(dataDir, CHANGES_PREFIX, 'account_id=*', 'table_name=*', 'dt=*', '*.parquet');
 }
 
-/** changes/account_id=A/table_name=T/dt=D/NAME.parquet, the layout Glue's partition projection reads. */
+/** changes/account_id=A/table_name=T/dt=D/NAME.parquet, the layout of the registered Glue partitions. */
 const QUERYABLE_KEY = /^changes\/account_id=([^/]+)\/table_name=([^/]+)\/dt=([^/]+)\/[^/]+\.parquet$/;
 
 export interface QueryableFile extends StoredObject {
@@ -42,8 +42,8 @@ export interface QueryableFile extends StoredObject {
 /**
  * The Parquet files a local query reads: the attestable objects of the shared lister (regular,
  * non-hidden, reached without a link, mtime not in the future, no glob characters in the name) in
- * the partition layout. Files outside the layout are digested and verified but, as in Athena's
- * partition projection, not queried.
+ * the partition layout. Files outside the layout are digested and verified but, as in Athena (which
+ * reads only registered partitions), not queried.
  */
 export async function queryableFiles(dataDir: string, now: Date = new Date()): Promise<QueryableFile[]> {
   const { objects } = await listLocalFolder(dataDir, CHANGES_PREFIX, now.getTime());

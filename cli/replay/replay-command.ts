@@ -40,6 +40,7 @@ import { failureSources, parseS3Uri, ReplaySourceError } from './sources';
 import { replaySinkSettings, ReplaySettingsError } from './delivery-settings';
 import { AuditDeployment, auditDeployment, readStackOutputsFile, readStackOutputsFromCloudFormation, StackOutputsError } from '../deployment/stack-outputs';
 import { AUDIT_STACK_NAME } from '../../lib/stack-names';
+import { clientConfig } from '../aws-client-config';
 import type { CommandIo } from '../program/command-io';
 import { UsageError } from '../program/command-io';
 import { noConfigWarning } from '../normalize/normalize-command';
@@ -123,17 +124,6 @@ async function deploymentFor(values: Values, io: CommandIo): Promise<{ value: Au
   if (!values.fromStack) return undefined;
   const cloudFormation = new CloudFormationClient(clientConfig(io.env, 'CLOUDFORMATION', values.region));
   return { value: auditDeployment(await readStackOutputsFromCloudFormation(cloudFormation)), source: `the outputs of stack ${AUDIT_STACK_NAME}` };
-}
-
-function clientConfig(env: NodeJS.ProcessEnv, service: 'FIREHOSE' | 'S3' | 'CLOUDFORMATION', regionFlag?: string): { endpoint?: string; region?: string; forcePathStyle?: boolean } {
-  const endpoint = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
-  const region = regionFlag ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  return {
-    ...(endpoint ? { endpoint } : {}),
-    ...(region ? { region } : {}),
-    // A custom S3 endpoint (the local pipeline's) serves buckets by path, as in the collector.
-    ...(service === 'S3' && endpoint ? { forcePathStyle: true } : {}),
-  };
 }
 
 // Replayed records must be redacted exactly as the collector redacts, or a replay would leak what a

@@ -17,6 +17,8 @@
  *      be locked never holds back another.
  */
 
+import { ObjectCreatedEventError, ObjectCreatedRef, parseObjectCreatedEvent } from '../core/object-created-event';
+
 export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
 
 export interface RetentionSettings {
@@ -28,14 +30,8 @@ export interface RetentionSettings {
   readonly prefixes: readonly string[];
 }
 
-export interface ObjectVersionRef {
-  readonly bucket: string;
-  readonly key: string;
-  /** Absent only if S3 sent none (the bucket is versioned, so it should always be there). */
-  readonly versionId?: string;
-  /** When S3 reports the object was created (the event's time). */
-  readonly createdAt: Date;
-}
+/** One object version named by an S3 Object Created event. */
+export type ObjectVersionRef = ObjectCreatedRef;
 
 export interface ObjectRetention {
   readonly mode: RetentionMode;
@@ -60,33 +56,23 @@ export class RetentionInputError extends Error {
 
 const DAY_MS = 86_400_000;
 
-/** Reads one SQS message body; throws RetentionInputError naming what is wrong. Also read by the digest arrivals (lambda/digest/arrivals). */
+/**
+ * Reads one SQS message body (lambda/core/object-created-event.ts); throws RetentionInputError naming
+ * what is wrong. Also read by the digest arrivals (lambda/digest/arrivals).
+ */
 export function parseObjectCreatedMessage(body: string, settings: Pick<RetentionSettings, 'bucket' | 'prefixes'>): ObjectVersionRef {
-  let event: unknown;
+  let ref: ObjectVersionRef;
   try {
-    event = JSON.parse(body);
+    ref = parseObjectCreatedEvent(body);
   } catch (err) {
-    throw new RetentionInputError(`message body is not JSON: ${(err as Error).message}`);
+    if (err instanceof ObjectCreatedEventError) throw new RetentionInputError(err.message);
+    throw err;
   }
-  const e = asRecord(event);
-  if (!e) throw new RetentionInputError('message body is not a JSON object');
-  if (e.source !== 'aws.s3' || e['detail-type'] !== 'Object Created') {
-    throw new RetentionInputError(`message is not an S3 "Object Created" event (source ${JSON.stringify(e.source)}, detail-type ${JSON.stringify(e['detail-type'])})`);
+  if (ref.bucket !== settings.bucket) throw new RetentionInputError(`event is for bucket "${ref.bucket}", not the change-log bucket "${settings.bucket}"`);
+  if (!settings.prefixes.some((p) => ref.key.startsWith(p))) {
+    throw new RetentionInputError(`object key "${ref.key}" is outside the retained prefixes ${settings.prefixes.join(', ')}`);
   }
-  const detail = asRecord(e.detail);
-  const bucket = asRecord(detail?.bucket)?.name;
-  const object = asRecord(detail?.object);
-  const key = object?.key;
-  if (typeof bucket !== 'string' || typeof key !== 'string' || key === '') throw new RetentionInputError('event has no detail.bucket.name or detail.object.key');
-  if (bucket !== settings.bucket) throw new RetentionInputError(`event is for bucket "${bucket}", not the change-log bucket "${settings.bucket}"`);
-  if (!settings.prefixes.some((p) => key.startsWith(p))) {
-    throw new RetentionInputError(`object key "${key}" is outside the retained prefixes ${settings.prefixes.join(', ')}`);
-  }
-  const versionId = object?.['version-id'];
-  if (versionId !== undefined && (typeof versionId !== 'string' || versionId === '')) throw new RetentionInputError(`event has a malformed detail.object.version-id ${JSON.stringify(versionId)}`);
-  const createdAt = typeof e.time === 'string' ? new Date(e.time) : new Date(Number.NaN);
-  if (Number.isNaN(createdAt.getTime())) throw new RetentionInputError(`event time ${JSON.stringify(e.time)} is not a timestamp`);
-  return { bucket, key, versionId, createdAt };
+  return ref;
 }
 
 /**
@@ -154,8 +140,4 @@ export async function processRetentionBatch(
     }),
   );
   return { batchItemFailures: settled.filter((id): id is string => id !== undefined).map((itemIdentifier) => ({ itemIdentifier })), outcomes };
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }

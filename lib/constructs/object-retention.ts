@@ -10,29 +10,26 @@
  * left without retention (queue dead-lettered, rule failing) raises an alarm here, and the hourly
  * digest records each object's retention, so `ddb-audit log verify` reports it as unlocked.
  *
- * Why a queue between the rule and the function: EventBridge retries a failed target for up to 24 h
- * and then drops the event; SQS keeps a message for 14 days, retries it with back-off by visibility
- * timeout, and parks what keeps failing in a dead-letter queue that is alarmed and can be redriven.
+ * The rule, queue, dead-letter queue and their alarms are the shared ./object-created-queue.ts.
  *
  * Scale: one event per object Firehose writes, i.e. at most one per active partition per buffer
  * interval (500 active partitions per stream by default, 5,000 raised: under 20 per second at a
  * 300 s buffer), independent of how many accounts and tables are onboarded.
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RETENTION_ENV } from '../../lambda/retention/environment';
-import { functionDefaults } from './function-defaults';
-import { ALARM_NAME_PREFIX, PipelineAlarms } from './pipeline-alarms';
-import { ResourcePolicyTarget, RULE_NAME_PREFIX, ruleArnFromName } from './rule-targets';
+import { objectCreatedConsumer, objectCreatedQueue } from './object-created-queue';
+import type { PipelineAlarms } from './pipeline-alarms';
+import { RULE_NAME_PREFIX } from './rule-targets';
 
 /** Fixed name of the rule that feeds the retention queue (its ARN is named in the key policy). */
 export const RETENTION_RULE_NAME = `${RULE_NAME_PREFIX}change-log-object-created`;
@@ -70,88 +67,40 @@ export class ObjectRetention extends Construct {
 
   constructor(scope: Construct, id: string, props: ObjectRetentionProps) {
     super(scope, id);
-    if (props.prefixes.length === 0 || props.prefixes.some((p) => !p.endsWith('/'))) {
-      throw new Error(`ObjectRetention: prefixes must be non-empty and each end in "/", got ${JSON.stringify(props.prefixes)}`);
-    }
     const stack = Stack.of(this);
     const functionTimeout = Duration.seconds(60);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      // Lambda's advice for an SQS event source: at least six times the function timeout.
-      visibilityTimeout: Duration.seconds(functionTimeout.toSeconds() * 6),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
-    });
-
-    this.rule = new events.Rule(this, 'ObjectCreated', {
+    ({ rule: this.rule, queue: this.queue, deadLetterQueue: this.deadLetterQueue, deadLetterAlarm: this.deadLetterAlarm, queueAgeAlarm: this.queueAgeAlarm } = objectCreatedQueue(this, {
+      bucket: props.bucket,
+      key: props.key,
       ruleName: RETENTION_RULE_NAME,
-      description: 'ddb-audit: every new change-log object, for its Object Lock retention',
-      eventPattern: {
-        source: ['aws.s3'],
-        detailType: ['Object Created'],
-        detail: { bucket: { name: [props.bucket.bucketName] }, object: { key: props.prefixes.map((prefix) => ({ prefix })) } },
-      },
-    });
-    // The queue and its key allow exactly this rule (aws:SourceArn), and the target has no RoleArn:
-    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html (Amazon SQS permissions)
-    // and https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
-    // ("Enable compatibility between AWS services such as Amazon EventBridge and encrypted queues").
-    const fromRule = { ArnEquals: { 'aws:SourceArn': ruleArnFromName(this, RETENTION_RULE_NAME) } };
-    this.queue.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'RetentionRuleSends',
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['sqs:SendMessage'],
-        resources: [this.queue.queueArn],
-        conditions: fromRule,
-      }),
-    );
-    const keyStatement = props.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'RetentionRuleUsesQueueKey',
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: fromRule,
-      }),
-    );
-    if (!keyStatement.statementAdded) throw new Error('ObjectRetention: could not add the EventBridge statement to the queue key policy; pass a key created in this stack');
-    this.rule.addTarget(new ResourcePolicyTarget(this.queue.queueArn));
+      ruleDescription: 'ddb-audit: every new change-log object, for its Object Lock retention',
+      prefixes: props.prefixes,
+      name: 'Retention',
+      functionTimeout,
+      alarms: props.alarms,
+      maxMessageAge: props.maxMessageAge,
+      deadLetterDescription:
+        'Change-log objects whose Object Lock retention could not be set (log message RETENTION_NOT_SET says why). They are protected from deletion by the bucket policy but not locked; fix the cause and redrive the dead-letter queue (docs/deploy.md).',
+      queueAgeDescription: 'New change-log objects are waiting for their Object Lock retention longer than expected: the retention function is failing or throttled.',
+      ruleFailureDescription:
+        'EventBridge could not deliver change-log object events to the retention queue: new objects are not getting Object Lock retention. Check the queue and key policies (docs/deploy.md).',
+    }));
 
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'ddb-audit retention: sets Object Lock retention on new change-log objects',
-    });
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: props.key, removalPolicy: RemovalPolicy.RETAIN });
-    const defaults = functionDefaults('retention');
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      ...defaults,
-      description: 'ddb-audit retention: PutObjectRetention on each new change-log object',
-      memorySize: 256,
+    let policy: iam.Policy;
+    ({ role: this.role, logGroup: this.logGroup, function: this.function, policy } = objectCreatedConsumer(this, {
+      handler: 'retention',
+      functionDescription: 'ddb-audit retention: PutObjectRetention on each new change-log object',
+      roleDescription: 'ddb-audit retention: sets Object Lock retention on new change-log objects',
+      key: props.key,
       timeout: functionTimeout,
-      role: this.role,
-      logGroup: this.logGroup,
       environment: {
-        ...defaults.environment,
         [RETENTION_ENV.bucket]: props.bucket.bucketName,
         [RETENTION_ENV.mode]: props.mode,
         [RETENTION_ENV.days]: String(props.days),
         [RETENTION_ENV.prefixes]: props.prefixes.join(','),
       },
-    });
-    const policy = new iam.Policy(this, 'Policy', {
-      roles: [this.role],
       statements: [
-        new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
         new iam.PolicyStatement({
           sid: 'SetObjectRetention',
           // No s3:BypassGovernanceRetention: the function only ever lengthens retention.
@@ -159,8 +108,10 @@ export class ObjectRetention extends Construct {
           resources: props.prefixes.map((prefix) => props.bucket.arnForObjects(`${prefix}*`)),
         }),
       ],
-    });
-    this.function.node.addDependency(policy);
+      queue: this.queue,
+      // A burst of new objects must not take the account concurrency the collector needs.
+      maxConcurrency: RETENTION_MAX_CONCURRENCY,
+    }));
     const bucketId = stack.getLogicalId(props.bucket.node.defaultChild as s3.CfnBucket);
     for (const prefix of props.prefixes) {
       Validations.of(policy).acknowledge({
@@ -169,35 +120,5 @@ export class ObjectRetention extends Construct {
       });
     }
 
-    // maxConcurrency: a burst of new objects must not take the account concurrency the collector
-    // needs; a backlog only waits in the queue (and the age alarm says so).
-    this.function.addEventSource(new lambdaEventSources.SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: RETENTION_MAX_CONCURRENCY }));
-
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersVisible', {
-      alarmName: `${ALARM_NAME_PREFIX}RetentionDeadLetters`,
-      alarmDescription:
-        'Change-log objects whose Object Lock retention could not be set (log message RETENTION_NOT_SET says why). They are protected from deletion by the bucket policy but not locked; fix the cause and redrive the dead-letter queue (docs/deploy.md).',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.queueAgeAlarm = new cloudwatch.Alarm(this, 'QueueAge', {
-      alarmName: `${ALARM_NAME_PREFIX}RetentionQueueAge`,
-      alarmDescription: 'New change-log objects are waiting for their Object Lock retention longer than expected: the retention function is failing or throttled.',
-      metric: this.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(5) }),
-      threshold: (props.maxMessageAge ?? Duration.minutes(15)).toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    props.alarms.notify(this.deadLetterAlarm);
-    props.alarms.notify(this.queueAgeAlarm);
-    props.alarms.alarmOnFailedInvocations(
-      'RetentionRuleFailedInvocations',
-      RETENTION_RULE_NAME,
-      'EventBridge could not deliver change-log object events to the retention queue: new objects are not getting Object Lock retention. Check the queue and key policies (docs/deploy.md).',
-    );
   }
 }

@@ -3,7 +3,10 @@
  * CDK synthesizer (and the real esbuild bundling of the collector).
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { glueDataColumns, gluePartitionKeys } from '../../schemas/derive';
+import { GLUE_PARQUET_FORMAT, glueDataColumns, gluePartitionKeys } from '../../schemas/derive';
+import { partitionInput } from '../../lambda/partitions/partition-input';
+import { parseStreamArn } from '../../lambda/core/stream-arn';
+import { PARTITION_INDEXES } from '../../lib/constructs/change-log-catalog';
 import {
   FIREHOSE_ERROR_PREFIX,
   FIREHOSE_S3_PREFIX,
@@ -11,7 +14,6 @@ import {
   GLUE_TABLE_NAME,
   OVERFLOW_PREFIX,
   PARTITION_JQ_QUERY,
-  PROJECTION_LOCATION_TEMPLATE_SUFFIX,
 } from '../../schemas/partitioning';
 import { METRIC, METRICS_NAMESPACE, NORMALIZATION_ERROR_LOG_MESSAGE, SERVICE_NAME } from '../../lambda/core/telemetry';
 import { collectorRoleName, COLLECTOR_FUNCTION_NAME } from '../../lib/stream-policy';
@@ -137,19 +139,98 @@ describe('Glue table', () => {
     template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: GLUE_DATABASE_NAME } });
   });
 
-  test('projects account_id and table_name from the config (plus "unknown") and dt from the start date to NOW', () => {
+  test('has no partition projection: partitions are registered, filtered through Glue partition indexes', () => {
     const params = only('AWS::Glue::Table').props.TableInput.Parameters;
-    expect(params['projection.enabled']).toBe('true');
-    expect(params['projection.account_id.type']).toBe('enum');
-    // The heartbeat's partition (audit account, ddb-audit-heartbeat) is projected like a source's.
-    expect(params['projection.account_id.values']).toBe('222222222222,033333333333,111111111111,unknown');
-    expect(params['projection.table_name.values']).toBe('Orders,Customers,Payments,ddb-audit-heartbeat,unknown');
-    expect(params['projection.dt.type']).toBe('date');
-    expect(params['projection.dt.range']).toBe(`${config.projectionStartDate},NOW`);
-    expect(params['projection.dt.format']).toBe('yyyy-MM-dd');
-    expect(params['storage.location.template']).toEqual({
-      'Fn::Join': ['', ['s3://', { Ref: bucketByLogicalIdPart('ChangeLog').id }, `/${PROJECTION_LOCATION_TEMPLATE_SUFFIX}`]],
+    expect(Object.keys(params).filter((k) => k.startsWith('projection.') || k === 'storage.location.template')).toEqual([]);
+    // Athena uses the indexes only with this table property (docs/queries.md, "The catalog").
+    expect(params['partition_filtering.enabled']).toBe('true');
+    const indexes = Object.values(resources).filter((r) => r.Type === 'Custom::GluePartitionIndex').map((r) => ({ name: r.Properties.IndexName, keys: r.Properties.Keys }));
+    expect(indexes).toEqual(PARTITION_INDEXES.map((i) => ({ name: i.indexName, keys: i.keyNames })));
+    expect(indexes).toContainEqual({ name: 'by_dt', keys: ['dt'] });
+    expect(indexes).toContainEqual({ name: 'by_source_dt', keys: ['account_id', 'table_name', 'dt'] });
+  });
+
+  test('a registered partition carries the table\'s storage descriptor, at the prefix Firehose writes', () => {
+    const table = only('AWS::Glue::Table').props.TableInput.StorageDescriptor;
+    const partition = partitionInput('bkt', { account_id: '222222222222', table_name: 'Orders.v2-x_y', dt: '2026-12-01' });
+    const sd = partition.StorageDescriptor!;
+    expect({ InputFormat: sd.InputFormat, OutputFormat: sd.OutputFormat, SerdeInfo: sd.SerdeInfo, Compressed: sd.Compressed, StoredAsSubDirectories: sd.StoredAsSubDirectories }).toEqual({
+      InputFormat: table.InputFormat,
+      OutputFormat: table.OutputFormat,
+      SerdeInfo: table.SerdeInfo,
+      Compressed: table.Compressed,
+      StoredAsSubDirectories: table.StoredAsSubDirectories,
     });
+    expect(table.InputFormat).toBe(GLUE_PARQUET_FORMAT.inputFormat);
+    expect(sd.Columns).toEqual(table.Columns.map((c: { Name: string; Type: string }) => ({ Name: c.Name, Type: c.Type })));
+    expect(sd.Location).toBe('s3://bkt/changes/account_id=222222222222/table_name=Orders.v2-x_y/dt=2026-12-01/');
+    expect(partition.Values).toEqual(['222222222222', 'Orders.v2-x_y', '2026-12-01']);
+  });
+
+  test('holds nothing from the config, so removing a source keeps its history queryable', () => {
+    // Prepare: every value of the config a catalog could have been built from (the audit account
+    // itself is the catalog's own CatalogId, not a partition value).
+    const parsed = config.sources.map((s) => parseStreamArn(s.streamArn)!);
+    const configValues = [...parsed.map((p) => p.accountId), ...parsed.map((p) => p.tableName), 'ddb-audit-heartbeat', 'unknown', config.projectionStartDate].filter((v): v is string => typeof v === 'string');
+    expect(configValues.length).toBeGreaterThan(6);
+    // Act
+    const catalog = Object.values(resources).filter((r) => r.Type.startsWith('AWS::Glue::') || r.Type === 'Custom::GluePartitionIndex');
+    // Every string in the catalog's resources, cut where a list or path would join values
+    // ("a,b", "account_id=a/"); the column comments are prose and stay whole.
+    const tokens = new Set(stringLeaves(catalog).flatMap((s) => s.split(/[,/=]/)));
+    // Assess
+    expect(tokens.size).toBeGreaterThan(50);
+    expect(configValues.filter((v) => tokens.has(v))).toEqual([]);
+  });
+});
+
+describe('partition registration', () => {
+  const byId = (prefix: string, type: string) => Object.entries(resources).filter(([id, r]) => id.startsWith(prefix) && r.Type === type);
+  const ref = (v: any): string => v?.Ref ?? v?.['Fn::GetAtt']?.[0];
+
+  test('sends every new object under changes/ of the change-log bucket through a KMS queue with a dead-letter queue', () => {
+    const rule = (byId('PartitionsObjectCreated', 'AWS::Events::Rule') as [string, any][])[0]![1];
+    expect(rule.Properties.Name).toBe('ddb-audit-change-log-partitions');
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: [{ Ref: bucketByLogicalIdPart('ChangeLog').id }] }, object: { key: [{ prefix: 'changes/' }] } },
+    });
+    expect(rule.Properties.Targets[0].RoleArn).toBeUndefined();
+    const queue = resources[ref(rule.Properties.Targets[0].Arn)]!.Properties;
+    expect(queue.KmsMasterKeyId).toEqual(keyArn());
+    expect(queue.RedrivePolicy.maxReceiveCount).toBe(5);
+    expect(resources[ref(queue.RedrivePolicy.deadLetterTargetArn)]!.Properties.KmsMasterKeyId).toEqual(keyArn());
+    // The queue accepts messages from this one rule only.
+    const queuePolicy = (byId('PartitionsQueuePolicy', 'AWS::SQS::QueuePolicy') as [string, any][])[0]![1];
+    const send = queuePolicy.Properties.PolicyDocument.Statement.find((st: any) => st.Sid === 'PartitionsRuleSends');
+    expect(JSON.stringify(send.Condition.ArnEquals['aws:SourceArn'])).toContain(':rule/ddb-audit-change-log-partitions');
+  });
+
+  test('the function reads the queue with partial batch responses and bounded concurrency, and may only create partitions of the table', () => {
+    const esm = (Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping' && ref(r.Properties.FunctionName)?.startsWith('PartitionsFunction')) as [string, any][])[0]![1];
+    expect(esm.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(esm.Properties.BatchSize).toBe(10);
+    expect(esm.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
+    const fn = (byId('PartitionsFunction', 'AWS::Lambda::Function') as [string, any][])[0]![1];
+    expect(fn.Properties.Environment.Variables).toMatchObject({ CHANGE_LOG_BUCKET: { Ref: bucketByLogicalIdPart('ChangeLog').id }, GLUE_DATABASE: { Ref: only('AWS::Glue::Database').id }, GLUE_TABLE: { Ref: only('AWS::Glue::Table').id } });
+    const policy = (byId('PartitionsPolicy', 'AWS::IAM::Policy') as [string, any][])[0]![1];
+    const glueStatements = policy.Properties.PolicyDocument.Statement.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('glue:')));
+    expect(glueStatements).toHaveLength(1);
+    expect(glueStatements[0].Action).toBe('glue:BatchCreatePartition');
+    // The catalog, the database and the one table (Glue authorizes partition calls on all three).
+    const resource = JSON.stringify(glueStatements[0].Resource);
+    expect(glueStatements[0].Resource).toHaveLength(3);
+    expect(resource).toContain(':table/');
+    expect(resource).toContain(`{"Ref":"${only('AWS::Glue::Table').id}"}`);
+    expect(JSON.stringify(glueStatements[0].Resource)).not.toContain('*');
+  });
+
+  test('alarms on dead-lettered events, their age, and the rule failing to deliver', () => {
+    const names = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties.AlarmName);
+    expect(names).toEqual(expect.arrayContaining(['ddb-audit-PartitionsDeadLetters', 'ddb-audit-PartitionsQueueAge']));
+    const ruleAlarm = Object.values(resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === 'FailedInvocations' && JSON.stringify(r.Properties.Dimensions).includes('ddb-audit-change-log-partitions'));
+    expect(ruleAlarm?.Properties.AlarmName).toMatch(/^ddb-audit-/);
   });
 });
 
@@ -350,3 +431,10 @@ describe('alarms', () => {
     for (const metric of ['IteratorAge', 'IncomingRecords', 'DeliveryToS3.DataFreshness', 'ChangesDelivered', 'TriggeredRules']) expect(body).toContain(metric);
   });
 });
+
+function stringLeaves(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringLeaves);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(stringLeaves);
+  return [];
+}

@@ -1,8 +1,10 @@
 /**
  * cdk.json's CDK feature flags: every flag `cdk synth` reports as "not configured" is set, each
- * choice is documented in docs/development.md, and the flags leave the synthesized templates
- * exactly as they were without them (so the other infrastructure tests, which build the app
- * without cdk.json's context, test the templates that are deployed).
+ * choice is documented in docs/development.md, and the flags leave the synthesized templates as
+ * they were without them (so the other infrastructure tests, which build the app without cdk.json's
+ * context, test the templates that are deployed), except for one deliberate addition:
+ * `@aws-cdk/aws-lambda:useCdkManagedLogGroup` gives each function that has no log group of its own
+ * (only CDK's internal providers: ours all set one) a log group with a retention.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,10 +62,26 @@ describe('CDK feature flags in cdk.json', () => {
     for (const name of NOT_RECOMMENDED) expect(doc).toContain(`| \`${name}\` | \`${JSON.stringify(flags[name])}\` (recommended \`${JSON.stringify(FLAGS[name]?.recommendedValue)}\`) |`);
   });
 
-  test('leaves every synthesized template exactly as it is without them', () => {
-    const without = templates(false);
-    const withFlags = templates(true);
+  test('leave every synthesized template as it is without them, but for log groups of CDK-internal functions that have none', () => {
+    const without = templates(false) as Record<string, { Resources: Record<string, { Type: string; Properties?: any }> }>;
+    const withFlags = templates(true) as typeof without;
     expect(Object.keys(withFlags).sort()).toEqual(Object.keys(without).sort());
-    for (const name of Object.keys(without)) expect({ [name]: withFlags[name] }).toEqual({ [name]: without[name] });
+    for (const name of Object.keys(without)) {
+      const before = without[name]!.Resources;
+      const after = withFlags[name]!.Resources;
+      const added = Object.keys(after).filter((id) => !(id in before));
+      // Every resource that was there is unchanged, and none is gone.
+      expect({ [name]: Object.fromEntries(Object.keys(before).map((id) => [id, after[id]])) }).toEqual({ [name]: before });
+      for (const id of added) {
+        const group = after[id]!;
+        expect(group.Type).toBe('AWS::Logs::LogGroup');
+        // It is named after a function of the same template, and that function set no log group of its own.
+        const functionId = group.Properties.LogGroupName['Fn::Join'][1][1].Ref as string;
+        expect(before[functionId]?.Type).toBe('AWS::Lambda::Function');
+        expect(before[functionId]?.Properties?.LoggingConfig?.LogGroup).toBeUndefined();
+        expect(functionId.startsWith('awscdk')).toBe(true);
+        expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+      }
+    }
   }, 120_000);
 });

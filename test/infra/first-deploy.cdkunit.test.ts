@@ -137,8 +137,8 @@ describe('alarms can publish', () => {
         }
       }
     }
-    // failure-object alert (x2), retention queue, heartbeat landings (example only) and the digest arrivals queue (x2)
-    expect(checked).toBe(6);
+    // failure-object alert (x2), partition queue (x2), retention queue, heartbeat landings (example only) and the digest arrivals queue (x2)
+    expect(checked).toBe(8);
   });
 
   test("each rule that delivers to the topic or a queue has an alarm on its FailedInvocations", () => {
@@ -146,7 +146,7 @@ describe('alarms can publish', () => {
       .map(([, a]) => a.Properties)
       .filter((a) => a.Namespace === 'AWS/Events' && a.MetricName === 'FailedInvocations')
       .map((a) => a.Dimensions.find((d: Json) => d.Name === 'RuleName').Value);
-    expect(failedInvocationRules.sort()).toEqual(['ddb-audit-change-log-arrivals', 'ddb-audit-change-log-object-created', 'ddb-audit-failure-object-created']);
+    expect(failedInvocationRules.sort()).toEqual(['ddb-audit-change-log-arrivals', 'ddb-audit-change-log-object-created', 'ddb-audit-change-log-partitions', 'ddb-audit-failure-object-created']);
   });
 
   test('the collector alarms when it cannot write a discarded batch to the failure bucket', () => {
@@ -210,8 +210,8 @@ describe('retention.apply', () => {
 
   test('bucket-default keeps the default retention on the bucket and deploys no retention function', () => {
     expect(bucket(variant).ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 400 } } });
-    // The digest's arrivals queues are there in every mode; no retention queue.
-    expect(ofType(variant, 'AWS::SQS::Queue').filter(([id]) => !id.startsWith('DigestArrivals'))).toEqual([]);
+    // The digest's arrivals queues and the partition queues are there whatever retention.apply says; no retention queue.
+    expect(ofType(variant, 'AWS::SQS::Queue').filter(([id]) => !id.startsWith('DigestArrivals')).map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['PartitionsDeadLetters', 'PartitionsQueue']);
     expect(ofType(variant, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('Retention'))).toEqual([]);
   });
 

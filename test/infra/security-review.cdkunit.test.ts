@@ -39,7 +39,11 @@ const WILDCARD_EXCEPTIONS: readonly { finding: RegExp; reason: string }[] = [
   },
   {
     finding: /^DdbAuditCollector Key\w+ KeyPolicy principal=events\.amazonaws\.com action kms:GenerateDataKey\*$/,
-    reason: 'EventBridge rules deliver to the KMS-encrypted alarm topic and queues (failure-object alert, retention queue, heartbeat landings); GenerateDataKey* is the documented action family, each statement conditioned on aws:SourceArn = that one rule.',
+    reason: 'EventBridge rules deliver to the KMS-encrypted alarm topic and queues (failure-object alert, retention and partition queues, heartbeat landings); GenerateDataKey* is the documented action family, each statement conditioned on aws:SourceArn = that one rule.',
+  },
+  {
+    finding: /^DdbAuditCollector awscdkawsgluealphaPartitionIndexProvider\w+ Policy resource \$\{awscdkawsgluealphaPartitionIndexProvider\w+\.Arn\}:\* \(lambda:InvokeFunction\)$/,
+    reason: "CDK's partition-index provider (CloudFormation has no partition-index property; lib/constructs/change-log-catalog.ts): its framework functions and waiter may invoke the provider's own functions, any version (<function ARN>:*). Deploy time only.",
   },
   {
     finding: /^DdbAuditCollector HeartbeatCollectorReadsHeartbeat\w+ Policy resource \* \(dynamodb:ListStreams\)$/,

@@ -13,7 +13,7 @@ import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sd
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeStreamCommand, DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
-import { GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
+import { GetPartitionsCommand, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
 import { LambdaClient, ListEventSourceMappingsCommand, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -95,13 +95,20 @@ interface Installation {
   digestHours: string[];
   digest: unknown;
   glueTable: 'present' | 'missing' | 'retyped';
-  /** The table properties of partition projection (as the catalog construct writes them). */
-  projection: Record<string, string>;
+  /** The table properties (as the catalog construct writes them). */
+  tableParameters: Record<string, string>;
+  /** Partition folders in S3, "account_id=…/table_name=…/dt=…", with the age in minutes of each one's first object. */
+  partitionsInS3: Map<string, number>;
+  /** The partitions Glue has registered, as the same folder names. */
+  registered: Set<string>;
   workgroup: 'healthy' | 'missing' | 'disabled';
 }
 
 function healthy(sourceCount = 3): Installation {
   const streams = Array.from({ length: sourceCount }, (_, i) => streamOf(i));
+  // Yesterday's and today's partition of every source and of the heartbeat, plus an older day doctor does not compare.
+  const sources = [...streams.map((a) => `account_id=${a.split(':')[4]}/table_name=${a.split('/')[1]}`), `account_id=${AUDIT}/table_name=ddb-audit-heartbeat`];
+  const partitions = new Map(sources.flatMap((s) => ['2026-03-08', '2026-03-09', '2026-03-10'].map((dt) => [`${s}/dt=${dt}`, 60] as const)));
   return {
     sourceCount,
     stacks: { DdbAuditCollector: stack('DdbAuditCollector', 'UPDATE_COMPLETE', OUTPUTS), DdbAuditMappings: stack('DdbAuditMappings', 'CREATE_COMPLETE') },
@@ -114,14 +121,9 @@ function healthy(sourceCount = 3): Installation {
     digestHours: ['07', '08', '09'],
     digest: digestDocument([lockedEntry('changes/account_id=222222222222/table_name=Table0/dt=2026-03-10/a.parquet')]),
     glueTable: 'present',
-    projection: {
-      'projection.enabled': 'true',
-      'projection.account_id.type': 'enum',
-      'projection.account_id.values': [...new Set(streams.map((a) => a.split(':')[4])), AUDIT, 'unknown'].join(','),
-      'projection.table_name.type': 'enum',
-      'projection.table_name.values': [...streams.map((a) => a.split('/')[1]), 'ddb-audit-heartbeat', 'unknown'].join(','),
-      'projection.dt.type': 'date',
-    },
+    tableParameters: { 'partition_filtering.enabled': 'true' },
+    partitionsInS3: partitions,
+    registered: new Set(partitions.keys()),
     workgroup: 'healthy',
   };
 }
@@ -172,8 +174,21 @@ function install(installation: Installation): { inFlight: { max: number } } {
     expect(input.MetricDataQueries.map((q) => [q.MetricStat.Metric.Namespace, q.MetricStat.Metric.MetricName])).toEqual([['AWS/Firehose', 'DeliveryToS3.Success']]);
     return { MetricDataResults: [{ Id: 's0', Label: 'DeliveryToS3.Success', StatusCode: 'Complete', Timestamps: installation.successValues.map(() => NOW), Values: installation.successValues }] };
   });
-  mocks.s3.on(ListObjectsV2Command).callsFake((input: { Bucket: string; Prefix: string }) => {
+  mocks.s3.on(ListObjectsV2Command).callsFake((input: { Bucket: string; Prefix: string; Delimiter?: string; StartAfter?: string; MaxKeys?: number }) => {
     expect(input.Bucket).toBe('changelog');
+    if (input.Delimiter === '/') {
+      // One level of the Hive layout: the sub-folders of Prefix, after StartAfter.
+      const children = new Set<string>();
+      for (const path of installation.partitionsInS3.keys()) {
+        const key = `changes/${path}/`;
+        if (!key.startsWith(input.Prefix)) continue;
+        const child = `${input.Prefix}${key.slice(input.Prefix.length).split('/')[0]}/`;
+        if (input.StartAfter === undefined || child > input.StartAfter) children.add(child);
+      }
+      return { CommonPrefixes: [...children].sort().map((Prefix) => ({ Prefix })), IsTruncated: false };
+    }
+    const partition = installation.partitionsInS3.get(input.Prefix.replace(/^changes\//, '').replace(/\/$/, ''));
+    if (input.MaxKeys === 1 && partition !== undefined) return { Contents: [{ Key: `${input.Prefix}ddb-audit-changes-1.parquet`, LastModified: new Date(NOW.getTime() - partition * 60_000) }], IsTruncated: false };
     if (input.Prefix === `changes/account_id=${AUDIT}/table_name=ddb-audit-heartbeat/dt=2026-03-10/`) {
       return { Contents: installation.heartbeatLastModified ? [{ Key: `${input.Prefix}ddb-audit-changes-1.parquet`, LastModified: installation.heartbeatLastModified }] : [], IsTruncated: false };
     }
@@ -189,7 +204,15 @@ function install(installation: Installation): { inFlight: { max: number } } {
   mocks.glue.on(GetTableCommand, { DatabaseName: 'ddb_audit', Name: 'audit_changes' }).callsFake(() => {
     if (installation.glueTable === 'missing') throw awsError('EntityNotFoundException', 'Table audit_changes not found.');
     const columns = glueDataColumns().map((c) => ({ Name: c.name, Type: installation.glueTable === 'retyped' && c.name === 'event_time' ? 'string' : c.type }));
-    return { Table: { Name: 'audit_changes', DatabaseName: 'ddb_audit', Parameters: installation.projection, StorageDescriptor: { Columns: columns }, PartitionKeys: gluePartitionKeys().map((c) => ({ Name: c.name, Type: c.type })) } };
+    return { Table: { Name: 'audit_changes', DatabaseName: 'ddb_audit', Parameters: installation.tableParameters, StorageDescriptor: { Columns: columns }, PartitionKeys: gluePartitionKeys().map((c) => ({ Name: c.name, Type: c.type })) } };
+  });
+  mocks.glue.on(GetPartitionsCommand).callsFake((input: { DatabaseName: string; TableName: string; Expression: string }) => {
+    expect([input.DatabaseName, input.TableName]).toEqual(['ddb_audit', 'audit_changes']);
+    const m = /^account_id = '([^']+)' AND table_name = '([^']+)' AND dt >= '([^']+)'$/.exec(input.Expression);
+    if (!m) throw awsError('InvalidInputException', `unexpected expression ${input.Expression}`);
+    const [, account, table, since] = m as unknown as [string, string, string, string];
+    const dts = [...installation.registered].filter((p) => p.startsWith(`account_id=${account}/table_name=${table}/dt=`)).map((p) => p.split('dt=')[1] as string);
+    return { Partitions: dts.filter((dt) => dt >= since).map((dt) => ({ Values: [account, table, dt], StorageDescriptor: { Location: `s3://changelog/changes/account_id=${account}/table_name=${table}/dt=${dt}/` } })) };
   });
   mocks.athena.on(GetWorkGroupCommand, { WorkGroup: 'ddb-audit' }).callsFake(() => {
     if (installation.workgroup === 'missing') throw awsError('InvalidRequestException', 'WorkGroup ddb-audit is not found.');
@@ -250,9 +273,10 @@ describe('ddb-audit doctor on a passing installation', () => {
       'PASS newest digest: hour 2026-03-10T09:00Z (100 minutes ago)',
       'PASS retention of the 1 objects in digest 2026-03-10T09:00Z: all 1 under Object Lock retention',
       `PASS Glue table ddb_audit.audit_changes: ${glueDataColumns().length} columns and 3 partition keys as in schemas/change-record.ts`,
-      'PASS Glue table ddb_audit.audit_changes partition projection: covers every onboarded account and table and the heartbeat',
+      'PASS Glue table ddb_audit.audit_changes partitions: registered (no projection), with partition filtering enabled',
+      'PASS Glue partitions of the last 2 days: all 8 partitions of 4 sources registered',
       'PASS Athena workgroup ddb-audit: ENABLED, configuration enforced, results encrypted (SSE_KMS)',
-      'doctor: 15 passed, 0 warnings, 0 failed',
+      'doctor: 16 passed, 0 warnings, 0 failed',
     ]);
     expect(status).toBe(0);
   });
@@ -261,8 +285,8 @@ describe('ddb-audit doctor on a passing installation', () => {
     const { status, out } = await runDoctor(healthy(), ['--json']);
     const report = JSON.parse(out) as { lines: CheckLine[]; counts: Record<string, number> };
     expect(status).toBe(0);
-    expect(report.counts).toEqual({ PASS: 15, WARN: 0, FAIL: 0 });
-    expect(new Set(report.lines.map((l) => l.check))).toEqual(new Set(['stacks', 'alarm-topic', 'streams', 'mappings', 'delivery', 'heartbeat', 'digest', 'glue', 'athena']));
+    expect(report.counts).toEqual({ PASS: 16, WARN: 0, FAIL: 0 });
+    expect(new Set(report.lines.map((l) => l.check))).toEqual(new Set(['stacks', 'alarm-topic', 'streams', 'mappings', 'delivery', 'heartbeat', 'digest', 'glue', 'partitions', 'athena']));
   });
 
   it('checks 1,200 sources with at most 8 DescribeStream calls in flight, reads every mapping page, and summarizes in one line', async () => {
@@ -275,7 +299,8 @@ describe('ddb-audit doctor on a passing installation', () => {
     expect(mocks.lambda.commandCalls(ListEventSourceMappingsCommand)).toHaveLength(13);
     expect(inFlight.max).toBeLessThanOrEqual(8);
     expect(inFlight.max).toBeGreaterThan(1);
-    expect(lines).toHaveLength(16);
+    expect(lines).toContain('PASS Glue partitions of the last 2 days: all 2402 partitions of 1201 sources registered');
+    expect(lines).toHaveLength(17);
   });
 
   it('takes the outputs from --stack-outputs when given', async () => {
@@ -317,8 +342,9 @@ describe('ddb-audit doctor on failing installations', () => {
     ['the newest digest lists an unlocked object', (i) => (i.digest = digestDocument([lockedEntry('a'), { ...lockedEntry('changes/b.parquet'), object_lock_mode: null, object_lock_retain_until: null }])), /^FAIL retention of the 2 objects in digest 2026-03-10T09:00Z: 1 unlocked \(no Object Lock retention\), e\.g\. s3:\/\/changelog\/changes\/b\.parquet/],
     ['the Glue table is missing', (i) => (i.glueTable = 'missing'), /^FAIL Glue table ddb_audit\.audit_changes: does not exist/],
     ['a Glue column has the wrong type', (i) => (i.glueTable = 'retyped'), /^FAIL Glue table ddb_audit\.audit_changes: column event_time is string, expected timestamp/],
-    ['the partition projection lacks an onboarded table', (i) => (i.projection['projection.table_name.values'] = 'Table0,Table2,ddb-audit-heartbeat,unknown'), /^FAIL Glue table ddb_audit\.audit_changes partition projection: lacks table_name Table1: Athena returns no rows for them, with no error/],
-    ['the partition projection lacks the audit account, where the heartbeat lives', (i) => (i.projection['projection.account_id.values'] = '222222222222,222222222223,222222222224, 111111111111'), /^FAIL Glue table .* partition projection: lacks account_id 111111111111:/],
+    ['the table still has partition projection enabled (an older version)', (i) => (i.tableParameters['projection.enabled'] = 'true'), /^FAIL Glue table ddb_audit\.audit_changes partitions: the table still has partition projection enabled: Athena ignores the registered partitions/],
+    ['yesterday\'s partition of a table is not registered', (i) => i.registered.delete('account_id=222222222223/table_name=Table1/dt=2026-03-09'), /^FAIL partition s3:\/\/changelog\/changes\/account_id=222222222223\/table_name=Table1\/dt=2026-03-09\/: is not registered in ddb_audit\.audit_changes \(first object 60 minutes old\): Athena returns none of its rows/],
+    ['the heartbeat\'s partition of today is not registered', (i) => i.registered.delete(`account_id=${AUDIT}/table_name=ddb-audit-heartbeat/dt=2026-03-10`), /^FAIL partition s3:\/\/changelog\/changes\/account_id=111111111111\/table_name=ddb-audit-heartbeat\/dt=2026-03-10\/: is not registered/],
     ['the workgroup is missing', (i) => (i.workgroup = 'missing'), /^FAIL Athena workgroup ddb-audit: does not exist \(WorkGroup ddb-audit is not found\.\)/],
     ['the workgroup is disabled', (i) => (i.workgroup = 'disabled'), /^FAIL Athena workgroup ddb-audit: is DISABLED, not ENABLED/],
   ];
@@ -342,6 +368,8 @@ describe('ddb-audit doctor on failing installations', () => {
     ['the newest digest predates retention records', (i) => (i.digest = digestDocument([{ key: 'a', size: 1, sha256: 'd'.repeat(64), last_modified: '2026-03-10T09:01:00.000Z', late: false }])), /^WARN retention of the 1 objects in digest 2026-03-10T09:00Z: retention not recorded for 1/],
     ['DescribeStream is refused by the stream policies', (i) => (i.describeStream = () => awsError('AccessDeniedException', 'not authorized', 400)), /^WARN 3 of 3 streams: not checked: DescribeStream was refused/],
     ['the stack is being updated', (i) => (i.stacks.DdbAuditMappings = stack('DdbAuditMappings', 'UPDATE_IN_PROGRESS')), /^WARN stack DdbAuditMappings: UPDATE_IN_PROGRESS: a deployment is under way/],
+    ['the table does not enable partition filtering', (i) => delete i.tableParameters['partition_filtering.enabled'], /^WARN Glue table ddb_audit\.audit_changes partitions: partition_filtering\.enabled is not "true"/],
+    ['the change log has no source folders at all', (i) => i.partitionsInS3.clear(), /^WARN Glue partitions of the last 2 days: no account_id=\/table_name= folders under s3:\/\/changelog\/changes\/, so nothing could be checked/],
     ['the newest digest lists no objects, so nothing shows retention', (i) => (i.digest = digestDocument([])), /^WARN retention of the 0 objects in digest 2026-03-10T09:00Z: no objects were delivered in that hour/],
   ])('warns, without failing, when %s', async (_name, breakIt, expected) => {
     const installation = healthy();
@@ -350,6 +378,19 @@ describe('ddb-audit doctor on failing installations', () => {
     expect(result.lines.filter((l) => expected.test(l))).toHaveLength(1);
     expect(result.lines.some((l) => l.startsWith('FAIL'))).toBe(false);
     expect(result.status).toBe(0);
+  });
+
+  it('counts a partition whose first object arrived minutes ago as being registered, and compares only the last 2 days', async () => {
+    // Prepare: a new partition 2 minutes old, and an old day (not compared) never registered.
+    const installation = healthy();
+    installation.partitionsInS3.set('account_id=222222222222/table_name=Table0/dt=2026-03-10', 2);
+    installation.registered.delete('account_id=222222222222/table_name=Table0/dt=2026-03-10');
+    installation.registered.delete('account_id=222222222222/table_name=Table0/dt=2026-03-08');
+    // Act
+    const { status, lines } = await runDoctor(installation);
+    // Assess
+    expect(lines).toContain('PASS Glue partitions of the last 2 days: all 7 partitions of 4 sources registered, 1 being registered (first object under 15 minutes old)');
+    expect(status).toBe(0);
   });
 
   it('reports a refused call as a missing read permission of that check only', async () => {

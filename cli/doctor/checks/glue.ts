@@ -4,16 +4,16 @@
  * EntityNotFoundException). A missing or retyped column makes Athena return NULLs or fail on every
  * query; an extra column is harmless but unexpected (WARN).
  *
- * With partition projection, Athena computes the partitions from the table properties instead of
- * looking them up (https://docs.aws.amazon.com/athena/latest/ug/partition-projection.html): for an
- * enum projection, the comma-separated `projection.<key>.values`, where any whitespace is part of a
- * value (https://docs.aws.amazon.com/athena/latest/ug/partition-projection-supported-types.html).
- * A source account or table missing from the enum is a source whose changes no query returns, with
- * no error: FAIL.
+ * The table's partitions are registered, not projected (./partitions.ts checks them). A table that
+ * still has `projection.enabled` (deployed by an older version) makes Athena ignore the registered
+ * partitions and compute them from its enums instead
+ * (https://docs.aws.amazon.com/athena/latest/ug/partition-projection.html): FAIL. Without
+ * `partition_filtering.enabled` Athena does not use the partition indexes
+ * (https://docs.aws.amazon.com/athena/latest/ug/glue-best-practices-partition-index.html): queries
+ * still answer, slower as partitions grow: WARN.
  */
 import { GetTableCommand } from '@aws-sdk/client-glue';
 import { glueDataColumns, gluePartitionKeys } from '../../../schemas/derive';
-import { parseStreamArn } from '../../../lambda/core/stream-arn';
 import { DEFAULT_GLUE_TABLE } from '../../deployment/stack-outputs';
 import type { DoctorCheck, DoctorContext } from '../context';
 import { CheckLine, runbook } from '../result';
@@ -65,39 +65,17 @@ export const glueCheck: DoctorCheck = {
     const extra = [...data.extra, ...keys.extra];
     if (extra.length > 0) lines.push({ status: 'WARN', check: 'glue', what, detail: `unexpected ${extra.join(', ')}`, fix: 'someone changed the table outside CDK: cdk deploy DdbAuditCollector restores it' });
     if (lines.length === 0) lines.push({ status: 'PASS', check: 'glue', what, detail: `${columns.length} columns and ${partitions.length} partition keys as in schemas/change-record.ts` });
-    lines.push(...projectionLines(context, what, parameters));
+    lines.push(...catalogLines(what, parameters));
     return lines;
   },
 };
 
-/** Values an enum projection of `key` lacks, or undefined when `key` is not enum-projected. */
-function missingFromEnum(parameters: Record<string, string>, key: string, wanted: Iterable<string>): string[] | undefined {
-  if (parameters[`projection.${key}.type`] !== 'enum') return undefined;
-  // Not trimmed: Athena reads whitespace as part of the value, so " Orders" does not match Orders.
-  const values = new Set((parameters[`projection.${key}.values`] ?? '').split(','));
-  return [...new Set(wanted)].filter((v) => !values.has(v));
-}
-
-function projectionLines(context: DoctorContext, what: string, parameters: Record<string, string>): CheckLine[] {
-  if (parameters['projection.enabled'] !== 'true') return [];
-  const sources = context.config.sources.map((s) => parseStreamArn(s.streamArn)).filter((p) => p !== undefined);
-  const heartbeat = context.state.deployment.heartbeatTable;
-  const accounts = [...sources.map((s) => s.accountId), ...(typeof heartbeat === 'string' ? [context.config.auditAccountId] : [])];
-  const tables = [...sources.map((s) => s.tableName), ...(typeof heartbeat === 'string' ? [heartbeat] : [])];
-  const missing = [
-    ...(missingFromEnum(parameters, 'account_id', accounts) ?? []).map((v) => `account_id ${v}`),
-    ...(missingFromEnum(parameters, 'table_name', tables) ?? []).map((v) => `table_name ${v}`),
-  ];
-  const projectionWhat = `${what} partition projection`;
-  if (missing.length === 0) return [{ status: 'PASS', check: 'glue', what: projectionWhat, detail: `covers every onboarded account and table${typeof heartbeat === 'string' ? ' and the heartbeat' : ''}` }];
-  const shown = missing.slice(0, 5).join(', ');
-  return [
-    {
-      status: 'FAIL',
-      check: 'glue',
-      what: projectionWhat,
-      detail: `lacks ${shown}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}: Athena returns no rows for them, with no error`,
-      fix: `cdk deploy DdbAuditCollector with this config (the projection is built from it); ${runbook('glue')}`,
-    },
-  ];
+function catalogLines(what: string, parameters: Record<string, string>): CheckLine[] {
+  if (parameters['projection.enabled'] === 'true') {
+    return [{ status: 'FAIL', check: 'glue', what: `${what} partitions`, detail: 'the table still has partition projection enabled: Athena ignores the registered partitions and sees only what its enums list', fix: `deploy the current version (cdk deploy DdbAuditCollector), then ddb-audit catalog sync; ${runbook('glue')}` }];
+  }
+  if (parameters['partition_filtering.enabled'] !== 'true') {
+    return [{ status: 'WARN', check: 'glue', what: `${what} partitions`, detail: 'partition_filtering.enabled is not "true": Athena does not use the partition indexes, and query planning slows as partitions grow', fix: `deploy the current version: cdk deploy DdbAuditCollector; ${runbook('glue')}` }];
+  }
+  return [{ status: 'PASS', check: 'glue', what: `${what} partitions`, detail: 'registered (no projection), with partition filtering enabled' }];
 }

@@ -10,7 +10,8 @@ import { digestCheck } from './digest';
 import { glueCheck } from './glue';
 import { heartbeatCheck } from './heartbeat';
 import { mappingsCheck } from './mappings';
+import { partitionsCheck } from './partitions';
 import { stacksCheck } from './stacks';
 import { streamsCheck } from './streams';
 
-export const DOCTOR_CHECKS: readonly DoctorCheck[] = [stacksCheck, alarmTopicCheck, streamsCheck, mappingsCheck, deliveryCheck, heartbeatCheck, digestCheck, glueCheck, athenaCheck];
+export const DOCTOR_CHECKS: readonly DoctorCheck[] = [stacksCheck, alarmTopicCheck, streamsCheck, mappingsCheck, deliveryCheck, heartbeatCheck, digestCheck, glueCheck, partitionsCheck, athenaCheck];
