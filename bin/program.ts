@@ -15,6 +15,7 @@ import type { CommandIo } from './commands/io';
 import { processIo } from './commands/io';
 import { CommandContext, runProgram } from '../cli/program/run-program';
 import { EXIT_STATUSES } from '../cli/program/exit-codes';
+import { withExamples } from '../cli/program/definition';
 import { defineCatalog } from './commands/catalog';
 import { defineCompletion } from './commands/completion';
 import { defineCost } from './commands/cost';
@@ -46,6 +47,7 @@ export function buildProgram(context: CliContext): Command {
     program.addCommand(define(context));
   }
   program.addCommand(defineCompletion(context, () => buildProgram(new CommandContext(context.io, {}, true))));
+  withExamples(program, ['npm start', 'npx ddb-audit query --list', 'npx ddb-audit evidence export --help']);
   return program;
 }
 

@@ -3,7 +3,7 @@
  * (docs/queries.md, "The catalog").
  */
 import { Command } from 'commander';
-import { addOptions, withExamples } from '../../cli/program/definition';
+import { addOptions, examplesOf, withExamples } from '../../cli/program/definition';
 import type { CatalogClientFactory, CatalogSyncOptions } from '../../cli/catalog/catalog-command';
 import type { CliContext } from '../program';
 import { runCli } from '../program';
@@ -35,6 +35,7 @@ export function defineCatalog(context: CliContext): Command {
       return catalogSyncCommand(options, context.io, context.deps.catalog?.makeClients);
     }),
   );
+  withExamples(group, [...examplesOf(sync)]);
   return group.addCommand(sync);
 }
 

@@ -3,7 +3,7 @@
  * cli/evidence/evidence-command.ts (docs/evidence.md describes the package).
  */
 import { Command } from 'commander';
-import { addOptions, withExamples } from '../../cli/program/definition';
+import { addOptions, examplesOf, withExamples } from '../../cli/program/definition';
 import type { EvidenceSubcommand, ExportCommandOptions, VerifyCommandOptions } from '../../cli/evidence/evidence-command';
 import type { CliContext } from '../program';
 import { runCli } from '../program';
@@ -55,6 +55,7 @@ export function defineEvidence(context: CliContext): Command {
   withExamples(keygenCommand, ['npx ddb-audit evidence keygen --out ./keys/evidence.pem']);
   keygenCommand.action(context.action((options: { out?: string }) => run('keygen', (m) => m.keygenCommand(options.out, context.io))));
 
+  withExamples(group, [...examplesOf(keygenCommand), examplesOf(exportCommand)[0] as string, ...examplesOf(verifyCommand)]);
   return group.addCommand(exportCommand).addCommand(verifyCommand).addCommand(keygenCommand);
 }
 

@@ -3,7 +3,7 @@
  * (docs/queries.md, "Restoring an item").
  */
 import { Command } from 'commander';
-import { addOptions, withExamples } from '../../cli/program/definition';
+import { addOptions, examplesOf, withExamples } from '../../cli/program/definition';
 import type { RestoreOptions } from '../../cli/item/item-command';
 import type { CliContext } from '../program';
 import { runCli } from '../program';
@@ -40,6 +40,7 @@ export function defineItem(context: CliContext): Command {
       return restoreCommand(options, context.io);
     }),
   );
+  withExamples(group, [examplesOf(restore)[0] as string]);
   return group.addCommand(restore);
 }
 

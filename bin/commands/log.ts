@@ -3,7 +3,7 @@
  * (docs/tamper-evident-log.md describes the digest chain).
  */
 import { Command } from 'commander';
-import { addOptions, withExamples } from '../../cli/program/definition';
+import { addOptions, examplesOf, withExamples } from '../../cli/program/definition';
 import type { DigestCommandOptions, VerifyLogCommandOptions } from '../../cli/log/log-command';
 import type { CliContext } from '../program';
 import { runCli } from '../program';
@@ -48,6 +48,7 @@ export function defineLog(context: CliContext): Command {
   ]);
   verify.action(context.action((options: VerifyLogCommandOptions) => lazy().logCommand('verify', context.io, () => lazy().verifyLogCommand(options, context.io))));
 
+  withExamples(group, [...examplesOf(digest), examplesOf(verify)[0] as string]);
   return group.addCommand(digest).addCommand(verify);
 }
 

@@ -3,7 +3,7 @@
  * cli/sources/sources-command.ts (docs/onboarding.md describes onboarding).
  */
 import { Command } from 'commander';
-import { addOptions, OptionSpec, withExamples } from '../../cli/program/definition';
+import { addOptions, examplesOf, OptionSpec, withExamples } from '../../cli/program/definition';
 import type { AddOptions, SourcesDependencies } from '../../cli/sources/sources-command';
 import type { CliContext } from '../program';
 import { runCli } from '../program';
@@ -44,6 +44,7 @@ export function defineSources(context: CliContext): Command {
   withExamples(validate, ['npx ddb-audit sources validate', 'npx ddb-audit sources validate --cdk-json ./cdk.json']);
   validate.action(context.action((options: { cdkJson?: string }) => lazy().sourcesCommand('validate', context.io, () => lazy().validateSources(options, context.io))));
 
+  withExamples(group, [...examplesOf(add), examplesOf(list)[0] as string, examplesOf(validate)[0] as string]);
   return group.addCommand(add).addCommand(list).addCommand(validate);
 }
 

@@ -18,7 +18,6 @@ import { captureIo } from '../support/capture-io';
 
 const definition = (): Command => buildProgram(new CommandContext(captureIo(), {}, true));
 const commands = allCommands(definition());
-const leaves = commands.filter((c) => c.commands.length === 0);
 
 async function cli(argv: string[], cwd = process.cwd()): Promise<{ code: number; out: string; err: string }> {
   const io = captureIo({ cwd, env: {} });
@@ -51,15 +50,14 @@ describe('--help', () => {
       expect(flat).toContain(option.description.replace(/\s+/g, ' '));
     }
     for (const sub of command.commands) expect(out).toContain(sub.name());
-    if (command.commands.length === 0) {
-      expect(examplesOf(command).length).toBeGreaterThan(0);
-      for (const example of examplesOf(command)) expect(flat).toContain(example);
-    }
+    expect(examplesOf(command).length).toBeGreaterThan(0);
+    for (const example of examplesOf(command)) expect(flat).toContain(example);
   });
 
-  test('every leaf command has an example, and each parses against the definition', async () => {
-    for (const command of leaves) {
+  test('every command has an example, and each parses against the definition', async () => {
+    for (const command of commands) {
       for (const example of examplesOf(command)) {
+        if (example === 'npm start') continue; // = ddb-audit demo (package.json)
         const argv = example.replace(/^.*?npx ddb-audit /, '').replace(/\s*[|>].*$/, '').replace(/\)$/, '');
         expect([example, await parseOnly(splitWords(argv))]).toEqual([example, undefined]);
       }
