@@ -16,11 +16,15 @@ import { EXIT_INTERRUPTED, EXIT_OK } from './exit-codes';
 
 const cleanups = new Set<() => void>();
 
-/** Removes `path` (recursively) if the process is interrupted; call the returned function once it is gone or renamed. */
-export function removeOnInterrupt(path: string): () => void {
-  const cleanup = () => rmSync(path, { recursive: true, force: true });
+/** Runs `cleanup` (synchronously) if the process is interrupted; call the returned function once it is no longer needed. */
+export function onInterrupt(cleanup: () => void): () => void {
   cleanups.add(cleanup);
   return () => void cleanups.delete(cleanup);
+}
+
+/** Removes `path` (recursively) if the process is interrupted; call the returned function once it is gone or renamed. */
+export function removeOnInterrupt(path: string): () => void {
+  return onInterrupt(() => rmSync(path, { recursive: true, force: true }));
 }
 
 /** Runs every registered cleanup; one that fails does not stop the others. */

@@ -30,6 +30,7 @@ import { acquireFileLock, LockOptions } from '../config-file/file-lock';
 import { insertIntoJsonArray } from '../config-file/json-insert';
 import { escapeForTerminal } from '../terminal-text';
 import { outputStyle } from '../program/output-style';
+import { onInterrupt } from '../program/interrupt';
 import { renderTable } from '../text-table';
 import type { CommandIo } from '../program/command-io';
 import { UsageError } from '../program/command-io';
@@ -91,6 +92,8 @@ export async function addSource(values: AddOptions, io: CommandIo, deps: Sources
   const path = cdkJsonPath(values.cdkJson, io);
   // One lock per real file, whichever name (or symlink) it is reached by.
   const lock = await acquireFileLock(realFile(path), deps.lock);
+  // Ctrl-C releases the lock at once (a dead owner's lock would otherwise wait to be judged stale).
+  const forgetLock = onInterrupt(() => lock.release());
   try {
     // Read under the lock: another add may have written since this process started.
     const { text, doc } = readCdkJsonText(path);
@@ -111,6 +114,7 @@ export async function addSource(values: AddOptions, io: CommandIo, deps: Sources
     io.stdout(nextSteps(candidate as AuditConfig, entry as SourceConfig, sources.length, path));
     return 0;
   } finally {
+    forgetLock();
     lock.release();
   }
 }
