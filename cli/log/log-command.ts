@@ -140,7 +140,7 @@ export async function verifyLogCommand(values: VerifyLogCommandOptions, io: Comm
   if (!(await hasDigests(store))) {
     const objects = (await store.list(CHANGES_PREFIX)).length;
     const what = objects > 0 ? `; ${objects} object(s) under ${CHANGES_PREFIX} are covered by no digest` : `; it holds no change log either (nothing under ${CHANGES_PREFIX}): is the location right?`;
-    io.stdout(`log verify ${escapeForTerminal(store.location)}: no digests yet (run ddb-audit log digest, or wait for the digest Lambda)${what}\nNOT VERIFIED\n`);
+    io.stdout(`log verify ${escapeForTerminal(store.location)}: no digests yet (start the chain with ddb-audit log digest --init, or wait for the digest Lambda)${what}\nNOT VERIFIED\n`);
     return 1;
   }
   const result = await verifyLog({ store, fromMs, toMs, now, pinnedKey, requireObjectLock: values.requireObjectLock || undefined, contentCheck });
