@@ -10,6 +10,8 @@ export interface CommandIo {
   readonly stdoutIsTTY?: boolean;
   /** The terminal's width in columns, when standard output is a terminal. */
   readonly columns?: number;
+  /** Whether standard error is a terminal (progress lines are drawn only there). @default false */
+  readonly stderrIsTTY?: boolean;
 }
 
 export function processIo(): CommandIo {
@@ -25,6 +27,7 @@ export function processIo(): CommandIo {
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,
     columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    stderrIsTTY: process.stderr.isTTY === true,
   };
 }
 

@@ -104,10 +104,12 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-type Values = ReplayOptions;
+/** The delivery options replay (and backfill) share. */
+export type DeliveryOptions = Pick<ReplayOptions, 'deliveryStream' | 'packing' | 'overflowBucket' | 'overflowPrefix' | 'stackOutputs' | 'fromStack' | 'region'>;
+type Values = DeliveryOptions;
 
 /** Flags, then the deployment's outputs when asked for, then the collector's variables (cli/replay/delivery-settings.ts). */
-async function deliveryFor(values: Values, io: CommandIo, s3: S3Client): Promise<NonNullable<ReplayDependencies['delivery']>> {
+export async function deliveryFor(values: Values, io: CommandIo, s3: S3Client): Promise<NonNullable<ReplayDependencies['delivery']>> {
   const deployment = await deploymentFor(values, io);
   const sink = replaySinkSettings(
     { deliveryStream: values.deliveryStream, packing: values.packing, overflowBucket: values.overflowBucket, overflowPrefix: values.overflowPrefix },
