@@ -7,6 +7,9 @@
  * signed with a KMS key whose endpoint (AWS_ENDPOINT_URL_KMS) is a local HTTP peer written here,
  * which answers GetPublicKey with a real P-256 public key and holds Sign unanswered. No local KMS
  * exists to use instead; this peer speaks only the two calls, in the JSON protocol the SDK sends.
+ * The SDK sends KMS calls to AWS_ENDPOINT_URL_KMS when it is set (service-specific endpoints:
+ * https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html); the test would see a
+ * real KMS call fail for want of credentials, not pass, if that were not so.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
