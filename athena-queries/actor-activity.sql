@@ -3,6 +3,10 @@
 --   (duplicate deliveries removed by event_id), oldest first. The actor comes from each source's
 --   configured actor attribute, or is dynamodb.amazonaws.com for TTL expiries: DynamoDB Streams do
 --   not record the caller, so a change made without setting that attribute has no actor.
+--   The caller CloudTrail recorded (principal-based attribution, beside this attribute) is
+--   change-attribution with :principal (an IAM principal or role ARN): it needs CloudTrail data
+--   events and the cloudtrail_events table (docs/attribution.md), which this query does not, so
+--   it keeps working where attribution is not set up.
 -- Parameters:
 --   :from   date  First day (dt, UTC), inclusive, yyyy-MM-dd.
 --   :to     date  Last day (dt, UTC), inclusive, yyyy-MM-dd.

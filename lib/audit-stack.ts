@@ -15,13 +15,16 @@ import {
   bytesScannedCutoffMiB,
   collectorSourceOptions,
   digestReservedConcurrency,
+  projectionStartDate,
   resolveDelivery,
   resolveHeartbeat,
   retentionApply,
+  sourceAccounts,
 } from './config/load';
 import { AuditBuckets } from './constructs/audit-buckets';
 import { AuditKey } from './constructs/audit-key';
 import { ChangeLogCatalog } from './constructs/change-log-catalog';
+import { CloudTrailCatalog } from './constructs/cloudtrail-catalog';
 import { ChangeLogDelivery } from './constructs/change-log-delivery';
 import { ChangeLogDigest, RETAINED_PREFIXES } from './constructs/digest';
 import { CollectorFunction } from './constructs/collector-function';
@@ -30,7 +33,7 @@ import { ObjectRetention } from './constructs/object-retention';
 import { PartitionRegistration } from './constructs/partition-registration';
 import { PipelineAlarms } from './constructs/pipeline-alarms';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
-import { QueryWorkgroup } from './constructs/query-workgroup';
+import { QueryWorkgroup, WORKGROUP_NAME } from './constructs/query-workgroup';
 import { ReplayRole, replayRoleArn } from './constructs/replay-role';
 import { collectorRoleArn } from './stream-policy';
 
@@ -56,6 +59,8 @@ export class AuditStack extends Stack {
   public readonly retention?: ObjectRetention;
   /** Present when heartbeat.enabled is true (the default). */
   public readonly heartbeat?: Heartbeat;
+  /** Present when attribution.cloudTrail is configured: the trail's table and the attributed view's DDL. */
+  public readonly attribution?: CloudTrailCatalog;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, props);
@@ -98,6 +103,22 @@ export class AuditStack extends Stack {
       bytesScannedCutoffPerQueryMiB: bytesScannedCutoffMiB(config),
       queriesDir: props.queriesDir,
     });
+    const trail = config.attribution?.cloudTrail;
+    if (trail) {
+      this.attribution = new CloudTrailCatalog(this, 'Attribution', {
+        databaseName: GLUE_DATABASE_NAME,
+        bucketName: trail.bucket,
+        prefix: trail.prefix,
+        organizationId: trail.organizationId,
+        // The trail's account enum (docs/attribution.md: an enum of the onboarded accounts, for want of a
+        // registered-partition feed from a bucket in another account).
+        accountIds: sourceAccounts(config).length > 0 ? sourceAccounts(config) : [config.auditAccountId],
+        regions: [config.region],
+        projectionStartDate: projectionStartDate(config),
+        workGroupName: WORKGROUP_NAME,
+      });
+      this.attribution.node.addDependency(this.catalog.database, this.queries.workgroup);
+    }
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       key: this.key.key,
       alarmEmail: config.alarmEmail,

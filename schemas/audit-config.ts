@@ -118,6 +118,25 @@ export const AUDIT_CONFIG_SCHEMA = {
         bytesScannedCutoffPerQueryMiB: { type: 'integer', minimum: 10, description: 'Athena workgroup per-query scan limit. @default 10240' },
       },
     },
+    attribution: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Who made each change: CloudTrail data events joined to the log when read (docs/attribution.md).',
+      properties: {
+        cloudTrail: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['bucket'],
+          description:
+            'The trail that logs the source tables\' DynamoDB write data events. The audit stack only reads it: a Glue table cloudtrail_events over the trail\'s own S3 layout. The trail\'s owner grants the readers (docs/attribution.md).',
+          properties: {
+            bucket: { type: 'string', description: 'The trail\'s S3 bucket name.' },
+            prefix: { type: 'string', description: 'The trail\'s S3 key prefix, without slashes at either end. @default none' },
+            organizationId: { type: 'string', description: 'For an organization trail: the organization id (o-…), the folder after AWSLogs/. @default none (an account trail)' },
+          },
+        },
+      },
+    },
     projectionStartDate: {
       type: 'string',
       pattern: '^\\d{4}-\\d{2}-\\d{2}$',

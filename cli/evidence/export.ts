@@ -30,6 +30,8 @@ import {
 import { renderReportHtml } from './report-html';
 import { renderSummary } from './summary';
 import { removeOnInterrupt } from '../program/interrupt';
+import { CLOUDTRAIL_TABLE_NAME } from '../../schemas/cloudtrail-events';
+import { GLUE_DATABASE_NAME } from '../../schemas/partitioning';
 import type { ToolInfo } from './tool-info';
 import { ExportValue, exportValue } from './values';
 
@@ -107,6 +109,7 @@ async function writePackage(dir: string, result: QueryResult, options: ExportOpt
     },
     result: { row_count: rows.length, empty: rows.length === 0, columns, partitions_covered: partitions.list, partitions_source: partitions.source },
     record_hashes: isChangeRows ? rows.map((r) => String(r.record_hash)) : null,
+    ...(readsCloudTrail(result) ? { cloudtrail_input: { table: `${GLUE_DATABASE_NAME}.${CLOUDTRAIL_TABLE_NAME}`, files: result.cloudTrailFiles ? [...result.cloudTrailFiles] : null } } : {}),
     signing: {
       algorithm: options.signer.algorithm,
       signature_file: SIGNATURE_FILE,
@@ -125,6 +128,11 @@ async function writePackage(dir: string, result: QueryResult, options: ExportOpt
   await writeFile(join(dir, MANIFEST_FILE), manifestBytes);
   await writeFile(join(dir, SIGNATURE_FILE), signature);
   return manifest;
+}
+
+/** A query that read the CloudTrail table: local runs list its files; the SQL names it either way. */
+function readsCloudTrail(result: QueryResult): boolean {
+  return result.cloudTrailFiles !== undefined || result.sql.includes(CLOUDTRAIL_TABLE_NAME);
 }
 
 function athenaSource(target: { workgroup: string; database?: string }): string {

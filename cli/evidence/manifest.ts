@@ -63,6 +63,16 @@ export interface EvidenceManifest {
   };
   /** record_hash of each row, in row order; null when the rows are not change records. */
   readonly record_hashes: readonly string[] | null;
+  /**
+   * Present when the query reads CloudTrail (change-attribution): the trail's log files the
+   * attribution rests on, each with its key under the data folder and its SHA-256 as read. Null
+   * files on Athena, which does not report the objects a query read: the package then names the
+   * table only.
+   */
+  readonly cloudtrail_input?: {
+    readonly table: string;
+    readonly files: readonly { readonly key: string; readonly bytes: number; readonly sha256: string }[] | null;
+  };
   readonly files: readonly ManifestFile[];
   readonly signing: {
     readonly algorithm: SignatureAlgorithm;

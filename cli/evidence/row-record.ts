@@ -58,6 +58,9 @@ export function recomputeRecordHash(row: Record<string, unknown>): RecomputeOutc
     }
     return { status: 'not-recomputable', reason: `oversize change: its images are in the overflow object ${overflow}, not in the row` };
   }
+  // A query that does not export schema_version (change-attribution, table-changes…) exports too few
+  // columns to recompute: that is "not recomputable", as for any other hashed column left out.
+  if (!('schema_version' in row)) return { status: 'not-recomputable', reason: 'hashed columns not exported: schema_version' };
   const version = coerce(row.schema_version, { name: 'schema_version', type: 'int', nullable: false, doc: '' });
   const HASHED = typeof version === 'number' ? HASHED_BY_VERSION.get(version) : undefined;
   if (HASHED === undefined) return { status: 'invalid', reason: `schema_version is ${JSON.stringify(row.schema_version)}, not one this tool knows (${KNOWN_SCHEMA_VERSIONS.join(', ')})` };

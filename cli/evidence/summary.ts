@@ -38,6 +38,14 @@ export function renderSummary(manifest: Omit<EvidenceManifest, 'files'>, dataFil
   if (m.record_hashes !== null) {
     lines.push(`- The rows are change records: their record_hash values are listed in ${MANIFEST_FILE} (\`record_hashes\`), so each row can be matched to the change log.`);
   }
+  if (m.cloudtrail_input) {
+    const files = m.cloudtrail_input.files;
+    lines.push(
+      files === null
+        ? `- The attribution rests on CloudTrail log records of \`${m.cloudtrail_input.table}\`; Athena does not report which objects a query read, so no file list is recorded.`
+        : `- The attribution rests on ${files.length} CloudTrail log file(s) of the data folder, each listed with its SHA-256 in ${MANIFEST_FILE} (\`cloudtrail_input\`): compare them with the trail's objects in S3.`,
+    );
+  }
   lines.push('');
 
   lines.push('## Files', '', '| File | Bytes | SHA-256 |', '|---|---:|---|');

@@ -2,16 +2,19 @@
  * runQuery: one bundled query, validated parameters, run locally (DuckDB over the Parquet in a
  * data folder) or on Athena, with everything an evidence package needs to say what was asked.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { AthenaDeps, AthenaTarget, runOnAthena } from './athena-engine';
 import { loadQuery } from './catalog';
 import { QueryableFile, queryableFiles, runOnDuckDb } from './duckdb-engine';
 import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
+import { CLOUDTRAIL_TABLE_NAME } from '../../schemas/cloudtrail-events';
+import { CloudTrailFile, cloudTrailFiles } from '../../local/cloudtrail/files';
 import { ALL, INCLUDE_HEARTBEAT, resolveParams } from './params';
 import { substitutePlaceholders } from './placeholders';
-import type { PartitionRef, QueryResult } from './result';
+import type { InputFileRef, PartitionRef, QueryResult } from './result';
 
-export type { QueryResult, QueryColumn, PartitionRef } from './result';
+export type { QueryResult, QueryColumn, PartitionRef, InputFileRef } from './result';
 export { listQueryNames, loadQuery, UnknownQueryError, QUERY_DIR } from './catalog';
 export { QueryParamError } from './params';
 export { AthenaQueryError } from './athena-engine';
@@ -29,6 +32,7 @@ export function renderQuery(name: string, params: Readonly<Record<string, string
 
 export async function runQuery(request: RunQueryRequest, deps: { athena?: AthenaDeps } = {}): Promise<QueryResult> {
   const { sql, values } = renderQuery(request.name, request.params);
+  const readsCloudTrail = loadQuery(request.name).text.includes(CLOUDTRAIL_TABLE_NAME);
   const startedAt = new Date();
   if ('athena' in request) {
     const result = await runOnAthena(sql, request.athena, deps.athena);
@@ -45,7 +49,10 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
   // One listing feeds both the engine and the partitions reported, so they cannot disagree.
   const files = await queryableFiles(request.dataDir);
   const partitionsCovered = localPartitions(files, values);
-  const result = await runOnDuckDb(sql, request.dataDir, files);
+  // Likewise one selection of CloudTrail files is both what DuckDB reads and what is hashed.
+  const trail = readsCloudTrail ? localCloudTrailFiles(await cloudTrailFiles(request.dataDir), values) : [];
+  const hashed = readsCloudTrail ? await hashFiles(trail) : undefined;
+  const result = await runOnDuckDb(sql, request.dataDir, files, trail.map((f) => f.path));
   return {
     sql,
     engine: 'duckdb',
@@ -55,7 +62,31 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
     columns: result.columns,
     rows: result.rows,
     partitionsCovered,
+    ...(hashed ? { cloudTrailFiles: hashed } : {}),
   };
+}
+
+/**
+ * The CloudTrail files a query's parameters select: those of the account asked (all when none)
+ * delivered from the day before `from` to the day after `to` (yyyy/MM/dd), the same log_date
+ * range athena-queries/change-attribution.sql gives the partition projection.
+ */
+export function localCloudTrailFiles(files: readonly CloudTrailFile[], values: Readonly<Record<string, string>>): CloudTrailFile[] {
+  const day = (date: string | undefined, offset: number) => (date === undefined ? undefined : new Date(Date.parse(`${date}T00:00:00Z`) + offset * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '/'));
+  const first = day(values.from, -1);
+  const last = day(values.to, 1);
+  return files.filter(
+    (f) => (values.account_id === undefined || values.account_id === ALL || values.account_id === f.accountId) && (first === undefined || f.logDate >= first) && (last === undefined || f.logDate <= last),
+  );
+}
+
+async function hashFiles(files: readonly CloudTrailFile[]): Promise<InputFileRef[]> {
+  const out: InputFileRef[] = [];
+  for (const f of files) {
+    const bytes = await readFile(f.path);
+    out.push({ key: f.key, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  return out;
 }
 
 /**

@@ -11,6 +11,15 @@ export interface PartitionRef {
   readonly dt: string;
 }
 
+/** One CloudTrail log file a local query read, as the evidence manifest records it. */
+export interface InputFileRef {
+  /** The key relative to the data folder, '/'-separated (cloudtrail/AWSLogs/…). */
+  readonly key: string;
+  readonly bytes: number;
+  /** SHA-256 (hex) of the file's bytes as read for the query. */
+  readonly sha256: string;
+}
+
 export interface QueryResult {
   /** The exact text executed: the .sql file, header included, with placeholders replaced. */
   readonly sql: string;
@@ -29,4 +38,6 @@ export interface QueryResult {
   readonly rows: Record<string, unknown>[];
   /** Local runs: the partitions present in the data folder that the query's parameters select. */
   readonly partitionsCovered?: PartitionRef[];
+  /** Local runs of a query that reads cloudtrail_events: the CloudTrail files it read. */
+  readonly cloudTrailFiles?: InputFileRef[];
 }

@@ -125,7 +125,45 @@ function checkHeartbeatTiming(config: RawConfig, problems: string[]): void {
   if (timing) problems.push(timing);
 }
 
-const CONFIG_CHECKS: readonly ConfigCheck[] = [checkAuditAccountId, checkRegion, checkAlarmEmail, checkSources, checkGlobalTuning, checkProjectionStartDate, checkHeartbeatTiming];
+/**
+ * attribution.cloudTrail names an existing trail's bucket: its name must be one S3 accepts
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html: 3-63 characters
+ * of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit), the
+ * prefix a key prefix without slashes at its ends (CloudTrail appends /AWSLogs/ itself), and the
+ * organization id AWS Organizations' form o- followed by 10 to 32 lower-case letters or digits
+ * (https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html).
+ * Each is spliced into the Glue table's S3 location, so nothing else may pass.
+ */
+function checkCloudTrail(config: RawConfig, problems: string[]): void {
+  const trail = isObject(config.attribution) && isObject(config.attribution.cloudTrail) ? config.attribution.cloudTrail : undefined;
+  if (!trail) return;
+  const where = 'attribution.cloudTrail';
+  const { bucket, prefix, organizationId } = trail;
+  if (typeof bucket === 'string' && (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..'))) {
+    problems.push(`${where}.bucket: ${shown(bucket)} is not an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit)`);
+  }
+  if (typeof prefix === 'string' && !pushIfControl(prefix, `${where}.prefix`, problems)) {
+    if (prefix === '' || prefix.startsWith('/') || prefix.endsWith('/') || prefix.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+      problems.push(`${where}.prefix: ${shown(prefix)} is not a key prefix as a trail takes it (no slash at either end, no empty, . or .. segment; leave it out for none)`);
+    } else if (/[*?[\]{}\\'"]/.test(prefix)) {
+      problems.push(`${where}.prefix: ${shown(prefix)} holds a character (* ? [ ] { } \\ ' ") that cannot be part of the table's S3 location`);
+    }
+  }
+  if (typeof organizationId === 'string' && !/^o-[a-z0-9]{10,32}$/.test(organizationId)) {
+    problems.push(`${where}.organizationId: ${shown(organizationId)} is not an organization id (o- and 10 to 32 lower-case letters or digits)`);
+  }
+}
+
+const CONFIG_CHECKS: readonly ConfigCheck[] = [
+  checkAuditAccountId,
+  checkRegion,
+  checkAlarmEmail,
+  checkSources,
+  checkGlobalTuning,
+  checkProjectionStartDate,
+  checkHeartbeatTiming,
+  checkCloudTrail,
+];
 
 // ---------------------------------------------------------------------------------------------
 // Per-source checks

@@ -9,6 +9,8 @@ import { listQueryNames, loadQuery, runQuery } from '../../cli/query';
 import { formatTable } from '../../cli/query/format';
 import { startLocalPipeline } from '../pipeline';
 import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
+import { writeCloudTrailFile } from '../cloudtrail/files';
+import { demoCloudTrail, DEMO_PRINCIPALS, deliveryFiles } from './cloudtrail-workload';
 import { heartbeatStreamArn } from './heartbeat';
 import { AUDIT_ACCOUNT, demoSourceOptions, generateWorkload, LedgerEntry, REGION } from './workload';
 
@@ -29,7 +31,12 @@ export interface DemoSummary {
   readonly parquetBytes: number;
   readonly seconds: number;
   readonly queries: Record<string, number>;
+  /** change-attribution's rows per attribution value, and per reason of those not exact. */
+  readonly attribution: { readonly byAttribution: Record<string, number>; readonly byReason: Record<string, number> };
 }
+
+/** Share of the demo's changes a same-second repeat follows: what makes some callers ambiguous. */
+export const DEMO_SAME_SECOND_REPEAT_RATE = 0.02;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -57,6 +64,7 @@ export function demoParams(ledger: readonly LedgerEntry[]): Record<string, Recor
     'changes-deduplicated': { from, to, account_id: item.accountId },
     'source-freshness': { from, to },
     'evidence-changes': { from, to, account_id: item.accountId, table_name: item.tableName },
+    'change-attribution': { from, to, account_id: item.accountId },
   };
 }
 
@@ -90,7 +98,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   // The heartbeat as deployed: an item every 5 simulated minutes, through the same collector.
   const heartbeat = { accountId: AUDIT_ACCOUNT, region: REGION };
-  const workload = generateWorkload({ changes: options.changes, seed: options.seed, ledger: true, heartbeat });
+  const workload = generateWorkload({ changes: options.changes, seed: options.seed, ledger: true, heartbeat, sameSecondRepeatRate: DEMO_SAME_SECOND_REPEAT_RATE });
   const heartbeatStream = heartbeatStreamArn(heartbeat);
   write(`2/3 Sending ${fmt(options.changes)} changes from 3 accounts and 7 tables as DynamoDB stream events\n`);
   let sent = 0;
@@ -119,6 +127,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   write(`  Firehose: ${fmt(stats.calls)} PutRecordBatch calls, ${fmt(stats.recordsReceived)} records (packed), ${fmt(stats.rowsWritten)} rows in ${fmt(stats.files.length)} Parquet files`);
   write(`${stats.processingFailures + stats.conversionFailures > 0 ? `, ${stats.processingFailures + stats.conversionFailures} under errors/` : ''}${failures > 0 ? `, ${failures} batches reported failures` : ''}\n\n`);
 
+  // CloudTrail data events of the calls that made those changes, in the trail's own layout.
+  const trail = demoCloudTrail(workload.ledger, { seed: options.seed });
+  const trailFiles = deliveryFiles(trail.records);
+  for (const file of trailFiles) await writeCloudTrailFile(options.dataDir, file, file.records);
+  write(`  CloudTrail: ${fmt(trail.records.length)} DynamoDB data events (${fmt(trail.failedCalls)} failed conditional writes) from ${DEMO_PRINCIPALS.length} principals in ${fmt(trailFiles.length)} log files under cloudtrail/AWSLogs/\n`);
+  write(`  calls: ${Object.entries(countBy(trail.callers, (c) => c.operation)).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}\n\n`);
+
   const params = demoParams(workload.ledger);
   write(`3/3 Every bundled query (athena-queries/*.sql) on the local Parquet with DuckDB\n`);
   const queries: Record<string, number> = {};
@@ -137,6 +152,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     write(`   (${fmt(result.rows.length)} row${result.rows.length === 1 ? '' : 's'}${result.rows.length > showRows ? `, first ${showRows} shown` : ''}${hidden > 0 ? `; ${hidden} more column${hidden === 1 ? '' : 's'}: --format json shows all` : ''})\n`);
   }
 
+  // Attribution over every account (the table above shows one): counts per value and per reason.
+  const attributed = await runQuery({ name: 'change-attribution', params: { from: params['daily-volume']?.from ?? '', to: params['daily-volume']?.to ?? '' }, dataDir: options.dataDir });
+  const mine = new Set(workload.ledger.map((e) => e.eventId));
+  const rows = attributed.rows.filter((r) => mine.has(String(r.event_id)));
+  const byAttribution = countBy(rows, (r) => String(r.attribution));
+  const byReason = countBy(rows.filter((r) => r.attribution !== 'exact'), (r) => `${r.attribution}: ${r.attribution_reason}`);
+  const nonTtl = rows.filter((r) => r.attribution !== 'ttl').length;
+  write(`\n== change-attribution, every account, this run's changes: ${Object.entries(byAttribution).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}\n`);
+  write(`   exact: ${fmt(byAttribution.exact ?? 0)} of ${fmt(nonTtl)} non-TTL changes (${nonTtl === 0 ? 0 : ((100 * (byAttribution.exact ?? 0)) / nonTtl).toFixed(1)}%); the others, by reason:\n`);
+  for (const [reason, count] of Object.entries(byReason).sort((a, b) => b[1] - a[1])) write(`     ${fmt(count).padStart(7)}  ${reason}\n`);
+
   const files = await parquetFiles(join(options.dataDir, 'changes'));
   const runFiles = new Set(stats.files.map((f) => join(options.dataDir, f)));
   let parquetBytes = 0;
@@ -153,8 +179,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   write(`  npx ddb-audit query item-history${data} ${Object.entries(ih).map(([k, v]) => `--param ${shellQuote(`${k}=${v}`)}`).join(' ')}\n`);
   write(`  npx ddb-audit query deletes${data} --param from=${ih.from} --param to=${ih.to} --format csv\n`);
   write(`  npx ddb-audit query daily-volume${data} --param from=${ih.from} --param to=${ih.to} --format json\n`);
+  write(`  npx ddb-audit query change-attribution${data} --param from=${ih.from} --param to=${ih.to} --param account_id=${ih.account_id} --format json   (who made each change: docs/attribution.md)\n`);
   write(`  ls ${shellQuote(options.dataArg)}/changes/*/*/*/\n`);
   write(`  npm start again: a second run adds new changes beside the first, never over them.\n`);
   // Rows written less the heartbeats: the changes of the workload (duplicate deliveries included).
-  return { changes: stats.rowsWritten - workload.counts.heartbeats, files: stats.files.length, parquetBytes, seconds, queries };
+  return { changes: stats.rowsWritten - workload.counts.heartbeats, files: stats.files.length, parquetBytes, seconds, queries, attribution: { byAttribution, byReason } };
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
+  return out;
 }

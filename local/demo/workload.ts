@@ -168,6 +168,9 @@ export interface LedgerEntry {
   readonly actor: string | null;
   readonly sequenceNumber: string;
   readonly dt: string;
+  readonly region: string;
+  /** The stream record's ApproximateCreationDateTime, ISO-8601 UTC (whole seconds). */
+  readonly eventTime: string;
 }
 
 export interface WorkloadOptions {
@@ -188,6 +191,11 @@ export interface WorkloadOptions {
    * @default no heartbeat
    */
   readonly heartbeat?: HeartbeatOptions;
+  /**
+   * Share of changes followed, in the same second, by an update of the same item (a retry loop or
+   * two writers racing): what makes a change's caller ambiguous in CloudTrail. @default 0
+   */
+  readonly sameSecondRepeatRate?: number;
 }
 
 export interface Workload {
@@ -230,15 +238,22 @@ export function generateWorkload(options: WorkloadOptions): Workload {
     const pending = tables.map(() => [] as DynamoDBRecord[]);
     // Sequence numbers grow across runs (time-based prefix), like a real stream's: 22+ digits.
     let sequence = BigInt(start) * 1_000_000_000n + BigInt(seed % 1000) * 1_000_000n;
+    // A same-second repeat: the next change updates this table's item at this time (drawn only when enabled).
+    let repeat: { t: number; item: Item; timeMs: number } | undefined;
     for (let i = 0; i < options.changes; i++) {
-      let roll = random() * totalWeight;
       let t = 0;
-      while (t < tables.length - 1 && roll >= (tables[t] as SourceTable).weight) roll -= (tables[t++] as SourceTable).weight;
+      if (repeat) t = repeat.t;
+      else {
+        let roll = random() * totalWeight;
+        while (t < tables.length - 1 && roll >= (tables[t] as SourceTable).weight) roll -= (tables[t++] as SourceTable).weight;
+      }
       const table = tables[t] as SourceTable;
       const items = live[t] as Item[];
       const actor = pick(random, ACTORS);
-      const eventTimeMs = start + Math.floor(((end - start) * i) / Math.max(1, options.changes));
-      const choice = random();
+      const eventTimeMs = repeat ? repeat.timeMs : start + Math.floor(((end - start) * i) / Math.max(1, options.changes));
+      const repeatOf = repeat?.item;
+      repeat = undefined;
+      const choice = repeatOf ? 0.5 : random();
       let eventName: LedgerEntry['eventName'];
       let oldImage: Item | undefined;
       let newImage: Item | undefined;
@@ -250,7 +265,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         items.push(newImage);
         counts.inserts++;
       } else {
-        const index = int(random, items.length);
+        const found = repeatOf ? items.indexOf(repeatOf) : -1;
+        const index = found >= 0 ? found : int(random, items.length);
         const current = items[index] as Item;
         if (choice < 0.82) {
           eventName = 'MODIFY';
@@ -269,6 +285,9 @@ export function generateWorkload(options: WorkloadOptions): Workload {
         }
       }
       sequence += 1n;
+      if (newImage && (options.sameSecondRepeatRate ?? 0) > 0 && i + 1 < options.changes && random() < (options.sameSecondRepeatRate as number)) {
+        repeat = { t, item: newImage, timeMs: eventTimeMs };
+      }
       const image = (newImage ?? oldImage) as Item;
       const keys: Item = {};
       for (const name of table.keyNames) keys[name] = image[name] as AttributeValue;
@@ -302,6 +321,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
           actor: ttl ? 'dynamodb.amazonaws.com' : plainActor(newImage ?? (oldImage as Item)),
           sequenceNumber: sequence.toString(),
           dt: new Date(Math.floor(eventTimeMs / 1000) * 1000).toISOString().slice(0, 10),
+          region: table.region,
+          eventTime: new Date(Math.floor(eventTimeMs / 1000) * 1000).toISOString(),
         });
       }
       const batch = pending[t] as DynamoDBRecord[];
