@@ -61,7 +61,7 @@ export const CHANGE_RECORD_FIELDS = [
   { name: 'schema_version', type: 'int', nullable: false, hashed: true, doc: 'Version of this schema and of the record_hash canonical form.' },
   { name: 'event_id', type: 'string', nullable: true, hashed: true, doc: 'The stream record eventID. Unique per change; consumers de-duplicate on it.' },
   { name: 'event_name', type: 'string', nullable: true, hashed: true, doc: 'INSERT, MODIFY or REMOVE, as in the stream record.' },
-  { name: 'op', type: 'string', nullable: true, hashed: true, doc: 'Debezium-style operation: c (INSERT), u (MODIFY), d (REMOVE); r is reserved for snapshot or backfill rows.' },
+  { name: 'op', type: 'string', nullable: true, hashed: true, doc: 'Debezium-style operation: c (INSERT), u (MODIFY), d (REMOVE); r is reserved for snapshot or backfill rows; g is a gap record (event_name GAP): a window of the table\'s changes read from no stream, its fields as JSON in new_image (docs/coverage.md, "Gaps").' },
   { name: 'is_ttl_expiry', type: 'boolean', nullable: false, hashed: true, doc: 'True only for REMOVE records made by DynamoDB Time to Live (userIdentity Service dynamodb.amazonaws.com).' },
   { name: 'event_version', type: 'string', nullable: true, hashed: true, doc: 'The stream record eventVersion.' },
   // Time

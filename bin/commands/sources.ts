@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { addOptions, examplesOf, OptionSpec, withExamples } from '../../cli/program/definition';
-import type { AddOptions, SourcesDependencies } from '../../cli/sources/sources-command';
+import type { AddOptions, RotateOptions, SourcesDependencies } from '../../cli/sources/sources-command';
 import type { CliContext } from '../program';
 import { runCli } from '../program';
 import type { CommandIo } from './io';
@@ -34,6 +34,17 @@ export function defineSources(context: CliContext): Command {
   withExamples(add, ['npx ddb-audit sources add --stream-arn arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-01-01T00:00:00.000 --actor-attribute updatedBy --redact card.number,ssn']);
   add.action(context.action((options: AddOptions) => lazy().sourcesCommand('add', context.io, () => lazy().addSource(options, context.io, context.deps.sources))));
 
+  const rotate = new Command('rotate')
+    .summary("move an onboarded table to its new stream ARN in cdk.json")
+    .description("Move an onboarded table to its new stream: re-enabling a stream or changing its view type gives it a new ARN, and the mapping keeps reading the old one (docs/coverage.md). Same lock, checks and atomic write as add; only the entry's streamArn changes. Prints the next steps: deploy, then fill the gap the watch recorded.");
+  addOptions(rotate, [
+    { flags: '--table-arn <arn>', description: 'the onboarded table: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME', required: true },
+    { flags: '--stream-arn <arn>', description: "the table's new stream ARN (its LatestStreamArn)", required: true },
+    CDK_JSON,
+  ]);
+  withExamples(rotate, ['npx ddb-audit sources rotate --table-arn arn:aws:dynamodb:eu-west-1:111122223333:table/Orders --stream-arn arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-03-01T00:00:00.000']);
+  rotate.action(context.action((options: RotateOptions) => lazy().sourcesCommand('rotate', context.io, () => lazy().rotateSource(options, context.io, context.deps.sources))));
+
   const list = new Command('list').summary('one line per onboarded source').description('One line per onboarded source; --json prints the same columns, one JSON object per line, with exact values.');
   addOptions(list, [{ flags: '--json', description: 'one JSON object per source, keyed by column' }, CDK_JSON]);
   withExamples(list, ['npx ddb-audit sources list', 'npx ddb-audit sources list --json']);
@@ -44,8 +55,8 @@ export function defineSources(context: CliContext): Command {
   withExamples(validate, ['npx ddb-audit sources validate', 'npx ddb-audit sources validate --cdk-json ./cdk.json']);
   validate.action(context.action((options: { cdkJson?: string }) => lazy().sourcesCommand('validate', context.io, () => lazy().validateSources(options, context.io))));
 
-  withExamples(group, [...examplesOf(add), examplesOf(list)[0] as string, examplesOf(validate)[0] as string]);
-  return group.addCommand(add).addCommand(list).addCommand(validate);
+  withExamples(group, [...examplesOf(add), ...examplesOf(rotate), examplesOf(list)[0] as string, examplesOf(validate)[0] as string]);
+  return group.addCommand(add).addCommand(rotate).addCommand(list).addCommand(validate);
 }
 
 export function run(args: string[], io: CommandIo, deps?: SourcesDependencies): Promise<number> {

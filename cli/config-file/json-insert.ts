@@ -46,6 +46,34 @@ export function insertIntoJsonArray(text: string, path: readonly string[], eleme
   return checked(text, appendElement(text, scanner, span, element), path, element);
 }
 
+/**
+ * `text` with the string member `key` of the `index`-th element of the array at `path` set to `value`
+ * (used by `sources rotate`). Only that value's characters change; the result is checked by parsing it
+ * against the intended document, as insertIntoJsonArray is.
+ */
+export function replaceStringInJsonArray(text: string, path: readonly string[], index: number, key: string, value: string): string {
+  const scanner = new Scanner(text);
+  let span = scanner.valueAt(scanner.skipSpace(0));
+  for (let depth = 0; depth < path.length; depth++) {
+    if (text[span.start] !== '{') throw new JsonEditError(`${path.slice(0, depth).join('.') || 'the document'} is not an object`);
+    const member = [...scanner.members(span)].reverse().find((m) => m.key === path[depth]);
+    if (!member) throw new JsonEditError(`no "${path.slice(0, depth + 1).join('.')}"`);
+    span = member.value;
+  }
+  if (text[span.start] !== '[') throw new JsonEditError(`"${path.join('.')}" is not an array`);
+  const element = [...scanner.elements(span)][index];
+  if (!element || text[element.start] !== '{') throw new JsonEditError(`"${path.join('.')}[${index}]" is not an object`);
+  const member = [...scanner.members(element)].reverse().find((m) => m.key === key);
+  if (!member || text[member.value.start] !== '"') throw new JsonEditError(`"${path.join('.')}[${index}].${key}" is not a string`);
+  const edited = `${text.slice(0, member.value.start)}${JSON.stringify(value)}${text.slice(member.value.end)}`;
+  const expected = JSON.parse(text) as Record<string, any>;
+  let parent: any = expected;
+  for (const k of path) parent = parent[k];
+  parent[index][key] = value;
+  if (JSON.stringify(JSON.parse(edited)) !== JSON.stringify(expected)) throw new JsonEditError(`editing the text would change more than ${key}; nothing written`);
+  return edited;
+}
+
 function appendElement(text: string, scanner: Scanner, array: Span, element: unknown): string {
   const items = [...scanner.elements(array)];
   const eol = lineEnd(text);

@@ -8,11 +8,16 @@
  *       cdk.json (cdk.json.lock), re-reads the file under it, inserts only the new entry's text (every
  *       other byte of the file is kept, so the diff is the new lines), and replaces the file through a
  *       flushed temporary file and a rename, so a crash or a full disk leaves the old file whole.
+ *   rotate     moves an onboarded table to its new stream (re-enabling a stream or changing its view
+ *       type gives it a new ARN, and the mapping keeps reading the old one: docs/coverage.md). Same
+ *       lock, checks and atomic write as add; only the entry's streamArn value changes. Prints the next
+ *       steps: deploy (the mapping moves to the new stream), then fill the gap the watch recorded.
  *   list       one line per onboarded source; --json prints the same columns, one JSON object per line.
  *   validate   the config's problems, in the same words as `cdk synth`; exit 1 when there are any.
  *
  * Exit status: 0 done; 1 the config has problems (validate, or add on an invalid result);
- * 2 bad arguments, unreadable cdk.json, a stream already onboarded, or cdk.json locked or not writable.
+ * 2 bad arguments, unreadable cdk.json, a stream already onboarded, a table not onboarded (rotate), or
+ * cdk.json locked or not writable.
  *
  * Values from cdk.json are printed through escapeForTerminal (a name with control characters cannot
  * repaint the terminal); --json prints them exactly.
@@ -27,7 +32,7 @@ import { AuditConfigError, findConfigProblems } from '../../lib/config/validate'
 import { collectorRoleArn, sourceKeyPolicyStatement, streamResourcePolicy } from '../../lib/stream-policy';
 import { FileWriter, writeFileAtomic } from '../config-file/atomic-write';
 import { acquireFileLock, LockOptions } from '../config-file/file-lock';
-import { insertIntoJsonArray } from '../config-file/json-insert';
+import { insertIntoJsonArray, replaceStringInJsonArray } from '../config-file/json-insert';
 import { escapeForTerminal } from '../terminal-text';
 import { outputStyle } from '../program/output-style';
 import { onInterrupt } from '../program/interrupt';
@@ -43,6 +48,12 @@ const CONFIG_INVALID = 1;
 export interface SourcesDependencies {
   readonly writer?: FileWriter;
   readonly lock?: LockOptions;
+}
+
+export interface RotateOptions {
+  readonly tableArn?: string;
+  readonly streamArn?: string;
+  readonly cdkJson?: string;
 }
 
 export interface AddOptions {
@@ -117,6 +128,67 @@ export async function addSource(values: AddOptions, io: CommandIo, deps: Sources
     forgetLock();
     lock.release();
   }
+}
+
+export async function rotateSource(values: RotateOptions, io: CommandIo, deps: SourcesDependencies = {}): Promise<number> {
+  const tableArn = values.tableArn;
+  const newStreamArn = values.streamArn;
+  if (!tableArn) throw new UsageError('rotate needs --table-arn ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)');
+  if (!newStreamArn) throw new UsageError('rotate needs --stream-arn NEW (the table\'s new stream ARN, its LatestStreamArn)');
+  const parsedNew = parseStreamArn(newStreamArn);
+  if (!parsedNew) throw new UsageError(`--stream-arn ${newStreamArn} is not a stream ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL)`);
+  if (parsedNew.tableArn !== tableArn) throw new UsageError(`--stream-arn ${newStreamArn} is a stream of ${parsedNew.tableArn}, not of --table-arn ${tableArn}; nothing changed`);
+
+  const path = cdkJsonPath(values.cdkJson, io);
+  const lock = await acquireFileLock(realFile(path), deps.lock);
+  const forgetLock = onInterrupt(() => lock.release());
+  try {
+    const { text, doc } = readCdkJsonText(path);
+    const audit = auditContext(doc, path);
+    const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
+    const index = sources.findIndex((s) => {
+      const arn = (s as { streamArn?: unknown } | null)?.streamArn;
+      return typeof arn === 'string' && parseStreamArn(arn)?.tableArn === tableArn;
+    });
+    if (index < 0) throw new UsageError(`table ${tableArn} is not onboarded in ${path} (no source whose streamArn is a stream of it); use sources add; nothing changed`);
+    const oldStreamArn = (sources[index] as { streamArn: string }).streamArn;
+    if (oldStreamArn === newStreamArn) throw new UsageError(`sources[${index}] already reads ${newStreamArn}; nothing changed`);
+
+    const candidate = { ...audit, sources: sources.map((s, i) => (i === index ? { ...(s as object), streamArn: newStreamArn } : s)) };
+    const problems = findConfigProblems(candidate);
+    if (problems.length > 0) {
+      io.stderr(`ddb-audit sources rotate: not rotated, cdk.json unchanged. ${new AuditConfigError(problems).message}\n`);
+      return CONFIG_INVALID;
+    }
+    const edited = replaceStringInJsonArray(text, ['context', CONTEXT_KEY, 'sources'], index, 'streamArn', newStreamArn);
+    lock.assertHeld();
+    writeFileAtomic(path, edited, { writer: deps.writer });
+    io.stdout(rotateNextSteps(candidate as AuditConfig, index, oldStreamArn, newStreamArn, path));
+    return 0;
+  } finally {
+    forgetLock();
+    lock.release();
+  }
+}
+
+/** What to do after a rotation: deploy, so the mapping reads the new stream, then fill the gap. */
+function rotateNextSteps(config: AuditConfig, index: number, oldStreamArn: string, newStreamArn: string, path: string): string {
+  const arn = parseStreamArn(newStreamArn)!;
+  return `${[
+    `Rotated sources[${index}] in ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region})`,
+    `  from ${oldStreamArn}`,
+    `  to   ${newStreamArn}`,
+    '',
+    'Next steps:',
+    `1. Source account ${arn.accountId}: npx cdk deploy --exclusively ${sourceStackName(arn.accountId)}   (grants the new stream to the collector and the watch)`,
+    `2. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME} ${MAPPINGS_STACK_NAME}   (the mapping moves to the new stream and reads it from TRIM_HORIZON;`,
+    '   changes older than 24 h on the new stream are already trimmed).',
+    '3. Within one watch interval the watch closes the gap (an op = \'g\' row with its bounds); then fill it:',
+    '     npx ddb-audit coverage        (shows the gap, its bounds and whether it is filled)',
+    '   and re-deliver the window from an export (docs/coverage.md, "Filling a gap"): a full export at the gap\'s end, or an',
+    '   incremental export of the gap\'s window (needs point-in-time recovery; 15 minutes to 24 hours; keeps the last change per key).',
+    '',
+  ].join('\n')}\n`;
 }
 
 function realFile(path: string): string {

@@ -63,6 +63,7 @@ export function demoParams(ledger: readonly LedgerEntry[]): Record<string, Recor
     'daily-volume': { from, to },
     'changes-deduplicated': { from, to, account_id: item.accountId },
     'source-freshness': { from, to },
+    'source-coverage': { from, to },
     'evidence-changes': { from, to, account_id: item.accountId, table_name: item.tableName },
     'change-attribution': { from, to, account_id: item.accountId },
   };

@@ -97,7 +97,7 @@ describe('usage errors', () => {
     [['log', 'verify', '--pubic-key', 'k.pem'], 'log verify', "unknown option '--pubic-key' (did you mean --public-key?)"],
     [['query', 'deletes', '--format', 'xml'], 'query', '--format "xml" is not one of table, csv, json'],
     [['doctor', 'extra'], 'doctor', 'unexpected argument "extra" (doctor takes no arguments)'],
-    [['sources'], 'sources', 'missing subcommand: one of add, list, validate (ddb-audit sources --help describes them)'],
+    [['sources'], 'sources', 'missing subcommand: one of add, rotate, list, validate (ddb-audit sources --help describes them)'],
     [[], '', 'missing command: one of'],
     [['query'], 'query', 'missing query NAME (ddb-audit query --list shows them)'],
   ])('%j: exit 2 and one line "%s: …"', async (argv, path, message) => {
