@@ -2,6 +2,8 @@
 -- Purpose: "Who changed this attribute, from what, to what, and when?" One row per change whose
 --   changed_attributes lists the attribute (duplicate deliveries removed by event_id). Values are
 --   JSON text (strings quoted, numbers with every digit, maps and lists as JSON); NULL when absent.
+--   A snapshot row (event_name SNAPSHOT, `ddb-audit backfill`) comes first for its item: new_value is
+--   the attribute at the export time, the baseline the first change starts from.
 -- Parameters:
 --   :from        date        First day (dt, UTC), inclusive, yyyy-MM-dd.
 --   :to          date        Last day (dt, UTC), inclusive, yyyy-MM-dd.
@@ -42,4 +44,4 @@ SELECT
   event_id
 FROM changes
 WHERE delivery = 1
-ORDER BY item_key, lpad(sequence_number, 40, '0')
+ORDER BY item_key, CASE WHEN op = 'r' THEN 0 ELSE 1 END, event_time, lpad(sequence_number, 40, '0')

@@ -2,6 +2,8 @@
 -- Purpose: "How much changed, where, and when?" changes counts distinct event_ids (what happened);
 --   deliveries counts rows (more than changes when the collector retried and Firehose kept a
 --   duplicate). Inserts, updates, deletes, TTL expiries and normalization errors broken out.
+--   Only changes (op c, u, d, and error records) count: snapshot rows (op 'r', `ddb-audit backfill`:
+--   the items at an export's time) and any other row kind that is not a change are left out.
 -- Parameters:
 --   :from  date  First day (dt, UTC), inclusive, yyyy-MM-dd.
 --   :to    date  Last day (dt, UTC), inclusive, yyyy-MM-dd.
@@ -17,6 +19,7 @@ WITH scoped AS (
   FROM audit_changes
   WHERE dt BETWEEN :from AND :to
     AND (:include_heartbeat = 'true' OR table_name <> 'ddb-audit-heartbeat')
+    AND (op IS NULL OR op IN ('c', 'u', 'd'))
 )
 SELECT
   account_id,

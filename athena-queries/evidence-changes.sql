@@ -62,7 +62,8 @@ SELECT
   json_format(CAST(overflow_fields AS JSON)) AS overflow_fields,
   keys_types,
   new_image_types,
-  old_image_types
+  old_image_types,
+  snapshot_source
 FROM changes
 WHERE delivery = 1
 ORDER BY account_id, table_name, dt, event_time, lpad(sequence_number, 40, '0'), event_id

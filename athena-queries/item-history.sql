@@ -15,7 +15,10 @@
 --   (`ddb-audit query` validates and substitutes them; in the Athena console replace them by
 --   hand, e.g. :from -> '2026-03-01'). A parameter marked "optional" takes '*' for "all".
 -- Partition predicate: dt BETWEEN :from AND :to AND account_id = :account_id AND table_name = :table_name; table_name <> 'ddb-audit-heartbeat' unless :include_heartbeat
--- Order: by sequence_number as a number (decimal strings of 21 to 40 digits, compared left-padded).
+-- Order: snapshot rows (op 'r', `ddb-audit backfill`: the item's state at the export time, event_time)
+--   first, oldest export first; then the stream's changes by sequence_number as a number (decimal
+--   strings of 21 to 40 digits, compared left-padded). A change whose event_time is before a
+--   snapshot's is already contained in that snapshot (docs/completeness.md, "Onboarding order").
 WITH scoped AS (
   -- change_key: event_id, or record_hash for error records that have no event_id
   SELECT *, coalesce(event_id, record_hash) AS change_key
@@ -44,7 +47,8 @@ SELECT
   old_image,
   new_image,
   event_id,
-  record_hash
+  record_hash,
+  snapshot_source
 FROM changes
 WHERE delivery = 1
-ORDER BY lpad(sequence_number, 40, '0'), event_time
+ORDER BY CASE WHEN op = 'r' THEN 0 ELSE 1 END, lpad(sequence_number, 40, '0'), event_time

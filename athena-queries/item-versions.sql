@@ -16,7 +16,8 @@
 --   (`ddb-audit query` validates and substitutes them; in the Athena console replace them by
 --   hand, e.g. :from -> '2026-03-01').
 -- Partition predicate: dt BETWEEN :from AND :to AND account_id = :account_id AND table_name = :table_name; table_name <> 'ddb-audit-heartbeat' unless :include_heartbeat
--- Order: by sequence_number as a number (decimal strings of 21 to 40 digits, compared left-padded).
+-- Order: snapshot rows (op 'r', the item at an export's time) first, then by sequence_number as a number
+--   (decimal strings of 21 to 40 digits, compared left-padded).
 SELECT
   schema_version,
   event_id,
@@ -49,11 +50,12 @@ SELECT
   raw_record,
   keys_types,
   new_image_types,
-  old_image_types
+  old_image_types,
+  snapshot_source
 FROM audit_changes
 WHERE dt BETWEEN :from AND :to
   AND account_id = :account_id
   AND table_name = :table_name
   AND item_key = :item_key
   AND (:include_heartbeat = 'true' OR table_name <> 'ddb-audit-heartbeat')
-ORDER BY lpad(sequence_number, 40, '0'), event_id, processed_at
+ORDER BY CASE WHEN op = 'r' THEN 0 ELSE 1 END, event_time, lpad(sequence_number, 40, '0'), event_id, processed_at

@@ -19,6 +19,9 @@ WITH scoped AS (
   SELECT *, coalesce(event_id, record_hash) AS change_key
   FROM audit_changes
   WHERE dt BETWEEN :from AND :to
+    -- Only what a stream delivered (op c, u, d, and error records) is a sign of life: snapshot rows
+    -- (op 'r', `ddb-audit backfill`) carry an export's time, and other row kinds are not changes.
+    AND (op IS NULL OR op IN ('c', 'u', 'd'))
 )
 SELECT
   account_id,

@@ -16,6 +16,7 @@ import { processIo } from './commands/io';
 import { CommandContext, runProgram } from '../cli/program/run-program';
 import { EXIT_STATUSES } from '../cli/program/exit-codes';
 import { withExamples } from '../cli/program/definition';
+import { defineBackfill } from './commands/backfill';
 import { defineCatalog } from './commands/catalog';
 import { defineCompletion } from './commands/completion';
 import { defineCost } from './commands/cost';
@@ -44,7 +45,7 @@ export function buildProgram(context: CliContext): Command {
     .description('Audit and compliance change log for Amazon DynamoDB: run the pipeline locally, query the log, export signed evidence, verify the tamper-evident log, onboard sources, check a deployment.')
     .option('-V, --version', 'print the tool version and git commit')
     .addHelpText('after', `\nExit status:\n${EXIT_STATUSES.map((s) => `  ${String(s.code).padEnd(4)}${s.meaning}`).join('\n')}\n\nEvery command has --help. Docs: docs/cli.md`);
-  for (const define of [defineDemo, defineQuery, defineEvidence, defineItem, defineLog, defineSources, defineDoctor, defineCoverage, defineCatalog, defineReplay, defineCost, defineNormalize]) {
+  for (const define of [defineDemo, defineQuery, defineEvidence, defineItem, defineLog, defineSources, defineDoctor, defineCoverage, defineCatalog, defineReplay, defineBackfill, defineCost, defineNormalize]) {
     program.addCommand(define(context));
   }
   program.addCommand(defineCompletion(context, () => buildProgram(new CommandContext(context.io, {}, true))));

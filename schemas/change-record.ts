@@ -53,15 +53,17 @@ export interface FieldDefinition {
  *   2: type information (keys_types, new_image_types, old_image_types) and an unambiguous
  *      canonical form (JSON-text fields length-prefixed, so the text "null" and a missing value,
  *      and text moved between adjacent fields, no longer hash alike). Records of version 1 still verify.
+ *   3: snapshot rows (op r, event_name SNAPSHOT) from `ddb-audit backfill`, and snapshot_source.
+ *      Records of versions 1 and 2 still verify.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const CHANGE_RECORD_FIELDS = [
   // Identity of the change
   { name: 'schema_version', type: 'int', nullable: false, hashed: true, doc: 'Version of this schema and of the record_hash canonical form.' },
   { name: 'event_id', type: 'string', nullable: true, hashed: true, doc: 'The stream record eventID. Unique per change; consumers de-duplicate on it.' },
-  { name: 'event_name', type: 'string', nullable: true, hashed: true, doc: 'INSERT, MODIFY or REMOVE, as in the stream record.' },
-  { name: 'op', type: 'string', nullable: true, hashed: true, doc: 'Debezium-style operation: c (INSERT), u (MODIFY), d (REMOVE); r is reserved for snapshot or backfill rows; g is a gap record (event_name GAP): a window of the table\'s changes read from no stream, its fields as JSON in new_image (docs/coverage.md, "Gaps").' },
+  { name: 'event_name', type: 'string', nullable: true, hashed: true, doc: 'INSERT, MODIFY or REMOVE, as in the stream record; SNAPSHOT for a row of `ddb-audit backfill` (the item as a DynamoDB export holds it); GAP for a gap record.' },
+  { name: 'op', type: 'string', nullable: true, hashed: true, doc: 'Debezium-style operation: c (INSERT), u (MODIFY), d (REMOVE), r (SNAPSHOT: the item\'s state at the export time, from `ddb-audit backfill`; docs/completeness.md), g (a gap record, event_name GAP: a window of the table\'s changes read from no stream, its fields as JSON in new_image; docs/coverage.md, "Gaps").' },
   { name: 'is_ttl_expiry', type: 'boolean', nullable: false, hashed: true, doc: 'True only for REMOVE records made by DynamoDB Time to Live (userIdentity Service dynamodb.amazonaws.com).' },
   { name: 'event_version', type: 'string', nullable: true, hashed: true, doc: 'The stream record eventVersion.' },
   // Time
@@ -99,6 +101,8 @@ export const CHANGE_RECORD_FIELDS = [
   { name: 'keys_types', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, sinceVersion: 2, doc: 'DynamoDB types of keys that its plain JSON does not imply (B keys), as compact JSON; null when all are implied (S or N). See docs/change-record.md.' },
   { name: 'new_image_types', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, sinceVersion: 2, doc: 'DynamoDB types of new_image that its plain JSON does not imply (B, SS, NS, BS, nested), as compact JSON; null when all are implied or new_image is null. See docs/change-record.md.' },
   { name: 'old_image_types', type: 'string', nullable: true, hashed: true, json: true, itemSized: true, sinceVersion: 2, doc: 'DynamoDB types of old_image that its plain JSON does not imply (B, SS, NS, BS, nested), as compact JSON; null when all are implied or old_image is null. See docs/change-record.md.' },
+  // Appended for backfill (docs/completeness.md, "Backfill"). Bounded: an export ARN and a checked gap id, never item data.
+  { name: 'snapshot_source', type: 'string', nullable: true, hashed: true, json: true, sinceVersion: 3, doc: 'For a snapshot row (op r): where it came from, as compact JSON {"export_arn":"…","gap_id":…} (gap_id null, or the --gap-id given to backfill). Null for every other record.' },
 ] as const satisfies readonly FieldDefinition[];
 
 type Fields = typeof CHANGE_RECORD_FIELDS;

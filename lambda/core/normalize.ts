@@ -18,6 +18,7 @@ import { parseRedactPath, RedactPath, RedactPathError, topLevelName } from './re
 import { flattened } from './flat-string';
 import { formatIsoMillis } from './iso-timestamp';
 import { recordHash } from './record-hash';
+import { sha256Hex } from './sha256';
 import { ENTRY_OVERHEAD_BYTES, stringBytes } from './cache-bytes';
 import { parseStreamArn, StreamArnParts, explainStreamArn } from './stream-arn';
 
@@ -67,6 +68,119 @@ export function normalizeRecord(record: unknown, options: NormalizeOptions = {})
             ? `source config: ${err.message}; the images are withheld`
             : `unexpected ${(err as Error)?.name ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
     return errorRecord(record, reason, processedAt, options.sourceOptions, options.onRedactPathOnKeyAttribute);
+  }
+}
+
+/** One item of a DynamoDB full export (`{"Item": {…}}`), with what the export's manifest says about it. */
+export interface SnapshotItem {
+  /** exportArn of manifest-summary.json. */
+  readonly exportArn: string;
+  /** tableArn of manifest-summary.json: arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME. */
+  readonly tableArn: string;
+  /** exportTime of manifest-summary.json, ISO-8601 UTC: the instant the item's state is from. */
+  readonly exportTime: string;
+  /** The table's key attribute names (partition key, then sort key): an export line does not say which they are. */
+  readonly keyAttributes: readonly string[];
+  /** The typed item (the line's Item). */
+  readonly item: unknown;
+  /** The gap this backfill fills (`--gap-id`), recorded in snapshot_source. @default null */
+  readonly gapId?: string;
+}
+
+/** An export item the normalizer cannot turn into a snapshot row; the message names what is wrong. */
+export class SnapshotItemError extends Error {
+  override name = 'SnapshotItemError';
+}
+
+/** event_id of a snapshot row: one item of one export always gets the same id, so a re-run de-duplicates (docs/completeness.md). */
+export function snapshotEventId(exportArn: string, itemKey: string): string {
+  return `snapshot:${sha256Hex(`${exportArn}\n${itemKey}`)}`;
+}
+
+/**
+ * A snapshot row (op r, event_name SNAPSHOT): the item's state at the export time, normalized as an
+ * INSERT of that item is (same key spelling, same redaction, same type fields), with no stream
+ * position and no actor (a state is not a change). Throws SnapshotItemError for an item that cannot
+ * be normalized: unlike a stream record, which must never hold up the batch it came in, a bad export
+ * line is refused before anything of the export is sent (cli/backfill).
+ */
+export function normalizeSnapshotItem(snapshot: SnapshotItem, options: NormalizeOptions = {}): ChangeRecord {
+  const processedAt = options.processedAt ?? new Date().toISOString();
+  // A table ARN is a stream ARN without its /stream/LABEL: parse it with the same rules.
+  const arn = /^arn:[^:]+:dynamodb:[^:]+:\d{12}:table\/[^/]+$/.test(snapshot.tableArn) ? parseStreamArn(`${snapshot.tableArn}/stream/snapshot`) : undefined;
+  if (arn === undefined) throw new SnapshotItemError(`tableArn: "${snapshot.tableArn.slice(0, 200)}" is not a DynamoDB table ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)`);
+  const eventTimeMs = Date.parse(snapshot.exportTime);
+  if (Number.isNaN(eventTimeMs)) throw new SnapshotItemError(`exportTime: "${snapshot.exportTime}" is not a timestamp`);
+  const eventTime = formatIsoMillis(eventTimeMs);
+  const item = snapshot.item;
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) throw new SnapshotItemError(`Item: expected a map of attributes, got ${describe(item)}`);
+  const image = item as Record<string, unknown>;
+  const keyMap: Record<string, unknown> = {};
+  for (const name of snapshot.keyAttributes) {
+    const value = image[name] as Record<string, unknown> | undefined;
+    if (!Object.prototype.hasOwnProperty.call(image, name) || value === null || typeof value !== 'object') throw new SnapshotItemError(`Item: has no key attribute "${name}" (is --key-attributes the table's key?)`);
+    if (!(typeof value.S === 'string' || typeof value.N === 'string' || typeof value.B === 'string') || Object.keys(value).length !== 1) {
+      throw new SnapshotItemError(`Item.${name}: a key attribute must be S, N or B, got ${describe(value)} (is --key-attributes the table's key?)`);
+    }
+    keyMap[name] = value;
+  }
+  try {
+    const keys = serializeImage(keyMap);
+    const itemKey = canonicalKey(keys);
+    const tableOptions = options.sourceOptions?.[arn.tableArn];
+    const paths = tableOptions?.redact === undefined ? undefined : redactPaths(tableOptions.redact);
+    const redaction = paths === undefined ? undefined : redactImage(image, paths, new Set(keys.names));
+    const texts = imageTexts(image, undefined, redaction);
+    if (options.onRedactPathOnKeyAttribute !== undefined) for (const path of new Set(redaction?.onKeyAttribute ?? [])) options.onRedactPathOnKeyAttribute(arn.tableArn, path);
+    const out: ChangeRecord = {
+      schema_version: SCHEMA_VERSION,
+      event_id: snapshotEventId(snapshot.exportArn, itemKey),
+      event_name: 'SNAPSHOT',
+      op: 'r',
+      is_ttl_expiry: false,
+      event_version: null,
+      event_time: eventTime,
+      processed_at: processedAt,
+      account_id: arn.accountId,
+      region: arn.region,
+      table_name: arn.tableName,
+      stream_arn: null,
+      dt: eventTime.slice(0, 10),
+      sequence_number: null,
+      stream_view_type: null,
+      size_bytes: null,
+      keys: flattened(keys.json),
+      item_key: itemKey,
+      new_image: flattened(texts.json),
+      old_image: null,
+      changed_attributes: sortedNames(image),
+      user_identity: null,
+      actor: null,
+      actor_source: null,
+      redacted_attributes: paths === undefined ? null : mergeRedacted(redaction?.applied, undefined),
+      overflow_uri: null,
+      record_hash: '',
+      normalization_error: null,
+      raw_record: null,
+      overflow_fields: null,
+      keys_types: serializedTypes(keys),
+      new_image_types: texts.types,
+      old_image_types: null,
+      snapshot_source: JSON.stringify({ export_arn: snapshot.exportArn, gap_id: snapshot.gapId ?? null }),
+    };
+    out.record_hash = recordHash(out);
+    return out;
+  } catch (err) {
+    if (err instanceof AttributeValueError) {
+      try {
+        mapToJson(image, 'Item');
+      } catch (named) {
+        if (named instanceof AttributeValueError) throw new SnapshotItemError(named.message);
+      }
+      throw new SnapshotItemError(`Item: ${err.message}`);
+    }
+    if (err instanceof RedactPathError) throw new SnapshotItemError(`source config: ${err.message}`);
+    throw err;
   }
 }
 
@@ -188,6 +302,7 @@ function normalizeValid(
     keys_types: serializedTypes(keys),
     new_image_types: newTexts.types,
     old_image_types: oldTexts.types,
+    snapshot_source: null,
   };
   out.record_hash = recordHash(out);
   return out;
@@ -502,6 +617,7 @@ function errorRecord(
     keys_types: null,
     new_image_types: null,
     old_image_types: null,
+    snapshot_source: null,
   };
   return orderFields({ ...content, processed_at: processedAt, overflow_uri: null, record_hash: recordHash(content), overflow_fields: null });
 }

@@ -120,6 +120,7 @@ export function gapRecord(input: GapRecordInput, processedAt: string = new Date(
     keys_types: null,
     new_image_types: null,
     old_image_types: null,
+    snapshot_source: null,
   };
   return { ...content, processed_at: processedAt, overflow_uri: null, overflow_fields: null, record_hash: recordHash(content) };
 }

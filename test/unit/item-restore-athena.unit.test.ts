@@ -17,7 +17,7 @@ const COLUMNS: [string, string][] = [
   ['dt', 'varchar'], ['sequence_number', 'varchar'], ['stream_view_type', 'varchar'], ['size_bytes', 'bigint'], ['keys', 'varchar'], ['item_key', 'varchar'],
   ['new_image', 'varchar'], ['old_image', 'varchar'], ['changed_attributes', 'varchar'], ['user_identity', 'varchar'], ['actor', 'varchar'], ['actor_source', 'varchar'],
   ['redacted_attributes', 'varchar'], ['overflow_uri', 'varchar'], ['record_hash', 'varchar'], ['normalization_error', 'varchar'], ['raw_record', 'varchar'],
-  ['keys_types', 'varchar'], ['new_image_types', 'varchar'], ['old_image_types', 'varchar'],
+  ['keys_types', 'varchar'], ['new_image_types', 'varchar'], ['old_image_types', 'varchar'], ['snapshot_source', 'varchar'],
 ];
 
 function athenaText(value: unknown, type: string): { VarCharValue?: string } {

@@ -241,7 +241,7 @@ describe('record_hash', () => {
     expect(a.record_hash).toBe(recordHash(a));
     expect(a.record_hash).toMatch(/^[0-9a-f]{64}$/);
     const canonical = JSON.parse(canonicalContent(a));
-    expect(canonical[0]).toBe('ddb-audit/record-hash/v2');
+    expect(canonical[0]).toBe('ddb-audit/record-hash/v3');
     expect(canonical).toContain(Date.parse('2026-03-02T12:00:00.000Z'));
   });
 
