@@ -1,11 +1,14 @@
 /**
  * Builds every stack of a deployment from one validated config:
  *
- *   DdbAuditCollector (audit account)      key, buckets, Glue, Firehose, collector + its role, Athena, alarms
- *     <- DdbAuditSource-<account> (each)   stream resource policies naming the collector role
- *       <- DdbAuditMappings (audit account) stream-read IAM + one event source mapping per stream
+ *   DdbAuditCollector (audit account)                 key, buckets, Glue, Firehose streams, collector + its
+ *                                                     constant-size role, Athena, alarms
+ *     <- DdbAuditSource-<account>[-<n>] (each)        stream resource policies naming the collector role
+ *       <- DdbAuditMappings-<account>[-<n>] (audit)   one event source mapping per stream of that account
  *
  * Arrows are stack dependencies, so `cdk deploy --all` runs them in that order across accounts.
+ * An account's mappings stack n depends on its source stack n only (same chunking, ./stack-chunks.ts),
+ * so onboarding a table touches its own account's stacks and no other.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -14,10 +17,11 @@ import { resolveSources, sourceAccounts } from './config/load';
 import { AuditStack } from './audit-stack';
 import { MappingsStack } from './mappings-stack';
 import { SourceAccountStack } from './source-account-stack';
-import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, sourceStackName } from './stack-names';
+import { chunksOf, MAPPINGS_PER_STACK, STREAM_POLICIES_PER_STACK } from './stack-chunks';
+import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, mappingsStackName, sourceStackName } from './stack-names';
 import { collectorRoleArn } from './stream-policy';
 
-export { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, sourceStackName };
+export { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, mappingsStackName, sourceStackName };
 
 export interface AuditAppOptions {
   /** @default the repository's athena-queries/ */
@@ -28,8 +32,10 @@ export interface AuditAppOptions {
 
 export interface AuditAppStacks {
   readonly audit: AuditStack;
+  /** Keyed by stack name, in config order of accounts. */
   readonly sources: ReadonlyMap<string, SourceAccountStack>;
-  readonly mappings: MappingsStack;
+  /** Keyed by stack name, in config order of accounts. */
+  readonly mappings: ReadonlyMap<string, MappingsStack>;
 }
 
 export function buildAuditApp(app: App, config: AuditConfig, options: AuditAppOptions = {}): AuditAppStacks {
@@ -46,27 +52,37 @@ export function buildAuditApp(app: App, config: AuditConfig, options: AuditAppOp
   // Literal ARN (not a token from the audit stack): a cross-account reference cannot be resolved.
   const roleArn = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: resolved[0]?.arn.partition });
   const sources = new Map<string, SourceAccountStack>();
+  const mappings = new Map<string, MappingsStack>();
   for (const accountId of sourceAccounts(config)) {
-    const stack = new SourceAccountStack(app, sourceStackName(accountId), {
-      env: { account: accountId, region: config.region },
-      description: `ddb-audit: stream policies of source account ${accountId} granting the collector read access`,
-      sources: resolved.filter((s) => s.arn.accountId === accountId),
-      collectorRoleArn: roleArn,
+    const ofAccount = resolved.filter((s) => s.arn.accountId === accountId);
+    const policyChunks = chunksOf(ofAccount, STREAM_POLICIES_PER_STACK);
+    policyChunks.forEach((chunk, n) => {
+      const name = sourceStackName(accountId, n);
+      const stack = new SourceAccountStack(app, name, {
+        env: { account: accountId, region: config.region },
+        description: `ddb-audit: stream policies of source account ${accountId} granting the collector read access (part ${n + 1} of ${policyChunks.length})`,
+        sources: chunk,
+        collectorRoleArn: roleArn,
+      });
+      stack.addStackDependency(audit);
+      sources.set(name, stack);
     });
-    stack.addStackDependency(audit);
-    sources.set(accountId, stack);
+    const mappingChunks = chunksOf(ofAccount, MAPPINGS_PER_STACK);
+    mappingChunks.forEach((chunk, n) => {
+      const name = mappingsStackName(accountId, n);
+      const stack = new MappingsStack(app, name, {
+        env: auditEnv,
+        description: `ddb-audit: event source mappings of source account ${accountId}'s streams (part ${n + 1} of ${mappingChunks.length})`,
+        sources: chunk,
+        collector: audit.collector.function,
+        failureBucket: audit.buckets.failures,
+      });
+      stack.addStackDependency(audit);
+      // Every source stack of the account: each stream policy must exist before its mapping.
+      for (let p = 0; p < policyChunks.length; p++) stack.addStackDependency(sources.get(sourceStackName(accountId, p)) as SourceAccountStack);
+      mappings.set(name, stack);
+    });
   }
-
-  const mappings = new MappingsStack(app, MAPPINGS_STACK_NAME, {
-    env: auditEnv,
-    description: 'ddb-audit: collector stream-read policy and one event source mapping per onboarded stream',
-    sources: resolved,
-    collector: audit.collector.function,
-    collectorRole: audit.collector.role,
-    failureBucket: audit.buckets.failures,
-  });
-  mappings.addStackDependency(audit);
-  for (const stack of sources.values()) mappings.addStackDependency(stack);
 
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { audit, sources, mappings };

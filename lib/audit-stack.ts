@@ -6,7 +6,7 @@
  * The heartbeat's own mapping lives here: its table is in this stack and this account, so nothing
  * outside the stack has to exist first.
  */
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AuditConfig } from '../schemas/audit-config';
 import { AUDIT_STACK_OUTPUT, AuditStackOutputKey, HEARTBEAT_TABLE_NAME } from '../schemas/deployment';
@@ -36,6 +36,7 @@ import { PipelineDashboard } from './constructs/pipeline-dashboard';
 import { QueryWorkgroup, WORKGROUP_NAME } from './constructs/query-workgroup';
 import { ReplayRole, replayRoleArn } from './constructs/replay-role';
 import { collectorRoleArn } from './stream-policy';
+import { deliveryStreamPlan } from './config/load';
 
 export interface AuditStackProps extends StackProps {
   readonly config: AuditConfig;
@@ -66,6 +67,8 @@ export class AuditStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const delivery = resolveDelivery(config);
+    // Sized from the config (throws a one-line AuditConfigError when no stream count fits the quota).
+    const streamPlan = deliveryStreamPlan(config);
     const heartbeat = resolveHeartbeat(config);
     const apply = retentionApply(config);
 
@@ -88,9 +91,11 @@ export class AuditStack extends Stack {
       bufferIntervalSeconds: delivery.bufferIntervalSeconds,
       bufferSizeMiB: delivery.bufferSizeMiB,
       packing: delivery.packing,
+      streamCount: streamPlan.streamCount,
     });
     this.collector = new CollectorFunction(this, 'Collector', {
       deliveryStream: this.delivery.deliveryStream,
+      deliveryStreamCount: streamPlan.streamCount,
       overflowBucket: this.buckets.changeLog,
       failureBucket: this.buckets.failures,
       key: this.key.key,
@@ -124,7 +129,7 @@ export class AuditStack extends Stack {
       alarmEmail: config.alarmEmail,
       collector: this.collector.function,
       collectorLogGroup: this.collector.logGroup,
-      deliveryStream: this.delivery.deliveryStream,
+      deliveryStreams: this.delivery.deliveryStreams,
       bufferIntervalSeconds: delivery.bufferIntervalSeconds,
       failureBucket: this.buckets.failures,
     });
@@ -163,12 +168,13 @@ export class AuditStack extends Stack {
       failureBucket: this.buckets.failures,
       changeLogBucket: this.buckets.changeLog,
       deliveryStream: this.delivery.deliveryStream,
+      deliveryStreamCount: streamPlan.streamCount,
       key: this.key.key,
       auditStackName: this.stackName,
     });
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
       collector: this.collector.function,
-      deliveryStream: this.delivery.deliveryStream,
+      deliveryStreams: this.delivery.deliveryStreams,
       alarms: this.alarms.alarms,
       failureObjectRule: this.alarms.failureObjectRule,
     });
@@ -177,7 +183,7 @@ export class AuditStack extends Stack {
     const outputs: Record<AuditStackOutputKey, { value: string; description: string }> = {
       [AUDIT_STACK_OUTPUT.changeLogBucket]: { value: this.buckets.changeLog.bucketName, description: 'Change-log bucket (changes/, overflow/, errors/, digests/)' },
       [AUDIT_STACK_OUTPUT.failureBucket]: { value: this.buckets.failures.bucketName, description: 'Failure bucket: discarded batches with unredacted payloads (sensitive; readable by the replay role only)' },
-      [AUDIT_STACK_OUTPUT.deliveryStreams]: { value: this.delivery.deliveryStream.deliveryStreamName, description: 'Firehose delivery stream(s), comma-separated' },
+      [AUDIT_STACK_OUTPUT.deliveryStreams]: { value: Fn.join(',', this.delivery.deliveryStreams.map((s) => s.deliveryStreamName)), description: 'Firehose delivery stream(s), comma-separated' },
       [AUDIT_STACK_OUTPUT.athenaWorkgroup]: { value: this.queries.workgroup.name, description: 'Athena workgroup of the bundled queries' },
       [AUDIT_STACK_OUTPUT.glueTable]: { value: `${GLUE_DATABASE_NAME}.${GLUE_TABLE_NAME}`, description: 'Glue database.table of the change log' },
       [AUDIT_STACK_OUTPUT.digestKeyArn]: { value: this.digest.signingKey.keyArn, description: 'KMS key that signs the hourly digests' },

@@ -9,6 +9,7 @@ import { OVERFLOW_PREFIX } from '../schemas/partitioning';
 import { FaultOptions } from './firehose/faults';
 import { LocalFirehose, startLocalFirehose } from './firehose/server';
 import type { BufferOptions } from './firehose/buffer';
+import { DELIVERY_STREAM_NAME_PREFIX, deliveryStreamNames } from '../lambda/core/delivery-routing';
 
 export interface BatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
@@ -24,6 +25,11 @@ export interface LocalPipelineOptions {
   readonly buffer?: Partial<BufferOptions>;
   readonly faults?: FaultOptions;
   readonly writer?: 'worker' | 'inline';
+  /**
+   * Delivery streams, routed to by the collector exactly as deployed (lambda/core/delivery-routing.ts):
+   * stream 0 is LOCAL_STREAM_NAME, stream i is DELIVERY_STREAM_NAME_PREFIX + i. @default 1
+   */
+  readonly streamCount?: number;
   /**
    * Loads the collector after the environment is set. The default loads a fresh copy (new SDK
    * clients that read the endpoint variables); jest tests pass one that uses jest.isolateModules.
@@ -43,9 +49,11 @@ export const LOCAL_STREAM_NAME = 'ddb-audit-local';
 export const LOCAL_OVERFLOW_BUCKET = 'ddb-audit-local-overflow';
 
 /** The environment the collector reads, pointed at a local endpoint. */
-export function collectorEnvironment(endpoint: string, options: Pick<LocalPipelineOptions, 'packing' | 'sourceOptions'>): Record<string, string> {
+export function collectorEnvironment(endpoint: string, options: Pick<LocalPipelineOptions, 'packing' | 'sourceOptions' | 'streamCount'>): Record<string, string> {
   return {
     DELIVERY_STREAM_NAME: LOCAL_STREAM_NAME,
+    DELIVERY_STREAM_PREFIX: DELIVERY_STREAM_NAME_PREFIX,
+    DELIVERY_STREAM_COUNT: String(options.streamCount ?? 1),
     OVERFLOW_BUCKET: LOCAL_OVERFLOW_BUCKET,
     OVERFLOW_PREFIX,
     PACKING: options.packing ?? 'ndjson',
@@ -89,7 +97,8 @@ export function lambdaContext(timeoutMs: number): Context {
 }
 
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
-  const firehose = await startLocalFirehose({ dataDir: options.dataDir, streamName: LOCAL_STREAM_NAME, buffer: options.buffer, faults: options.faults, writer: options.writer });
+  const additionalStreamNames = deliveryStreamNames(LOCAL_STREAM_NAME, DELIVERY_STREAM_NAME_PREFIX, options.streamCount ?? 1).slice(1);
+  const firehose = await startLocalFirehose({ dataDir: options.dataDir, streamName: LOCAL_STREAM_NAME, additionalStreamNames, buffer: options.buffer, faults: options.faults, writer: options.writer });
   const env = collectorEnvironment(firehose.endpoint, options);
   const previous: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(env)) {

@@ -109,6 +109,13 @@ export const AUDIT_CONFIG_SCHEMA = {
           enum: ['ndjson', 'single'],
           description: 'ndjson packs many changes into one Firehose record (billed per 5 KB record); single sends one change per record. @default "ndjson"',
         },
+        activePartitionQuota: {
+          type: 'integer',
+          minimum: 4,
+          maximum: 5000,
+          description:
+            'The Firehose active-partition quota of each delivery stream in this account (500 unless AWS raised it, at most 5,000). The app creates as many delivery streams as the sources need at two partitions each (today\'s and yesterday\'s around midnight UTC), and refuses a config no stream count fits. @default 500',
+        },
       },
     },
     athena: {
@@ -193,6 +200,8 @@ export const DELIVERY_DEFAULTS = {
   bufferIntervalSeconds: 300,
   bufferSizeMiB: 128,
   packing: 'ndjson' as 'ndjson' | 'single',
+  /** Firehose's default active partitions per delivery stream (https://docs.aws.amazon.com/firehose/latest/dev/limits.html). */
+  activePartitionQuota: 500,
 };
 
 export const DEFAULT_PROJECTION_START_DATE = '2026-01-01';

@@ -10,7 +10,8 @@ import { DoctorFatalError, describeError, fatalError } from './aws-errors';
 import type { DoctorClients } from './clients';
 import type { DeploymentState, DoctorCheck, DoctorContext } from './context';
 import { DOCTOR_CHECKS } from './checks';
-import { STACK_NAMES } from './checks/stacks';
+import { auditAccountStackNames } from './checks/stacks';
+import { mapBounded } from './concurrency';
 import { onError } from './checks/common';
 import type { CheckLine } from './result';
 
@@ -39,13 +40,19 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckLine[]> {
   }
   const stacks = new Map<string, Awaited<ReturnType<typeof describeStack>>>();
   const stackErrors: CheckLine[] = [];
-  for (const name of STACK_NAMES) {
+  // One mappings stack per source account (and per 300 of its tables): described with bounded parallelism.
+  const names = auditAccountStackNames(options.config);
+  const described = await mapBounded(names, options.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
     try {
-      stacks.set(name, await describeStack(clients.cloudFormation, name));
+      return { name, stack: await describeStack(clients.cloudFormation, name) };
     } catch (err) {
       // onError rethrows credential and network errors as one fatal line.
-      stackErrors.push(onError('stacks', `stack ${name}`, err, 'cloudformation:DescribeStacks'));
+      return { name, error: onError('stacks', `stack ${name}`, err, 'cloudformation:DescribeStacks') };
     }
+  });
+  for (const result of described) {
+    if (result.error !== undefined) stackErrors.push(result.error);
+    else stacks.set(result.name, result.stack as Awaited<ReturnType<typeof describeStack>>);
   }
   const audit = stacks.get(AUDIT_STACK_NAME);
   const outputs = options.outputsFile?.outputs ?? (audit ? outputsOfStack(audit, `stack ${AUDIT_STACK_NAME}`) : undefined);

@@ -26,7 +26,8 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AuditConfig, SourceConfig } from '../../schemas/audit-config';
 import { parseStreamArn } from '../../lambda/core/stream-arn';
-import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, sourceStackName } from '../../lib/stack-names';
+import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName } from '../../lib/stack-names';
+import { MAPPINGS_PER_STACK, STREAM_POLICIES_PER_STACK } from '../../lib/stack-chunks';
 import { CONTEXT_KEY, readCdkJson, readCdkJsonText } from '../../lib/config/load';
 import { AuditConfigError, findConfigProblems } from '../../lib/config/validate';
 import { collectorRoleArn, sourceKeyPolicyStatement, streamResourcePolicy } from '../../lib/stream-policy';
@@ -174,14 +175,18 @@ export async function rotateSource(values: RotateOptions, io: CommandIo, deps: S
 /** What to do after a rotation: deploy, so the mapping reads the new stream, then fill the gap. */
 function rotateNextSteps(config: AuditConfig, index: number, oldStreamArn: string, newStreamArn: string, path: string): string {
   const arn = parseStreamArn(newStreamArn)!;
+  // The source keeps its place among its account's sources, so its chunks (lib/stack-chunks.ts) stay the same.
+  const ofAccount = config.sources.slice(0, index + 1).filter((s) => parseStreamArn(s.streamArn)?.accountId === arn.accountId).length;
+  const sourceStack = sourceStackName(arn.accountId, Math.floor((ofAccount - 1) / STREAM_POLICIES_PER_STACK));
+  const mappingsStack = mappingsStackName(arn.accountId, Math.floor((ofAccount - 1) / MAPPINGS_PER_STACK));
   return `${[
     `Rotated sources[${index}] in ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region})`,
     `  from ${oldStreamArn}`,
     `  to   ${newStreamArn}`,
     '',
     'Next steps:',
-    `1. Source account ${arn.accountId}: npx cdk deploy --exclusively ${sourceStackName(arn.accountId)}   (grants the new stream to the collector and the watch)`,
-    `2. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME} ${MAPPINGS_STACK_NAME}   (the mapping moves to the new stream and reads it from TRIM_HORIZON;`,
+    `1. Source account ${arn.accountId}: npx cdk deploy --exclusively ${sourceStack}   (grants the new stream to the collector and the watch)`,
+    `2. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME} ${mappingsStack}   (the mapping moves to the new stream and reads it from TRIM_HORIZON;`,
     '   changes older than 24 h on the new stream are already trimmed).',
     '3. Within one watch interval the watch closes the gap (an op = \'g\' row with its bounds); then fill it:',
     '     npx ddb-audit coverage        (shows the gap, its bounds and whether it is filled)',
@@ -203,6 +208,10 @@ function realFile(path: string): string {
 function nextSteps(config: AuditConfig, source: SourceConfig, index: number, path: string): string {
   const arn = parseStreamArn(source.streamArn)!;
   const role = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: arn.partition });
+  // The new entry is appended, so it is its account's last source: that fixes its chunk (lib/stack-chunks.ts).
+  const ofAccount = config.sources.filter((s) => parseStreamArn(s.streamArn)?.accountId === arn.accountId).length;
+  const sourceStack = sourceStackName(arn.accountId, Math.floor((ofAccount - 1) / STREAM_POLICIES_PER_STACK));
+  const mappingsStack = mappingsStackName(arn.accountId, Math.floor((ofAccount - 1) / MAPPINGS_PER_STACK));
   const indent = (text: string, by: string) => text.replace(/^/gm, by);
   const lines = [
     `Added sources[${index}] to ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region}).`,
@@ -211,7 +220,7 @@ function nextSteps(config: AuditConfig, source: SourceConfig, index: number, pat
     `1. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME}`,
     '   (adds the table to the Glue partition projection and its options to the collector).',
     `2. Source account ${arn.accountId} grants its stream to the collector role ${role}:`,
-    `     npx cdk deploy --exclusively ${sourceStackName(arn.accountId)}      (with that account's credentials)`,
+    `     npx cdk deploy --exclusively ${sourceStack}      (with that account's credentials)`,
     '   or, if the table is defined in the source team\'s own CDK app (TableV2), they set streamResourcePolicy to',
     '   iam.PolicyDocument.fromJson() of this document (streamResourcePolicy() in lib/stream-policy.ts):',
     indent(JSON.stringify(streamResourcePolicy(role), null, 2), '     '),
@@ -223,7 +232,7 @@ function nextSteps(config: AuditConfig, source: SourceConfig, index: number, pat
     );
   }
   lines.push(
-    `3. Audit account ${config.auditAccountId}: npx cdk deploy --exclusively ${MAPPINGS_STACK_NAME}      (creates the event source mapping)`,
+    `3. Audit account ${config.auditAccountId}: npx cdk deploy --exclusively ${mappingsStack}      (creates the event source mapping)`,
     '',
     'Before you deploy, check the two known blockers:',
     '  - a table encrypted with the AWS managed key aws/dynamodb cannot be read from another account:',

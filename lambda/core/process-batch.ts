@@ -5,9 +5,11 @@
  */
 import type { ChangeRecord } from '../../schemas/change-record';
 import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
-import { deliverChangeRecords, SinkClients, SinkOptions } from './firehose-sink';
+import { deliveryStreamFor } from './delivery-routing';
+import { deliverChangeRecords, DeliveryReport, SinkClients, SinkOptions } from './firehose-sink';
 import { boundedLogText, type MinimalLogger } from './logger';
 import { normalizeRecords } from './normalize';
+import { parseStreamArn } from './stream-arn';
 import { DELIVERY_FAILURE_LOG_MESSAGE, METRIC, NORMALIZATION_ERROR_LOG_MESSAGE, REDACT_PATH_ON_KEY_LOG_MESSAGE } from './telemetry';
 
 export interface MinimalMetrics {
@@ -17,6 +19,11 @@ export interface MinimalMetrics {
 export interface BatchDependencies {
   readonly clients: SinkClients;
   readonly sink: Omit<SinkOptions, 'remainingTimeMs'>;
+  /**
+   * Every delivery stream of the deployment, index = stream (see delivery-routing.ts); each change
+   * goes to its source's stream. @default [sink.deliveryStreamName]
+   */
+  readonly deliveryStreamNames?: readonly string[];
   readonly sourceOptions: CollectorSourceOptionsByTable;
   readonly logger: MinimalLogger;
   readonly metrics: MinimalMetrics;
@@ -60,7 +67,7 @@ export async function processBatch(event: unknown, deps: BatchDependencies, rema
     });
   }
 
-  const report = await deliverChangeRecords(records, deps.clients, { ...deps.sink, remainingTimeMs }, deps.logger);
+  const report = await deliverRouted(records, deps, remainingTimeMs);
   const response: BatchResponse = { batchItemFailures: [] };
   if (report.undelivered.length > 0) {
     const retryFrom = retrySequenceNumber(streamRecords, report.undelivered[0] as number);
@@ -93,6 +100,42 @@ export async function processBatch(event: unknown, deps: BatchDependencies, rema
   if (newest !== undefined) deps.metrics.addMetric(METRIC.newestRecordAgeMs, 'Milliseconds', Math.max(0, now().getTime() - newest));
 
   return { response, records, undelivered: report.undelivered };
+}
+
+/**
+ * Delivers each change to its source's stream (delivery-routing.ts), one sink call per stream, and
+ * merges the reports back into indexes of `records`. A batch comes from one stream of one table,
+ * so this is one call in practice; the grouping only matters for a batch no mapping sends.
+ */
+async function deliverRouted(records: readonly ChangeRecord[], deps: BatchDependencies, remainingTimeMs: () => number): Promise<DeliveryReport> {
+  const names = deps.deliveryStreamNames ?? [deps.sink.deliveryStreamName];
+  const groups = new Map<string, number[]>();
+  let lastArn: string | null = null;
+  let lastStream = names[0] as string;
+  for (let i = 0; i < records.length; i++) {
+    const arn = (records[i] as ChangeRecord).stream_arn;
+    if (arn !== lastArn) {
+      lastArn = arn;
+      lastStream = deliveryStreamFor(arn === null ? undefined : parseStreamArn(arn)?.tableArn, names);
+    }
+    const group = groups.get(lastStream);
+    if (group) group.push(i);
+    else groups.set(lastStream, [i]);
+  }
+  let delivered = 0;
+  let retriedEntries = 0;
+  let oversize = 0;
+  let calls = 0;
+  const undelivered: number[] = [];
+  for (const [deliveryStreamName, indexes] of groups) {
+    const report = await deliverChangeRecords(indexes.map((i) => records[i] as ChangeRecord), deps.clients, { ...deps.sink, deliveryStreamName, remainingTimeMs }, deps.logger);
+    delivered += report.delivered;
+    retriedEntries += report.retriedEntries;
+    oversize += report.oversize;
+    calls += report.calls;
+    for (const local of report.undelivered) undelivered.push(indexes[local] as number);
+  }
+  return { delivered, undelivered: undelivered.sort((a, b) => a - b), retriedEntries, oversize, calls };
 }
 
 function bounded(text: string | null): string | null {

@@ -12,8 +12,8 @@ import { processBatch, BatchResponse } from '../core/process-batch';
 import { readCollectorEnvironment } from '../core/collector-environment';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../core/telemetry';
 
-// `process.env.SOURCE_OPTIONS` is spelled out so the bundler's `define` can inline the per-source options.
-const config = readCollectorEnvironment({ ...process.env, SOURCE_OPTIONS: process.env.SOURCE_OPTIONS });
+// Read once per execution environment, the per-source options file included (its parse cost is in docs/scale-and-cost.md).
+const config = readCollectorEnvironment(process.env);
 const logger = new Logger({ serviceName: SERVICE_NAME });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 const firehose = new FirehoseClient({});
@@ -28,6 +28,7 @@ export async function handler(event: DynamoDBStreamEvent, context: Context): Pro
       {
         clients: { firehose, s3 },
         sink: { deliveryStreamName: config.deliveryStreamName, packing: config.packing, overflowBucket: config.overflowBucket, overflowPrefix: config.overflowPrefix },
+        deliveryStreamNames: config.deliveryStreamNames,
         sourceOptions: config.sourceOptions,
         logger,
         metrics: { addMetric: (name, unit, value) => metrics.addMetric(name, unit, value) },

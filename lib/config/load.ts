@@ -18,6 +18,8 @@ import {
   SourceConfig,
 } from '../../schemas/audit-config';
 import { parseStreamArn, StreamArnParts } from '../../lambda/core/stream-arn';
+import { planDeliveryStreams, StreamPlan } from '../../lambda/core/delivery-routing';
+import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
 import { AuditConfigError, validateAuditConfig } from './validate';
 
 export const CONTEXT_KEY = 'audit';
@@ -87,6 +89,34 @@ export function resolveSources(config: AuditConfig): ResolvedSource[] {
 
 export function resolveDelivery(config: AuditConfig): typeof DELIVERY_DEFAULTS {
   return { ...DELIVERY_DEFAULTS, ...config.delivery };
+}
+
+/**
+ * The most delivery streams one deployment creates. Each stream adds six resources to the audit
+ * stack (the stream, its error log stream and four alarms), and the audit stack must stay at or
+ * below 400 of CloudFormation's 500 (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html):
+ * about 150 resources without the streams (with the digest's arrival ledger and the catalog's
+ * partition registration), so 42 streams reach 396. 42 streams hold about 10,000 sources at the
+ * default quota and about 100,000 at a raised one (5,000). A test projects the audit stack to this
+ * maximum from two syntheses and checks the 400, so a construct that adds resources fails it.
+ */
+export const MAX_DELIVERY_STREAMS = 42;
+
+/**
+ * How many delivery streams the config needs, and how full the fullest is (lambda/core/delivery-routing.ts).
+ * The heartbeat table counts as a source: its changes go through the same streams.
+ *
+ * @throws AuditConfigError when no stream count up to MAX_DELIVERY_STREAMS keeps every stream inside the quota
+ */
+export function deliveryStreamPlan(config: AuditConfig): StreamPlan {
+  const tableArns = resolveSources(config).map((s) => s.arn.tableArn);
+  const first = resolveSources(config)[0]?.arn.partition ?? 'aws';
+  if (resolveHeartbeat(config).enabled) tableArns.push(`arn:${first}:dynamodb:${config.region}:${config.auditAccountId}:table/${HEARTBEAT_TABLE_NAME}`);
+  try {
+    return planDeliveryStreams(tableArns, resolveDelivery(config).activePartitionQuota, MAX_DELIVERY_STREAMS);
+  } catch (err) {
+    throw new AuditConfigError([`delivery: ${(err as Error).message}`]);
+  }
 }
 
 /** How Object Lock retention reaches each change-log object. */

@@ -1,10 +1,16 @@
 /**
- * The Firehose delivery stream: change records (JSON) in, Parquet out, partitioned by
+ * The Firehose delivery streams: change records (JSON) in, Parquet out, partitioned by
  * account_id/table_name/dt exactly as schemas/partitioning.ts lays the log out.
  *
  * Processing order matters and the L2 does not check it: records are first split into change
  * records (the collector packs several per Firehose record as NDJSON, since Firehose bills per
  * 5 KB record), and only then are the partition keys read from each change record.
+ *
+ * Several streams, identical but for their names, when the config's sources need more active
+ * partitions than one stream allows (lambda/core/delivery-routing.ts sizes and routes them). They
+ * share the destination role, the encryption role and the log group, so a stream adds two
+ * resources (the stream and its error log stream) plus its alarms, and no IAM statement: the
+ * grants name stream 0 and the fixed name prefix of the others.
  *
  * The destination role is written by hand from Firehose's documented S3-destination policy: the
  * L2's own grant is bucket read/write, which includes deleting objects of the compliance log.
@@ -19,6 +25,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PARTITION_KEYS } from '../../schemas/change-record';
 import { CHANGES_PREFIX, ERRORS_PREFIX, FIREHOSE_ERROR_PREFIX, FIREHOSE_S3_PREFIX, PARTITION_JQ_QUERY } from '../../schemas/partitioning';
+import { DELIVERY_STREAM_NAME_PREFIX } from '../../lambda/core/delivery-routing';
+import { nagResourceText } from './collector-function';
 
 export interface ChangeLogDeliveryProps {
   readonly bucket: s3.IBucket;
@@ -31,10 +39,15 @@ export interface ChangeLogDeliveryProps {
   readonly bufferSizeMiB: number;
   /** How the collector packs change records into Firehose records. */
   readonly packing: 'ndjson' | 'single';
+  /** How many delivery streams to create (lambda/core/delivery-routing.ts planDeliveryStreams). @default 1 */
+  readonly streamCount?: number;
 }
 
 export class ChangeLogDelivery extends Construct {
+  /** Stream 0 (its construct id and generated name predate multiple streams; keeping them means no replacement on upgrade). */
   public readonly deliveryStream: firehose.DeliveryStream;
+  /** Every stream, index = stream (stream 0 first); stream i > 0 is named DELIVERY_STREAM_NAME_PREFIX + i. */
+  public readonly deliveryStreams: firehose.DeliveryStream[];
   /** Assumed by Firehose to read the Glue schema and write the change log. */
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
@@ -92,12 +105,13 @@ export class ChangeLogDelivery extends Construct {
     const processors: firehose.IDataProcessor[] =
       props.packing === 'ndjson' ? [firehose.RecordDeAggregationProcessor.json(), extractPartitionKeys] : [extractPartitionKeys];
 
-    this.deliveryStream = new firehose.DeliveryStream(this, 'Stream', {
-      encryption: firehose.StreamEncryption.customerManagedKey(props.key),
-      destination: new firehose.S3Bucket(props.bucket, {
+    const streamCount = props.streamCount ?? 1;
+    if (!Number.isInteger(streamCount) || streamCount < 1) throw new Error(`ChangeLogDelivery: streamCount must be a positive integer, got ${streamCount}`);
+    const destination = (logGroup: logs.ILogGroup) =>
+      new firehose.S3Bucket(props.bucket, {
         // Immutable: the L2 would otherwise add its broader grants to our role.
         role: this.role.withoutPolicyUpdates(),
-        loggingConfig: new firehose.EnableLogging(this.logGroup),
+        loggingConfig: new firehose.EnableLogging(logGroup),
         dataOutputPrefix: FIREHOSE_S3_PREFIX,
         errorOutputPrefix: FIREHOSE_ERROR_PREFIX,
         bufferingInterval: Duration.seconds(props.bufferIntervalSeconds),
@@ -110,28 +124,47 @@ export class ChangeLogDelivery extends Construct {
           inputFormat: firehose.InputFormat.OPENX_JSON,
           outputFormat: firehose.OutputFormat.PARQUET,
         },
-      }),
+      });
+    this.deliveryStream = new firehose.DeliveryStream(this, 'Stream', {
+      encryption: firehose.StreamEncryption.customerManagedKey(props.key),
+      destination: destination(this.logGroup),
     });
+    this.deliveryStreams = [this.deliveryStream];
+    const encryptionRole = this.deliveryStream.node.tryFindChild('Service Role') as iam.Role | undefined;
+    for (let i = 1; i < streamCount; i++) {
+      // Each stream's error log stream is a child of the log group construct it is given, under a fixed
+      // id, so each stream gets its own reference to the one shared log group.
+      const logGroup = logs.LogGroup.fromLogGroupName(this, `LogsOfStream-${i}`, this.logGroup.logGroupName);
+      const stream = new firehose.DeliveryStream(this, `Stream-${i}`, {
+        deliveryStreamName: `${DELIVERY_STREAM_NAME_PREFIX}${i}`,
+        encryption: firehose.StreamEncryption.customerManagedKey(props.key),
+        role: encryptionRole,
+        destination: destination(logGroup),
+      });
+      this.deliveryStreams.push(stream);
+    }
     // The L2 adds the log stream Firehose writes its delivery errors to; grant exactly that stream.
     const logStream = this.logGroup.node.tryFindChild('S3Destination') as logs.LogStream | undefined;
     if (!logStream) throw new Error('ChangeLogDelivery: the delivery stream did not create its S3Destination log stream; aws-cdk-lib changed, update this grant');
+    const logStreamArn = (name: string) =>
+      stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${this.logGroup.logGroupName}:log-stream:${name}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     policy.addStatements(
       new iam.PolicyStatement({
         sid: 'WriteDeliveryErrors',
         actions: ['logs:PutLogEvents'],
-        resources: [
-          stack.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: `${this.logGroup.logGroupName}:log-stream:${logStream.logStreamName}`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
+        // One stream: exactly its log stream. Several: the shared log group's streams, one entry whatever the count.
+        resources: [logStreamArn(streamCount > 1 ? '*' : logStream.logStreamName)],
       }),
     );
     // Firehose checks the role when the stream is created; the grants must be there first.
-    this.deliveryStream.node.addDependency(policy);
+    for (const stream of this.deliveryStreams) stream.node.addDependency(policy);
 
+    if (streamCount > 1) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResourceText(stack, logStreamArn('*'))}]`,
+        reason: 'The error log streams of all delivery streams, in the one log group they share: one entry whatever the stream count.',
+      });
+    }
     const bucketLogicalId = stack.getLogicalId(props.bucket.node.defaultChild as s3.CfnBucket);
     for (const prefix of [CHANGES_PREFIX, ERRORS_PREFIX]) {
       Validations.of(policy).acknowledge({
@@ -140,7 +173,7 @@ export class ChangeLogDelivery extends Construct {
       });
     }
     // The L2 gives the stream an encryption role with KeyGrants.encryptDecrypt on our key (DirectPut does not use it).
-    const serviceRole = this.deliveryStream.node.tryFindChild('Service Role');
+    const serviceRole = encryptionRole;
     if (serviceRole) {
       // Same documented trust condition as our own role (the L2 writes an unconditioned one).
       const cfnRole = serviceRole.node.defaultChild as iam.CfnRole;

@@ -52,7 +52,8 @@ export interface PipelineAlarmsProps {
   readonly alarmEmail?: string;
   readonly collector: lambda.IFunction;
   readonly collectorLogGroup: logs.ILogGroup;
-  readonly deliveryStream: firehose.IDeliveryStream;
+  /** Every delivery stream, stream 0 first; each gets the same four alarms (constant per stream). */
+  readonly deliveryStreams: readonly firehose.IDeliveryStream[];
   /** Used to set a freshness threshold the buffer alone cannot cross. */
   readonly bufferIntervalSeconds: number;
   readonly failureBucket: s3.IBucket;
@@ -80,7 +81,6 @@ export class PipelineAlarms extends Construct {
 
     const fiveMinutes = Duration.minutes(5);
     const fn = props.collector;
-    const stream = props.deliveryStream;
 
     this.add('CollectorIteratorAge', {
       alarmDescription: 'The collector is falling behind its DynamoDB streams (oldest record age across all mappings). Records expire after 24 h.',
@@ -126,28 +126,33 @@ export class PipelineAlarms extends Construct {
       metric: new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: METRIC.redactPathsOnKeyAttributes, dimensionsMap: { service: SERVICE_NAME }, statistic: 'Sum', period: fiveMinutes }),
       threshold: 1,
     });
-    this.add('FirehoseDataFreshness', {
-      alarmDescription: 'The oldest change in Firehose has waited well past the buffer interval to reach S3.',
-      metric: stream.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', period: fiveMinutes }),
-      threshold: props.bufferIntervalSeconds + 600,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-    });
-    this.add('FirehoseS3DeliveryFailing', {
-      alarmDescription: 'Firehose could not write to the change-log bucket (KMS, bucket policy or Object Lock); it retries for 24 h.',
-      metric: stream.metric('DeliveryToS3.Success', { statistic: 'Minimum', period: fiveMinutes }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-    });
-    this.add('FirehoseFailedConversions', {
-      alarmDescription: 'Change records failed Parquet conversion and went to the errors/ prefix instead of the log.',
-      metric: stream.metric('FailedConversion.Records', { statistic: 'Sum', period: fiveMinutes }),
-      threshold: 1,
-    });
-    this.add('FirehosePartitionCountExceeded', {
-      alarmDescription: 'Firehose exceeded its active-partition quota; records over the quota go to the errors/ prefix. Ask for a higher quota.',
-      metric: stream.metric('PartitionCountExceeded', { statistic: 'Maximum', period: fiveMinutes }),
-      threshold: 1,
+    // Stream 0's alarms keep their ids and names; stream i's end in -i. Constant per stream.
+    props.deliveryStreams.forEach((stream, i) => {
+      const suffix = i === 0 ? '' : `-${i}`;
+      const of = i === 0 ? '' : `Delivery stream ${i}: `;
+      this.add(`FirehoseDataFreshness${suffix}`, {
+        alarmDescription: of + 'The oldest change in Firehose has waited well past the buffer interval to reach S3.',
+        metric: stream.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', period: fiveMinutes }),
+        threshold: props.bufferIntervalSeconds + 600,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 2,
+      });
+      this.add(`FirehoseS3DeliveryFailing${suffix}`, {
+        alarmDescription: of + 'Firehose could not write to the change-log bucket (KMS, bucket policy or Object Lock); it retries for 24 h.',
+        metric: stream.metric('DeliveryToS3.Success', { statistic: 'Minimum', period: fiveMinutes }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      });
+      this.add(`FirehoseFailedConversions${suffix}`, {
+        alarmDescription: of + 'Change records failed Parquet conversion and went to the errors/ prefix instead of the log.',
+        metric: stream.metric('FailedConversion.Records', { statistic: 'Sum', period: fiveMinutes }),
+        threshold: 1,
+      });
+      this.add(`FirehosePartitionCountExceeded${suffix}`, {
+        alarmDescription: of + 'Firehose exceeded its active-partition quota; records over the quota go to the errors/ prefix. Ask for a higher quota.',
+        metric: stream.metric('PartitionCountExceeded', { statistic: 'Maximum', period: fiveMinutes }),
+        threshold: 1,
+      });
     });
 
     // Any object in the failure bucket is a discarded batch: changes that are not in the log.

@@ -12,12 +12,15 @@ import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/core/telem
 
 export interface PipelineDashboardProps {
   readonly collector: lambda.IFunction;
-  readonly deliveryStream: firehose.IDeliveryStream;
+  /** Every delivery stream, stream 0 first: each graph has one line per stream. */
+  readonly deliveryStreams: readonly firehose.IDeliveryStream[];
   readonly alarms: readonly cloudwatch.IAlarm[];
   readonly failureObjectRule: events.IRule;
 }
 
 const PERIOD = Duration.minutes(5);
+/** CloudWatch's limit of alarms in one alarm status widget. */
+const ALARMS_PER_STATUS_WIDGET = 100;
 
 export class PipelineDashboard extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
@@ -25,11 +28,12 @@ export class PipelineDashboard extends Construct {
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
     const fn = props.collector;
-    const stream = props.deliveryStream;
     // Powertools EMF metrics carry the service dimension.
     const collectorMetric = (metricName: string, statistic = 'Sum') =>
       new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period: PERIOD });
-    const firehoseMetric = (metricName: string, statistic = 'Sum') => stream.metric(metricName, { statistic, period: PERIOD });
+    // One line per stream (a graph holds up to 500 metrics, a dashboard 2,500; see docs/scale-and-cost.md).
+    const firehoseMetric = (metricName: string, statistic = 'Sum') =>
+      props.deliveryStreams.map((stream, i) => stream.metric(metricName, { statistic, period: PERIOD, label: props.deliveryStreams.length === 1 ? undefined : `${metricName} (stream ${i})` }));
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: 'ddb-audit',
@@ -70,19 +74,19 @@ export class PipelineDashboard extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Firehose in and out',
-        left: [firehoseMetric('IncomingRecords'), firehoseMetric('DeliveryToS3.Records')],
-        right: [firehoseMetric('ThrottledRecords')],
+        left: [...firehoseMetric('IncomingRecords'), ...firehoseMetric('DeliveryToS3.Records')],
+        right: firehoseMetric('ThrottledRecords'),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'Firehose freshness (s) and S3 success ratio',
-        left: [firehoseMetric('DeliveryToS3.DataFreshness', 'Maximum')],
-        right: [firehoseMetric('DeliveryToS3.Success', 'Minimum')],
+        left: firehoseMetric('DeliveryToS3.DataFreshness', 'Maximum'),
+        right: firehoseMetric('DeliveryToS3.Success', 'Minimum'),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'Conversion, partitions and discarded batches',
-        left: [firehoseMetric('FailedConversion.Records'), firehoseMetric('PartitionCountExceeded', 'Maximum'), firehoseMetric('PartitionCount', 'Maximum')],
+        left: [...firehoseMetric('FailedConversion.Records'), ...firehoseMetric('PartitionCountExceeded', 'Maximum'), ...firehoseMetric('PartitionCount', 'Maximum')],
         right: [
           new cloudwatch.Metric({
             namespace: 'AWS/Events',
@@ -96,6 +100,10 @@ export class PipelineDashboard extends Construct {
         width: 8,
       }),
     );
-    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24 }));
+    // An alarm status widget shows at most 100 alarms, so one widget per hundred.
+    for (let i = 0; i < props.alarms.length; i += ALARMS_PER_STATUS_WIDGET) {
+      const title = props.alarms.length <= ALARMS_PER_STATUS_WIDGET ? 'Alarms' : `Alarms ${i + 1}-${Math.min(i + ALARMS_PER_STATUS_WIDGET, props.alarms.length)}`;
+      this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title, alarms: props.alarms.slice(i, i + ALARMS_PER_STATUS_WIDGET), width: 24 }));
+    }
   }
 }

@@ -13,6 +13,7 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { deliveryStreamPatternArn, nagResourceText } from './collector-function';
 import { OVERFLOW_PREFIX } from '../../schemas/partitioning';
 
 /** IAM names are global to an account and the pipeline is regional, so the region is part of it. */
@@ -30,7 +31,10 @@ export interface ReplayRoleProps {
   readonly failureBucket: s3.IBucket;
   /** Where replayed oversize changes go (under OVERFLOW_PREFIX). */
   readonly changeLogBucket: s3.IBucket;
+  /** Stream 0; streams 1..count-1 are granted by their fixed name prefix (lambda/core/delivery-routing.ts). */
   readonly deliveryStream: firehose.IDeliveryStream;
+  /** @default 1 */
+  readonly deliveryStreamCount?: number;
   /** Encrypts both buckets. */
   readonly key: kms.IKey;
   /** Name of the audit stack, whose outputs replay reads. */
@@ -53,7 +57,11 @@ export class ReplayRole extends Construct {
       statements: [
         new iam.PolicyStatement({ sid: 'ListDiscardedBatches', actions: ['s3:ListBucket'], resources: [props.failureBucket.bucketArn] }),
         new iam.PolicyStatement({ sid: 'ReadDiscardedBatches', actions: ['s3:GetObject'], resources: [props.failureBucket.arnForObjects('*')] }),
-        new iam.PolicyStatement({ sid: 'RedeliverChanges', actions: ['firehose:PutRecordBatch'], resources: [props.deliveryStream.deliveryStreamArn] }),
+        new iam.PolicyStatement({
+          sid: 'RedeliverChanges',
+          actions: ['firehose:PutRecordBatch'],
+          resources: [props.deliveryStream.deliveryStreamArn, ...((props.deliveryStreamCount ?? 1) > 1 ? [deliveryStreamPatternArn(stack)] : [])],
+        }),
         new iam.PolicyStatement({ sid: 'WriteOversizeChanges', actions: ['s3:PutObject'], resources: [props.changeLogBucket.arnForObjects(`${OVERFLOW_PREFIX}*`)] }),
         new iam.PolicyStatement({
           sid: 'UseAuditKeyThroughS3',
@@ -68,6 +76,12 @@ export class ReplayRole extends Construct {
         }),
       ],
     });
+    if ((props.deliveryStreamCount ?? 1) > 1) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResourceText(stack, deliveryStreamPatternArn(stack))}]`,
+        reason: 'The delivery streams after the first, by their fixed name prefix: one entry whatever the stream count.',
+      });
+    }
     const logicalId = (bucket: s3.IBucket) => stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
     Validations.of(policy).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalId(props.failureBucket)}.Arn>/*]`,

@@ -1,20 +1,20 @@
 /**
- * One event source mapping per onboarded stream, and the IAM that lets the collector read exactly
- * those streams. Written by hand rather than with DynamoEventSource, which grants ListStreams on
- * the stream ARN (where it does nothing), grants delete rights on the failure bucket, and does not
- * make the mapping wait for the policy (Lambda checks the role's permissions when it creates one).
+ * One event source mapping per onboarded stream. Written by hand rather than with
+ * DynamoEventSource, which grants ListStreams on the stream ARN (where it does nothing), grants
+ * delete rights on the failure bucket, and does not make the mapping wait for the policy.
+ *
+ * The collector's stream-read grant is not here: it is a constant set of patterns on the collector
+ * role in the audit stack (../constructs/collector-function.ts streamReadStatements), which every
+ * mappings stack depends on, so Lambda finds the permission in place when it creates a mapping.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ResolvedSource } from '../config/load';
-import { STREAM_READ_ACTIONS } from '../stream-policy';
 
 export interface StreamSubscriptionsProps {
   readonly collector: lambda.IFunction;
-  readonly collectorRole: iam.IRole;
   readonly sources: readonly ResolvedSource[];
   /**
    * On-failure destination: receives the full invocation record of each discarded batch.
@@ -32,48 +32,11 @@ export class S3FailureDestination implements lambda.IEventSourceDlq {
 }
 
 export class StreamSubscriptions extends Construct {
-  public readonly policy: iam.Policy;
   /** Keyed by stream ARN. */
   public readonly mappings: ReadonlyMap<string, lambda.EventSourceMapping>;
 
   constructor(scope: Construct, id: string, props: StreamSubscriptionsProps) {
     super(scope, id);
-    const statements = [
-      new iam.PolicyStatement({
-        sid: 'ListStreams',
-        // ListStreams has no resource-level permissions; Lambda calls it when it sets up a mapping.
-        actions: ['dynamodb:ListStreams'],
-        resources: ['*'],
-      }),
-    ];
-    if (props.sources.length > 0) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'ReadOnboardedStreams',
-          actions: [...STREAM_READ_ACTIONS],
-          resources: props.sources.map((s) => s.config.streamArn),
-        }),
-      );
-    }
-    const sourceKeys = [...new Set(props.sources.flatMap((s) => (s.config.kmsKeyArn ? [s.config.kmsKeyArn] : [])))];
-    if (sourceKeys.length > 0) {
-      statements.push(
-        // As CDK's own stream-read grant does (kms:Decrypt + kms:DescribeKey on the table's key), and
-        // without a kms:ViaService condition: what DynamoDB Streams presents as the calling service is
-        // documented nowhere we found, and a wrong guess would stop the collector reading the table.
-        new iam.PolicyStatement({
-          sid: 'DecryptSourceStreams',
-          actions: ['kms:Decrypt', 'kms:DescribeKey'],
-          resources: sourceKeys,
-        }),
-      );
-    }
-    this.policy = new iam.Policy(this, 'StreamAccess', { roles: [props.collectorRole], statements });
-    Validations.of(this.policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'dynamodb:ListStreams does not support resource-level permissions; every stream action is limited to the onboarded stream ARNs.',
-    });
-
     const mappings = new Map<string, lambda.EventSourceMapping>();
     for (const source of props.sources) {
       const { tuning } = source;
@@ -92,7 +55,6 @@ export class StreamSubscriptions extends Construct {
         reportBatchItemFailures: true,
         onFailure: new S3FailureDestination(props.failureBucket),
       });
-      mapping.node.addDependency(this.policy);
       mappings.set(source.config.streamArn, mapping);
     }
     this.mappings = mappings;

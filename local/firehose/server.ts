@@ -21,8 +21,14 @@ import { bucketAndKey, decodeAwsChunked, objectPath } from './s3-objects';
 
 export interface LocalFirehoseOptions {
   readonly dataDir: string;
-  /** The one delivery stream this endpoint serves. @default 'ddb-audit-local' */
+  /** The first delivery stream this endpoint serves. @default 'ddb-audit-local' */
   readonly streamName?: string;
+  /**
+   * More delivery streams, as a deployment with several has (lambda/core/delivery-routing.ts). Each
+   * buffers and writes on its own, into the same data folder and bucket layout, as Firehose's do.
+   * @default none
+   */
+  readonly additionalStreamNames?: readonly string[];
   readonly region?: string;
   readonly buffer?: Partial<BufferOptions>;
   /**
@@ -48,6 +54,10 @@ export interface LocalFirehose {
   readonly endpoint: string;
   readonly port: number;
   readonly streamName: string;
+  /** Every stream served, streamName first. */
+  readonly streamNames: readonly string[];
+  /** Each stream's own figures (the `stats()` totals add them up). */
+  statsByStream(): ReadonlyMap<string, DeliveryStats>;
   /** Replaces the fault options; the random source restarts from the new seed. */
   setFaults(faults: FaultOptions): void;
   /** Stops accepting connections (clients see connection refused) until up(). */
@@ -64,8 +74,14 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 export async function startLocalFirehose(options: LocalFirehoseOptions): Promise<LocalFirehose> {
   const streamName = options.streamName ?? 'ddb-audit-local';
   const region = options.region ?? 'us-east-1';
-  const streamOptions = { dataDir: options.dataDir, streamName, buffer: options.buffer };
-  const stream: DeliveryStream = options.writer === 'inline' ? new LocalDeliveryStream(streamOptions) : new WorkerDeliveryStream(streamOptions);
+  const streamNames = [streamName, ...(options.additionalStreamNames ?? [])];
+  if (new Set(streamNames).size !== streamNames.length) throw new Error(`local Firehose: stream names must be distinct, got ${streamNames.join(', ')}`);
+  const streams = new Map<string, DeliveryStream>();
+  for (const name of streamNames) {
+    const streamOptions = { dataDir: options.dataDir, streamName: name, buffer: options.buffer };
+    streams.set(name, options.writer === 'inline' ? new LocalDeliveryStream(streamOptions) : new WorkerDeliveryStream(streamOptions));
+  }
+  const all = [...streams.values()];
   let faults: FaultOptions = options.faults ?? {};
   let random: Random = seededRandom(faults.seed ?? 1);
   const counts = { calls: 0, throttled: 0, rejected: 0, failedEntries: 0, s3Puts: 0 };
@@ -80,12 +96,13 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     }
     const operation = target.slice(TARGET_PREFIX.length);
     if (operation === 'DescribeDeliveryStream') {
-      checkStream(parseDescribe(body));
-      return { status: 200, reply: describeReply(streamName, region, { ...DEFAULT_BUFFER, ...options.buffer }) };
+      const name = parseDescribe(body);
+      checkStream(name);
+      return { status: 200, reply: describeReply(name, region, { ...DEFAULT_BUFFER, ...options.buffer }) };
     }
     if (operation === 'PutRecord') {
       const request = accept(parsePutRecord(body));
-      await stream.put(request.records);
+      await streamOf(request).put(request.records);
       return { status: 200, reply: { RecordId: recordId(), Encrypted: false } };
     }
     if (operation === 'PutRecordBatch') {
@@ -99,14 +116,18 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
       });
       const failed = responses.length - accepted.length;
       counts.failedEntries += failed;
-      await stream.put(accepted);
+      await streamOf(request).put(accepted);
       return { status: 200, reply: { FailedPutCount: failed, Encrypted: false, RequestResponses: responses } };
     }
     throw new ProtocolError(400, 'UnknownOperationException', `operation ${operation} is not emulated by the local Firehose`);
   }
 
   function checkStream(name: string): void {
-    if (name !== streamName) throw new ProtocolError(400, 'ResourceNotFoundException', `Firehose ${name} under account 000000000000 not found (the local endpoint serves ${streamName})`);
+    if (!streams.has(name)) throw new ProtocolError(400, 'ResourceNotFoundException', `Firehose ${name} under account 000000000000 not found (the local endpoint serves ${streamNames.join(', ')})`);
+  }
+
+  function streamOf(request: PutRequest): DeliveryStream {
+    return streams.get(request.streamName) as DeliveryStream;
   }
 
   function accept(request: PutRequest): PutRequest {
@@ -175,6 +196,8 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     endpoint: `http://127.0.0.1:${port}`,
     port,
     streamName,
+    streamNames,
+    statsByStream: () => new Map([...streams].map(([name, stream]) => [name, stream.stats()])),
     setFaults(next) {
       faults = next;
       random = seededRandom(next.seed ?? 1);
@@ -191,8 +214,10 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
       await listen(server, port);
       listening = true;
     },
-    flush: () => stream.flush(),
-    stats: () => ({ ...stream.stats(), ...counts }),
+    flush: async () => {
+      await Promise.all(all.map((stream) => stream.flush()));
+    },
+    stats: () => ({ ...sumStats(all.map((stream) => stream.stats())), ...counts }),
     async close() {
       if (listening) {
         listening = false;
@@ -200,9 +225,23 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
         for (const socket of sockets) socket.destroy();
         await closed;
       }
-      await stream.close();
+      await Promise.all(all.map((stream) => stream.close()));
     },
   };
+}
+
+/** The totals of several streams' figures: counts add up, file lists concatenate. */
+function sumStats(each: readonly DeliveryStats[]): DeliveryStats {
+  if (each.length === 1) return each[0] as DeliveryStats;
+  const total: Record<string, unknown> = {};
+  for (const stats of each) {
+    for (const [key, value] of Object.entries(stats)) {
+      if (typeof value === 'number') total[key] = ((total[key] as number | undefined) ?? 0) + value;
+      else if (Array.isArray(value)) total[key] = [...((total[key] as unknown[] | undefined) ?? []), ...value];
+      else total[key] = value;
+    }
+  }
+  return total as unknown as DeliveryStats;
 }
 
 function listen(server: Server, port: number): Promise<void> {

@@ -318,13 +318,16 @@ describe('collector function', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/${COLLECTOR_FUNCTION_NAME}`, RetentionInDays: 365, KmsKeyId: keyArn() });
   });
 
-  test('may put records on its one delivery stream and write objects only under the overflow prefix', () => {
+  test('may put records on its delivery streams (stream 0 and the fixed name prefix of the others) and write objects only under the overflow prefix', () => {
     const statements = policyStatements('CollectorPolicy');
     expect(statements.find((s) => s.Sid === 'DeliverChangeRecords')).toEqual({
       Sid: 'DeliverChangeRecords',
       Effect: 'Allow',
       Action: 'firehose:PutRecordBatch',
-      Resource: { 'Fn::GetAtt': [only('AWS::KinesisFirehose::DeliveryStream').id, 'Arn'] },
+      Resource: [
+        { 'Fn::GetAtt': [only('AWS::KinesisFirehose::DeliveryStream').id, 'Arn'] },
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':firehose:eu-west-1:111111111111:deliverystream/ddb-audit-changes-*']] },
+      ],
     });
     expect(statements.find((s) => s.Sid === 'WriteOversizeChanges')).toEqual({
       Sid: 'WriteOversizeChanges',

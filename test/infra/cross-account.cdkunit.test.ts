@@ -11,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AuditConfig } from '../../schemas/audit-config';
 import { AuditAppStacks } from '../../lib/audit-app';
-import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, sourceStackName } from '../../lib/stack-names';
+import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName } from '../../lib/stack-names';
 import { collectorRoleArn, streamResourcePolicy } from '../../lib/stream-policy';
 import { RESOURCE_POLICY_STATEMENT_TYPE } from '../../lambda/resource-policy/contract';
 import { buildTestApp, exampleConfig } from '../support/audit-app';
@@ -67,27 +67,33 @@ describe('cdk-nag AwsSolutions checks', () => {
 
 describe('stacks and deploy order', () => {
   test('one source stack per source account, in that account and the audit region', () => {
-    expect([...stacks.sources.keys()]).toEqual(['222222222222', '033333333333']);
-    for (const [account, stack] of stacks.sources) {
-      expect(stack.stackName).toBe(sourceStackName(account));
+    expect([...stacks.sources.keys()]).toEqual([sourceStackName('222222222222'), sourceStackName('033333333333')]);
+    for (const account of ['222222222222', '033333333333']) {
+      const stack = stacks.sources.get(sourceStackName(account))!;
+      expect(stack.stackName).toBe(`DdbAuditSource-${account}`);
       expect(stack.account).toBe(account);
       expect(stack.region).toBe(config.region);
     }
     expect(stacks.audit.stackName).toBe(AUDIT_STACK_NAME);
-    expect(stacks.mappings.stackName).toBe(MAPPINGS_STACK_NAME);
-    expect(stacks.mappings.account).toBe(config.auditAccountId);
   });
 
-  test('deploys the collector role first, then the stream policies, then the mappings', () => {
+  test('one mappings stack per source account, in the audit account', () => {
+    expect([...stacks.mappings.keys()]).toEqual(['DdbAuditMappings-222222222222', 'DdbAuditMappings-033333333333']);
+    for (const stack of stacks.mappings.values()) expect(stack.account).toBe(config.auditAccountId);
+  });
+
+  test('deploys the collector role first, then the stream policies, then each account\'s mappings after its own policies only', () => {
     for (const source of stacks.sources.values()) expect(source.dependencies).toEqual([stacks.audit]);
-    expect(new Set(stacks.mappings.dependencies)).toEqual(new Set([stacks.audit, ...stacks.sources.values()]));
+    for (const account of ['222222222222', '033333333333']) {
+      expect(new Set(stacks.mappings.get(mappingsStackName(account))!.dependencies)).toEqual(new Set([stacks.audit, stacks.sources.get(sourceStackName(account))]));
+    }
     expect(stacks.audit.dependencies).toEqual([]);
   });
 });
 
 describe('source stack stream policies', () => {
   const roleArn = () => collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region });
-  const statementsOf = (account: string) => ofType(stacks.sources.get(account)!, RESOURCE_POLICY_STATEMENT_TYPE);
+  const statementsOf = (account: string) => ofType(stacks.sources.get(sourceStackName(account))!, RESOURCE_POLICY_STATEMENT_TYPE);
 
   test('merge a statement granting exactly the three read actions to the collector role, passed as JSON text', () => {
     const [[, orders]] = statementsOf('222222222222') as [[string, Resource]];
@@ -107,8 +113,8 @@ describe('source stack stream policies', () => {
   test("one statement per onboarded stream, each in its own account's stack, served by that stack's provider", () => {
     expect(statementsOf('222222222222').map(([, r]) => r.Properties.ResourceArn)).toEqual([streams.orders, streams.customers]);
     expect(statementsOf('033333333333').map(([, r]) => r.Properties.ResourceArn)).toEqual([streams.payments]);
-    for (const [account, stack] of stacks.sources) {
-      const [[functionId]] = ofType(stack, 'AWS::Lambda::Function') as [[string, Resource]];
+    for (const account of ['222222222222', '033333333333']) {
+      const [[functionId]] = ofType(stacks.sources.get(sourceStackName(account))!, 'AWS::Lambda::Function') as [[string, Resource]];
       for (const [, r] of statementsOf(account)) expect(r.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
     }
   });
@@ -119,7 +125,7 @@ describe('source stack stream policies', () => {
   });
 
   test("the provider may read and change resource policies of this account's streams only, with one statement whatever the number of streams", () => {
-    const statements = ofType(stacks.sources.get('222222222222')!, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    const statements = ofType(stacks.sources.get(sourceStackName('222222222222'))!, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
     expect(statements.filter((s: any) => JSON.stringify(s.Action).includes('dynamodb:'))).toEqual([
       {
         Sid: 'MergeDdbAuditStatement',
@@ -132,7 +138,7 @@ describe('source stack stream policies', () => {
 });
 
 describe('event source mappings', () => {
-  const mappings = () => ofType(stacks.mappings, 'AWS::Lambda::EventSourceMapping');
+  const mappings = () => [...stacks.mappings.values()].flatMap((stack) => ofType(stack, 'AWS::Lambda::EventSourceMapping'));
   const mappingFor = (arn: string) => mappings().find(([, r]) => r.Properties.EventSourceArn === arn)![1];
 
   test('one per configured stream, reading from the trim horizon with partial-batch responses and bisect', () => {
@@ -161,28 +167,27 @@ describe('event source mappings', () => {
     expect(destination).not.toContain('ChangeLog');
   });
 
-  test('wait for the stream-read policy, which grants exactly the onboarded streams', () => {
-    const [[policyId, policy]] = ofType(stacks.mappings, 'AWS::IAM::Policy') as [[string, Resource]];
-    for (const [, mapping] of mappings()) expect(mapping.DependsOn).toContain(policyId);
+  test('each account\'s mappings are in its own stack', () => {
+    const arnsOf = (account: string) => ofType(stacks.mappings.get(mappingsStackName(account))!, 'AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties.EventSourceArn).sort();
+    expect(arnsOf('222222222222')).toEqual([streams.customers, streams.orders]);
+    expect(arnsOf('033333333333')).toEqual([streams.payments]);
+  });
+
+  test('carry no IAM of their own: the collector\'s stream-read grant is a constant set of patterns in the audit stack', () => {
+    for (const stack of stacks.mappings.values()) expect(ofType(stack, 'AWS::IAM::Policy')).toEqual([]);
+    const [[, policy]] = ofType(stacks.audit, 'AWS::IAM::Policy').filter(([id]) => id.includes('StreamReadPolicy')) as [[string, Resource]];
     const statements: any[] = policy.Properties.PolicyDocument.Statement;
-    expect(statements).toEqual([
-      { Sid: 'ListStreams', Effect: 'Allow', Action: 'dynamodb:ListStreams', Resource: '*' },
-      {
-        Sid: 'ReadOnboardedStreams',
-        Effect: 'Allow',
-        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
-        Resource: [streams.orders, streams.customers, streams.payments],
-      },
-      // As CDK's own stream-read grant: Decrypt + DescribeKey, and no kms:ViaService condition,
-      // whose value for stream reads is documented nowhere (a wrong one would stop collection).
-      {
-        Sid: 'DecryptSourceStreams',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:DescribeKey'],
-        Resource: 'arn:aws:kms:eu-west-1:033333333333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-      },
-    ]);
-    expect(statements.find((s) => s.Sid === 'DecryptSourceStreams').Condition).toBeUndefined();
+    const stream = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:*:table/*/stream/*']] };
+    expect(statements.map((s) => s.Sid)).toEqual(['ListStreams', 'ReadSourceStreams', 'DenyOwnAccountStreams', 'DecryptSourceStreams']);
+    expect(statements[1]).toEqual({ Sid: 'ReadSourceStreams', Effect: 'Allow', Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Resource: stream });
+    // The audit account's own streams are denied, except the heartbeat's.
+    expect(statements[2]).toMatchObject({ Effect: 'Deny', Condition: { StringEquals: { 'aws:ResourceAccount': config.auditAccountId } } });
+    expect(JSON.stringify(statements[2].NotResource)).toContain(':dynamodb:eu-west-1:111111111111:table/ddb-audit-heartbeat/stream/*');
+    // As CDK's own stream-read grant: Decrypt + DescribeKey, and no kms:ViaService condition,
+    // whose value for stream reads is documented nowhere (a wrong one would stop collection).
+    expect(statements[3]).toEqual({ Sid: 'DecryptSourceStreams', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey'], Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:eu-west-1:*:key/*']] } });
+    // No Deny on the audit account's keys: Lambda decrypts the function's environment as this role.
+    expect(statements.some((s) => s.Effect === 'Deny' && JSON.stringify(s.Action).includes('kms:'))).toBe(false);
     expect(policy.Properties.Roles).toHaveLength(1);
   });
 });

@@ -66,8 +66,23 @@ const WILDCARD_EXCEPTIONS: readonly { finding: RegExp; reason: string }[] = [
     reason: "The source stack's policy provider may change resource policies of its own account's streams by ARN pattern, not one ARN per stream: listed ARNs would pass IAM's 10,240-character inline-policy limit at about 90 streams. The function writes only the statements it was deployed for (our Sid, the collector role, the three read actions) and removes only statements of that Sid, whoever invokes it.",
   },
   {
-    finding: /^DdbAuditMappings StreamsStreamAccess\w+ Policy resource \* \(dynamodb:ListStreams\)$/,
-    reason: 'dynamodb:ListStreams is an account-level action without resource-level permissions; the event source mapping calls it. Stream reads are limited to the configured stream ARNs.',
+    finding: /^DdbAuditCollector CollectorPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:firehose:[a-z0-9-]+:\d{12}:deliverystream\/ddb-audit-changes-\* \(firehose:PutRecordBatch\)$/,
+    reason:
+      'The delivery streams after the first (issue 11: as many as the sources need), by their fixed name prefix in the audit account: one entry whatever the stream count, so the role policy does not grow or change when sources are added. The grant is PutRecordBatch only.',
+  },
+  {
+    finding: /^DdbAuditCollector CollectorStreamReadPolicy\w+ Policy resource \* \(dynamodb:ListStreams\)$/,
+    reason: 'dynamodb:ListStreams is an account-level action without resource-level permissions; the event source mapping calls it.',
+  },
+  {
+    finding: /^DdbAuditCollector CollectorStreamReadPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:dynamodb:[a-z0-9-]+:\*:table\/\*\/stream\/\* \(dynamodb:DescribeStream,dynamodb:GetRecords,dynamodb:GetShardIterator\)$/,
+    reason:
+      "Widened from one ARN per onboarded stream to every stream of the region (issue 11): listed ARNs passed IAM's 10,240-character inline-policy limit at about 100 sources. A cross-account read also needs the stream's resource policy to name the collector role, which only onboarded streams' policies do (source stacks), so the pattern reaches nothing no source account granted; the audit account's own streams, where the identity grant alone would do, are denied except the heartbeat's (DenyOwnAccountStreams, aws:ResourceAccount).",
+  },
+  {
+    finding: /^DdbAuditCollector CollectorStreamReadPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:kms:[a-z0-9-]+:\*:key\/\* \(kms:Decrypt,kms:DescribeKey\)$/,
+    reason:
+      "Widened from each source's listed key to every key of the region (issue 11), for a policy whose size does not grow with the sources. Another account's key is usable only if its key policy names the collector role (sourceKeyPolicyStatement, added by the source team); the audit account's own keys are not denied, because Lambda decrypts the function's environment variables as this role and a Deny would stop the collector starting; the collector never calls KMS itself. No kms:ViaService: its value for stream reads is documented nowhere.",
   },
 ];
 
@@ -162,9 +177,9 @@ function findings(): string[] {
 }
 
 describe('security review of the synthesized templates', () => {
-  it('synthesizes the audit stack, one stack per source account and the mappings stack', () => {
+  it('synthesizes the audit stack, and one source stack and one mappings stack per source account', () => {
     const accounts = new Set(config.sources.map((s) => s.streamArn.split(':')[4]));
-    expect(stacks.map((s) => s.name).sort()).toEqual(['DdbAuditCollector', 'DdbAuditMappings', ...[...accounts].map((a) => `DdbAuditSource-${a}`)].sort());
+    expect(stacks.map((s) => s.name).sort()).toEqual(['DdbAuditCollector', ...[...accounts].flatMap((a) => [`DdbAuditSource-${a}`, `DdbAuditMappings-${a}`])].sort());
   });
 
   it('has no wildcard grant, grant to anyone, or unconditioned service grant beyond the documented exceptions', () => {

@@ -109,7 +109,8 @@ describe('derived values', () => {
   });
 
   test('defaults for delivery, projection start and Athena cutoff', () => {
-    expect(resolveDelivery(config())).toEqual({ bufferIntervalSeconds: 300, bufferSizeMiB: 128, packing: 'ndjson' });
+    expect(resolveDelivery(config())).toEqual({ bufferIntervalSeconds: 300, bufferSizeMiB: 128, packing: 'ndjson', activePartitionQuota: 500 });
+    expect(resolveDelivery(config({ delivery: { activePartitionQuota: 5000 } })).activePartitionQuota).toBe(5000);
     expect(resolveDelivery(config({ delivery: { packing: 'single' } })).packing).toBe('single');
     expect(projectionStartDate(config())).toBe('2026-01-01');
     expect(bytesScannedCutoffMiB(config())).toBe(10240);

@@ -104,6 +104,19 @@ interface Installation {
   workgroup: 'healthy' | 'missing' | 'disabled';
 }
 
+/** One mappings stack per source account of streamOf(), and one more per 300 of its tables (lib/stack-chunks.ts). */
+function mappingsStacks(sourceCount: number): Record<string, Stack> {
+  const stacks: Record<string, Stack> = {};
+  for (let a = 0; a < Math.min(sourceCount, 3); a++) {
+    const tables = Math.floor(sourceCount / 3) + (a < sourceCount % 3 ? 1 : 0);
+    for (let chunk = 0; chunk * 300 < tables; chunk++) {
+      const name = `DdbAuditMappings-${222222222222 + a}${chunk === 0 ? '' : `-${chunk}`}`;
+      stacks[name] = stack(name, 'CREATE_COMPLETE');
+    }
+  }
+  return stacks;
+}
+
 function healthy(sourceCount = 3): Installation {
   const streams = Array.from({ length: sourceCount }, (_, i) => streamOf(i));
   // Yesterday's and today's partition of every source and of the heartbeat, plus an older day doctor does not compare.
@@ -111,7 +124,7 @@ function healthy(sourceCount = 3): Installation {
   const partitions = new Map(sources.flatMap((s) => ['2026-03-08', '2026-03-09', '2026-03-10'].map((dt) => [`${s}/dt=${dt}`, 60] as const)));
   return {
     sourceCount,
-    stacks: { DdbAuditCollector: stack('DdbAuditCollector', 'UPDATE_COMPLETE', OUTPUTS), DdbAuditMappings: stack('DdbAuditMappings', 'CREATE_COMPLETE') },
+    stacks: { DdbAuditCollector: stack('DdbAuditCollector', 'UPDATE_COMPLETE', OUTPUTS), ...mappingsStacks(sourceCount) },
     topicPolicy: TOPIC_POLICY,
     describeStream: () => ({ StreamStatus: 'ENABLED', StreamViewType: 'NEW_AND_OLD_IMAGES' }),
     mappings: [...streams, HEARTBEAT_STREAM].map((arn, i) => ({ UUID: `uuid-${i}`, EventSourceArn: arn, State: 'Enabled', LastProcessingResult: i % 2 === 0 ? 'OK' : 'No records processed' })),
@@ -261,7 +274,9 @@ describe('ddb-audit doctor on a passing installation', () => {
     expect(err).toBe('');
     expect(lines).toEqual([
       'PASS stack DdbAuditCollector: UPDATE_COMPLETE',
-      'PASS stack DdbAuditMappings: CREATE_COMPLETE',
+      'PASS stack DdbAuditMappings-222222222222: CREATE_COMPLETE',
+      'PASS stack DdbAuditMappings-222222222223: CREATE_COMPLETE',
+      'PASS stack DdbAuditMappings-222222222224: CREATE_COMPLETE',
       'PASS outputs of DdbAuditCollector: all 9 present (stack DdbAuditCollector)',
       'PASS alarm topic lets CloudWatch alarms publish',
       'PASS alarm topic lets the failure-bucket rule publish',
@@ -276,7 +291,7 @@ describe('ddb-audit doctor on a passing installation', () => {
       'PASS Glue table ddb_audit.audit_changes partitions: registered (no projection), with partition filtering enabled',
       'PASS Glue partitions of the last 2 days: all 8 partitions of 4 sources registered',
       'PASS Athena workgroup ddb-audit: ENABLED, configuration enforced, results encrypted (SSE_KMS)',
-      'doctor: 16 passed, 0 warnings, 0 failed',
+      'doctor: 18 passed, 0 warnings, 0 failed',
     ]);
     expect(status).toBe(0);
   });
@@ -285,7 +300,7 @@ describe('ddb-audit doctor on a passing installation', () => {
     const { status, out } = await runDoctor(healthy(), ['--json']);
     const report = JSON.parse(out) as { lines: CheckLine[]; counts: Record<string, number> };
     expect(status).toBe(0);
-    expect(report.counts).toEqual({ PASS: 16, WARN: 0, FAIL: 0 });
+    expect(report.counts).toEqual({ PASS: 18, WARN: 0, FAIL: 0 });
     expect(new Set(report.lines.map((l) => l.check))).toEqual(new Set(['stacks', 'alarm-topic', 'streams', 'mappings', 'delivery', 'heartbeat', 'digest', 'glue', 'partitions', 'athena']));
   });
 
@@ -300,7 +315,9 @@ describe('ddb-audit doctor on a passing installation', () => {
     expect(inFlight.max).toBeLessThanOrEqual(8);
     expect(inFlight.max).toBeGreaterThan(1);
     expect(lines).toContain('PASS Glue partitions of the last 2 days: all 2402 partitions of 1201 sources registered');
-    expect(lines).toHaveLength(17);
+    // One line per stack (the audit stack, and 2 mappings stacks for each account's 400 tables); every per-source check summarized in one.
+    expect(lines.filter((l) => l.startsWith('PASS stack DdbAuditMappings-'))).toHaveLength(6);
+    expect(lines).toHaveLength(22);
   });
 
   it('takes the outputs from --stack-outputs when given', async () => {
@@ -319,7 +336,8 @@ type Case = [string, (i: Installation) => void, RegExp, number?];
 describe('ddb-audit doctor on failing installations', () => {
   const cases: Case[] = [
     ['the audit stack is missing', (i) => (i.stacks.DdbAuditCollector = undefined), /^FAIL stack DdbAuditCollector: does not exist in this account and region; fix: cdk deploy DdbAuditCollector/],
-    ['the mappings stack is ROLLBACK_COMPLETE', (i) => (i.stacks.DdbAuditMappings = stack('DdbAuditMappings', 'ROLLBACK_COMPLETE')), /^FAIL stack DdbAuditMappings: ROLLBACK_COMPLETE; fix: the first deploy failed/],
+    ['a mappings stack is ROLLBACK_COMPLETE', (i) => (i.stacks['DdbAuditMappings-222222222223'] = stack('DdbAuditMappings-222222222223', 'ROLLBACK_COMPLETE')), /^FAIL stack DdbAuditMappings-222222222223: ROLLBACK_COMPLETE; fix: the first deploy failed/],
+    ['an account\'s mappings stack is missing (e.g. only the old single DdbAuditMappings is deployed)', (i) => (i.stacks['DdbAuditMappings-222222222224'] = undefined), /^FAIL stack DdbAuditMappings-222222222224: does not exist in this account and region; fix: cdk deploy DdbAuditMappings-222222222224/],
     ['an output is missing', (i) => (i.stacks.DdbAuditCollector = stack('DdbAuditCollector', 'UPDATE_COMPLETE', Object.fromEntries(Object.entries(OUTPUTS).filter(([k]) => k !== 'AthenaWorkgroupName')))), /^FAIL outputs of DdbAuditCollector: missing AthenaWorkgroupName/],
     ['the stack is in another account than the config says', (i) => (i.stacks.DdbAuditCollector = { ...stack('DdbAuditCollector', 'UPDATE_COMPLETE', OUTPUTS), StackId: `arn:aws:cloudformation:${REGION}:999999999999:stack/DdbAuditCollector/1` }), /^FAIL audit account: stack DdbAuditCollector is in account 999999999999, but the config's auditAccountId is 111111111111/],
     ['the topic policy does not allow CloudWatch', (i) => (i.topicPolicy = { ...TOPIC_POLICY, Statement: TOPIC_POLICY.Statement.filter((s) => s.Sid !== 'CloudWatchAlarms') }), /^FAIL alarm topic lets CloudWatch alarms publish: no statement .* allows cloudwatch\.amazonaws\.com sns:Publish/],
@@ -367,7 +385,7 @@ describe('ddb-audit doctor on failing installations', () => {
     ['a stream is NEW_IMAGE', (i) => (i.describeStream = (arn) => ({ StreamStatus: 'ENABLED', StreamViewType: arn === streamOf(0) ? 'NEW_IMAGE' : 'NEW_AND_OLD_IMAGES' })), /^WARN stream .*Table0.*: view type NEW_IMAGE/],
     ['the newest digest predates retention records', (i) => (i.digest = digestDocument([{ key: 'a', size: 1, sha256: 'd'.repeat(64), last_modified: '2026-03-10T09:01:00.000Z', late: false }])), /^WARN retention of the 1 objects in digest 2026-03-10T09:00Z: retention not recorded for 1/],
     ['DescribeStream is refused by the stream policies', (i) => (i.describeStream = () => awsError('AccessDeniedException', 'not authorized', 400)), /^WARN 3 of 3 streams: not checked: DescribeStream was refused/],
-    ['the stack is being updated', (i) => (i.stacks.DdbAuditMappings = stack('DdbAuditMappings', 'UPDATE_IN_PROGRESS')), /^WARN stack DdbAuditMappings: UPDATE_IN_PROGRESS: a deployment is under way/],
+    ['the stack is being updated', (i) => (i.stacks['DdbAuditMappings-222222222222'] = stack('DdbAuditMappings-222222222222', 'UPDATE_IN_PROGRESS')), /^WARN stack DdbAuditMappings-222222222222: UPDATE_IN_PROGRESS: a deployment is under way/],
     ['the table does not enable partition filtering', (i) => delete i.tableParameters['partition_filtering.enabled'], /^WARN Glue table ddb_audit\.audit_changes partitions: partition_filtering\.enabled is not "true"/],
     ['the change log has no source folders at all', (i) => i.partitionsInS3.clear(), /^WARN Glue partitions of the last 2 days: no account_id=\/table_name= folders under s3:\/\/changelog\/changes\/, so nothing could be checked/],
     ['the newest digest lists no objects, so nothing shows retention', (i) => (i.digest = digestDocument([])), /^WARN retention of the 0 objects in digest 2026-03-10T09:00Z: no objects were delivered in that hour/],
@@ -414,9 +432,11 @@ describe('ddb-audit doctor on failing installations', () => {
     });
     // Assess
     expect(status).toBe(1);
-    expect(lines.slice(0, 3)).toEqual([
+    expect(lines.slice(0, 5)).toEqual([
       'FAIL stack DdbAuditCollector: not allowed to call cloudformation:DescribeStacks (AccessDenied: User: me is not authorized to perform: cloudformation:DescribeStacks); fix: give the identity running doctor read access; see docs/operations.md#doctor-permissions',
-      'FAIL stack DdbAuditMappings: not allowed to call cloudformation:DescribeStacks (AccessDenied: User: me is not authorized to perform: cloudformation:DescribeStacks); fix: give the identity running doctor read access; see docs/operations.md#doctor-permissions',
+      ...['222222222222', '222222222223', '222222222224'].map(
+        (a) => `FAIL stack DdbAuditMappings-${a}: not allowed to call cloudformation:DescribeStacks (AccessDenied: User: me is not authorized to perform: cloudformation:DescribeStacks); fix: give the identity running doctor read access; see docs/operations.md#doctor-permissions`,
+      ),
       'FAIL outputs of DdbAuditCollector: not available from stack DdbAuditCollector; fix: cdk deploy DdbAuditCollector; see docs/operations.md#stacks',
     ]);
     expect(lines.some((l) => /does not exist/.test(l))).toBe(false);

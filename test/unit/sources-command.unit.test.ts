@@ -60,7 +60,7 @@ describe('sources add', () => {
     expect(out).toContain('Added sources[3]');
     expect(out).toContain('npx cdk deploy DdbAuditCollector');
     expect(out).toContain('npx cdk deploy --exclusively DdbAuditSource-444444444444');
-    expect(out).toContain('npx cdk deploy --exclusively DdbAuditMappings');
+    expect(out).toContain('npx cdk deploy --exclusively DdbAuditMappings-444444444444 ');
     expect(out).toContain('"AWS": "arn:aws:iam::111111111111:role/ddb-audit-collector-eu-west-1"');
     expect(out).toContain('"dynamodb:GetShardIterator"');
     expect(out).toContain('key policy of arn:aws:kms:eu-west-1:444444444444:key/abcd-1234');

@@ -15,7 +15,10 @@
  */
 import { ListEventSourceMappingsCommand, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
 import { parseStreamArn } from '../../../lambda/core/stream-arn';
-import { MAPPINGS_STACK_NAME } from '../../../lib/stack-names';
+import { MAPPINGS_STACK_NAME_PREFIX } from '../../../lib/stack-names';
+
+/** The mappings stacks of the stream's account (`DdbAuditMappings-<account>[-<n>]`), as a cdk deploy pattern. */
+const mappingsStacksOf = (streamArn: string) => `'${MAPPINGS_STACK_NAME_PREFIX}${parseStreamArn(streamArn)?.accountId ?? '*'}*'`;
 import { HEARTBEAT_TABLE_NAME } from '../../../schemas/deployment';
 import type { DoctorCheck, DoctorContext } from '../context';
 import { CheckLine, CheckStatus, runbook, worst } from '../result';
@@ -87,7 +90,7 @@ export const mappingsCheck: DoctorCheck = {
           check: 'mappings',
           what,
           detail: current !== undefined ? `reads an old stream of the table; the config onboards ${current}` : 'reads a stream the config does not onboard',
-          fix: `cdk deploy ${MAPPINGS_STACK_NAME} with this config (it replaces or removes the mapping); ${runbook('mappings')}`,
+          fix: `cdk deploy ${mappingsStacksOf(arn)} with this config (it replaces or removes the mapping); ${runbook('mappings')}`,
         });
         continue;
       }
@@ -95,7 +98,7 @@ export const mappingsCheck: DoctorCheck = {
       const result = mapping.LastProcessingResult;
       if (state !== 'Enabled') {
         const settling = SETTLING_STATES.has(state);
-        add({ status: settling ? 'WARN' : 'FAIL', check: 'mappings', what, detail: `is ${state}${mapping.StateTransitionReason ? ` (${mapping.StateTransitionReason})` : ''}`, fix: settling ? 'wait a minute and run doctor again' : `enable it (aws lambda update-event-source-mapping --uuid ${mapping.UUID} --enabled), or cdk deploy ${MAPPINGS_STACK_NAME}; ${runbook('mappings')}` });
+        add({ status: settling ? 'WARN' : 'FAIL', check: 'mappings', what, detail: `is ${state}${mapping.StateTransitionReason ? ` (${mapping.StateTransitionReason})` : ''}`, fix: settling ? 'wait a minute and run doctor again' : `enable it (aws lambda update-event-source-mapping --uuid ${mapping.UUID} --enabled), or cdk deploy ${mappingsStacksOf(arn)}; ${runbook('mappings')}` });
         continue;
       }
       const verdict = processingResultVerdict(result);
@@ -107,7 +110,7 @@ export const mappingsCheck: DoctorCheck = {
     }
 
     const unmapped = [...configured.keys()].filter((arn) => !mapped.has(arn));
-    for (const arn of unmapped) add({ status: 'FAIL', check: 'mappings', what: `stream ${arn}`, detail: 'has no event source mapping: its changes are not read', fix: `cdk deploy ${MAPPINGS_STACK_NAME}; ${runbook('mappings')}` });
+    for (const arn of unmapped) add({ status: 'FAIL', check: 'mappings', what: `stream ${arn}`, detail: 'has no event source mapping: its changes are not read', fix: `cdk deploy ${mappingsStacksOf(arn)}; ${runbook('mappings')}` });
     if (heartbeatTable !== undefined && !heartbeatMapped) add({ status: 'FAIL', check: 'mappings', what: `heartbeat table ${heartbeatTable}`, detail: 'its stream has no event source mapping, so the heartbeat proves nothing', fix: `cdk deploy --all; ${runbook('heartbeat')}` });
 
     const total = mappings.length;

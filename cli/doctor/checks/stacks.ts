@@ -1,5 +1,6 @@
 /**
- * The two audit-account stacks exist and are settled, and the audit stack has every output the
+ * The audit-account stacks (the audit stack and each source account's mappings stacks, named from
+ * the config as the CDK app names them) exist and are settled, and the audit stack has every output the
  * runbook and the other checks read (schemas/deployment.ts).
  *
  * Stack statuses (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Stack.html):
@@ -9,11 +10,26 @@
  */
 import type { Stack } from '@aws-sdk/client-cloudformation';
 import { missingOutputKeys } from '../../deployment/stack-outputs';
-import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME } from '../../../lib/stack-names';
+import type { AuditConfig } from '../../../schemas/audit-config';
+import { parseStreamArn } from '../../../lambda/core/stream-arn';
+import { MAPPINGS_PER_STACK } from '../../../lib/stack-chunks';
+import { AUDIT_STACK_NAME, mappingsStackName } from '../../../lib/stack-names';
 import type { DoctorCheck, DoctorContext } from '../context';
 import { CheckLine, CheckStatus, runbook } from '../result';
 
-export const STACK_NAMES = [AUDIT_STACK_NAME, MAPPINGS_STACK_NAME] as const;
+/** The audit account's stacks for this config: the audit stack, then each account's mappings stacks (lib/audit-app.ts). */
+export function auditAccountStackNames(config: AuditConfig): string[] {
+  const perAccount = new Map<string, number>();
+  for (const source of config.sources) {
+    const account = parseStreamArn(source.streamArn)?.accountId;
+    if (account !== undefined) perAccount.set(account, (perAccount.get(account) ?? 0) + 1);
+  }
+  const names = [AUDIT_STACK_NAME];
+  for (const [account, count] of perAccount) {
+    for (let chunk = 0; chunk * MAPPINGS_PER_STACK < count; chunk++) names.push(mappingsStackName(account, chunk));
+  }
+  return names;
+}
 
 const HEALTHY = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE']);
 const SETTLED_BUT_ROLLED_BACK = new Set(['UPDATE_ROLLBACK_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE']);
@@ -40,7 +56,7 @@ function stackLine(name: string, stack: Stack | undefined): CheckLine {
 export const stacksCheck: DoctorCheck = {
   id: 'stacks',
   run: async ({ state, config }: DoctorContext) => {
-    const lines = STACK_NAMES.map((name) => stackLine(name, state.stacks.get(name)));
+    const lines = auditAccountStackNames(config).map((name) => stackLine(name, state.stacks.get(name)));
     const audit = state.stacks.get(AUDIT_STACK_NAME);
     // The stack ARN names its account: credentials for another account would check the wrong installation.
     const account = /^arn:[^:]+:cloudformation:[^:]+:(\d{12}):/.exec(audit?.StackId ?? '')?.[1];
