@@ -7,6 +7,7 @@ require('./ddb-audit.ts')
   .main(process.argv.slice(2))
   .then((code) => { process.exitCode = code; })
   .catch((err) => {
-    process.stderr.write(`ddb-audit: ${err && err.message ? err.message : String(err)}\n`);
+    // Only a fault in the CLI itself reaches here (commands report their own errors): still one line.
+    process.stderr.write(`ddb-audit: ${err && err.message ? String(err.message).split('\n')[0] : String(err)}\n`);
     process.exitCode = 1;
   });

@@ -1,142 +1,41 @@
 /**
- * `ddb-audit coverage --from DATE --to DATE [--data DIR | --athena --workgroup WG [--database DB]]
- *    [--cdk-json PATH | --no-config] [--watch-state FILE_OR_S3_URI] [--failures DIR] [--format table|json]`
- *
- * One row per source for the period: what the log holds of it (the bundled query source-coverage),
- * the watch's current stream status (its state object: `<data>/watch/state.json` locally by default,
- * or s3://BUCKET/watch/state.json in AWS) and failure batches not yet replayed (--failures: a folder
- * of the failure bucket's objects, e.g. from `aws s3 sync`; a batch counts as replayed when every
- * one of its changes is in the log). The onboarded list comes from cdk.json, so a source with no row
- * at all is shown, not left out. `evidence export --query source-coverage` signs the log's part.
- *
- * Exit status: 0 report printed; 1 a query failed in Athena; 2 bad arguments or unreadable input
- * (a missing data folder, watch state or failures folder is an error, never an empty report).
+ * `ddb-audit coverage`: options, help and examples. What it does is cli/coverage/coverage-command.ts
+ * (docs/coverage.md).
  */
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseWatchState, WATCH_STATE_KEY, type WatchState } from '../../lambda/watch/watch-state';
-import { buildCoverage, renderCoverage } from '../../cli/coverage/report';
-import { AthenaQueryError, QueryParamError, runQuery } from '../../cli/query';
-import { openLocalConnection } from '../../cli/query/duckdb-engine';
-import { parseFailureRecords, type FailedBatch } from '../../cli/replay/failure-records';
-import { escapeForTerminal } from '../../cli/terminal-text';
-import { CONTEXT_KEY, readCdkJson } from '../../lib/config/load';
-import { CommandIo, UsageError } from './io';
+import { Command } from 'commander';
+import { addOptions, withExamples } from '../../cli/program/definition';
+import type { CoverageOptions } from '../../cli/coverage/coverage-command';
+import type { CliContext } from '../program';
+import { runCli } from '../program';
+import type { CommandIo } from './io';
 import { DEFAULT_DATA_DIR } from './query';
 
-export const COVERAGE_QUERY = 'source-coverage';
-
-function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+export function defineCoverage(context: CliContext): Command {
+  const command = new Command('coverage')
+    .summary('per source: what the log holds of a period, its gaps, the stream status, unreplayed failures')
+    .description("One row per source for the period: what the log holds of it (the bundled query source-coverage), the watch's current stream status and failure batches not yet replayed. The onboarded list comes from cdk.json, so a source with no row at all is shown, not left out. A missing data folder, watch state or failures folder is an error, never an empty report.");
+  addOptions(command, [
+    { flags: '--from <yyyy-MM-dd>', description: 'first day (UTC, inclusive)', required: true },
+    { flags: '--to <yyyy-MM-dd>', description: 'last day (UTC, inclusive)', required: true },
+    { flags: '--data <dir>', description: 'the local data folder', default: DEFAULT_DATA_DIR },
+    { flags: '--athena', description: 'query the log on Athena (needs --workgroup)' },
+    { flags: '--workgroup <wg>', description: 'the Athena workgroup (with --athena)', default: 'none; required with --athena' },
+    { flags: '--database <db>', description: 'the Glue database (with --athena)', default: "the workgroup's" },
+    { flags: '--cdk-json <path>', description: 'the config whose sources are listed', default: 'DDB_AUDIT_CDK_JSON, then ./cdk.json' },
+    { flags: '--no-config', description: 'report only what the log holds (no onboarded list)' },
+    { flags: '--watch-state <file-or-s3-uri>', description: "the watch's state object", default: 'DATA/watch/state.json when present' },
+    { flags: '--failures <dir>', description: "a local copy of the failure bucket's objects (e.g. from aws s3 sync)", default: 'none: unreplayed batches not shown' },
+    { flags: '--format <format>', description: 'a table, or one JSON object per source', choices: ['table', 'json'], default: 'table' },
+  ]);
+  withExamples(command, ['npx ddb-audit coverage --from 2026-03-01 --to 2026-03-31', 'npx ddb-audit coverage --from 2026-03-01 --to 2026-03-31 --failures ./failures --format json']);
+  return command.action(
+    context.action((options: CoverageOptions) => {
+      const { coverageCommand } = require('../../cli/coverage/coverage-command') as typeof import('../../cli/coverage/coverage-command');
+      return coverageCommand(options, context.io);
+    }),
+  );
 }
 
-async function readWatchState(location: string, io: CommandIo): Promise<WatchState> {
-  let text: string;
-  const s3 = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-  if (s3) {
-    const out = await new S3Client({}).send(new GetObjectCommand({ Bucket: s3[1], Key: s3[2] }));
-    text = (await out.Body?.transformToString()) ?? '';
-  } else {
-    const path = resolve(io.cwd, location);
-    if (!existsSync(path)) throw new UsageError(`--watch-state ${location}: no such file`);
-    text = readFileSync(path, 'utf8');
-  }
-  const state = parseWatchState(text, new Date(0).toISOString());
-  if (Object.keys(state.sources).length === 0 && state.updatedAt === new Date(0).toISOString()) throw new UsageError(`--watch-state ${location}: not a watch state (version 1 JSON with "sources")`);
-  return state;
-}
-
-/** Event IDs of the failure batches that the log already holds (the batch was replayed). */
-async function eventIdsInLog(dataDir: string, ids: readonly string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const connection = await openLocalConnection(dataDir);
-  try {
-    const list = ids.map((id) => `'${id.replace(/'/g, "''")}'`).join(', ');
-    const reader = await connection.runAndReadAll(`SELECT DISTINCT event_id FROM audit_changes WHERE event_id IN (${list})`);
-    return new Set(reader.getRowObjectsJS().map((r) => String(r.event_id)));
-  } finally {
-    connection.closeSync();
-  }
-}
-
-function eventIdOf(record: unknown): string | null {
-  const id = (record as { eventID?: unknown } | null)?.eventID;
-  return typeof id === 'string' ? id : null;
-}
-
-export async function run(args: string[], io: CommandIo): Promise<number> {
-  try {
-    const { values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        from: { type: 'string' },
-        to: { type: 'string' },
-        data: { type: 'string' },
-        athena: { type: 'boolean' },
-        workgroup: { type: 'string' },
-        database: { type: 'string' },
-        'cdk-json': { type: 'string' },
-        'no-config': { type: 'boolean' },
-        'watch-state': { type: 'string' },
-        failures: { type: 'string' },
-        format: { type: 'string' },
-      },
-    });
-    if (!values.from || !values.to) throw new UsageError('coverage needs --from DATE and --to DATE (yyyy-MM-dd, UTC, inclusive)');
-    const format = values.format ?? 'table';
-    if (format !== 'table' && format !== 'json') throw new UsageError(`--format "${format}" is not one of table, json`);
-    if (values.athena && !values.workgroup) throw new UsageError('--athena needs --workgroup WG');
-    if (values.athena && values.data) throw new UsageError('--data and --athena are exclusive: local data or Athena');
-    if (values.athena && values.failures) throw new UsageError('--failures reads a local folder and checks it against local --data; with --athena, sync the failure bucket and the log locally, or run ddb-audit replay --dry-run');
-    if (values['no-config'] && values['cdk-json']) throw new UsageError('--cdk-json and --no-config are exclusive');
-
-    const dataDir = values.athena ? null : resolve(io.cwd, values.data ?? DEFAULT_DATA_DIR);
-    if (dataDir !== null && !existsSync(dataDir)) throw new UsageError(`--data ${dataDir}: no such folder (run the pipeline or ddb-audit demo first)`);
-
-    let onboarded: string[] = [];
-    if (!values['no-config']) {
-      const path = resolve(io.cwd, values['cdk-json'] ?? io.env.DDB_AUDIT_CDK_JSON ?? 'cdk.json');
-      if (!existsSync(path)) throw new UsageError(`${path}: no such file (pass --cdk-json PATH, or --no-config to report only what the log holds)`);
-      const sources = readCdkJson(path).context?.[CONTEXT_KEY]?.sources;
-      onboarded = Array.isArray(sources) ? sources.map((s: { streamArn?: unknown }) => String(s?.streamArn)) : [];
-    }
-
-    const stateLocation = values['watch-state'] ?? (dataDir !== null && existsSync(join(dataDir, WATCH_STATE_KEY)) ? join(dataDir, WATCH_STATE_KEY) : undefined);
-    const watchState = stateLocation ? await readWatchState(stateLocation, io) : null;
-
-    const params = { from: values.from, to: values.to };
-    const result = values.athena
-      ? await runQuery({ name: COVERAGE_QUERY, params, athena: { workgroup: values.workgroup as string, database: values.database } })
-      : await runQuery({ name: COVERAGE_QUERY, params, dataDir: dataDir as string });
-
-    let failures: { batches: FailedBatch[]; replayed: (b: FailedBatch) => boolean } | null = null;
-    if (values.failures) {
-      const dir = resolve(io.cwd, values.failures);
-      if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--failures ${values.failures}: no such folder`);
-      const batches = files(dir).flatMap((file) => parseFailureRecords(readFileSync(file, 'utf8'), file));
-      const ids = batches.flatMap((b) => b.records.map(eventIdOf).filter((id): id is string => id !== null));
-      const present = await eventIdsInLog(dataDir as string, ids);
-      // A batch whose records carry no event ID cannot be shown replayed: it counts as not replayed.
-      failures = { batches, replayed: (b) => b.records.length > 0 && b.records.every((r) => { const id = eventIdOf(r); return id !== null && present.has(id); }) };
-    }
-
-    const rows = buildCoverage(result.rows, onboarded, watchState, failures);
-    if (rows.length === 0) throw new UsageError(`no sources: cdk.json lists none and the log has no rows from ${values.from} to ${values.to}`);
-    io.stdout(format === 'json' ? rows.map((r) => `${JSON.stringify(r)}\n`).join('') : renderCoverage(rows.map((r) => ({ ...r, tableName: escapeForTerminal(r.tableName) })), params));
-    return 0;
-  } catch (err) {
-    if (err instanceof UsageError || err instanceof QueryParamError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') || (err as Error).name === 'FailureRecordError') {
-      io.stderr(`ddb-audit coverage: ${escapeForTerminal((err as Error).message)}\n`);
-      return 2;
-    }
-    if (err instanceof AthenaQueryError) {
-      io.stderr(`ddb-audit coverage: ${escapeForTerminal(err.message)}\n`);
-      return 1;
-    }
-    throw err;
-  }
+export function run(args: string[], io: CommandIo): Promise<number> {
+  return runCli(['coverage', ...args], io);
 }

@@ -1,86 +1,31 @@
 /**
- * `ddb-audit normalize [FILE] [--cdk-json PATH | --no-config]`: prints the change records of a
- * Lambda DynamoDB stream event, one JSON object per line, exactly as the collector sends them, in
- * input order. The per-source options (actor attribute, redaction) of the project's config apply
- * when the record's table is onboarded.
- *
- * The config is required: without it nothing is redacted, so the output would hold what the log
- * withholds and a record_hash unlike the collector's. --cdk-json PATH (or DDB_AUDIT_CDK_JSON) names
- * it, else ./cdk.json; when there is none the command refuses, unless --no-config says to go on
- * without redaction, which it warns about on stderr.
- *
- * Exit 0 when the event was read, even if records carry normalization_error; exit 2 with a one-line
- * reason (printed escaped: it can quote the input) when the input is not a stream event or there is
- * no valid config.
+ * `ddb-audit normalize`: options, help and examples. What it does is cli/normalize/normalize-command.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
-import { normalizeRecords } from '../../lambda/core/normalize';
-import { changeRecordLine } from '../../lambda/core/packing';
-import { collectorSourceOptions, loadAuditConfig } from '../../lib/config/load';
-import { escapeForTerminal } from '../../cli/terminal-text';
-import { CommandIo, UsageError } from './io';
+import { Command } from 'commander';
+import { addOptions, withExamples } from '../../cli/program/definition';
+import type { NormalizeOptions } from '../../cli/normalize/normalize-command';
+import type { CliContext } from '../program';
+import { runCli } from '../program';
+import type { CommandIo } from './io';
 
-/** The warning --no-config prints; replay prints the same words. */
-export function noConfigWarning(command: string): string {
-  return `ddb-audit ${command}: warning: --no-config: no redaction and no actor attribute are applied, so the records hold every value as the stream has it, and record_hash differs from the collector's for any source whose config redacts\n`;
+export function defineNormalize(context: CliContext): Command {
+  const command = new Command('normalize')
+    .summary('print the change records (NDJSON) of a Lambda DynamoDB stream event')
+    .description("Print the change records of a Lambda DynamoDB stream event, one JSON object per line, exactly as the collector sends them. The per-source options (actor attribute, redaction) of the project's config apply; without a config the command refuses, unless --no-config.")
+    .argument('[file]', 'the event JSON file; - or none reads standard input');
+  addOptions(command, [
+    { flags: '--cdk-json <path>', description: 'the config whose per-source options apply', default: 'DDB_AUDIT_CDK_JSON, then ./cdk.json' },
+    { flags: '--no-config', description: 'go on without a config: nothing redacted (warned on stderr)' },
+  ]);
+  withExamples(command, ['npx ddb-audit normalize test/events/aws-docs-sample.json --no-config', 'cat event.json | npx ddb-audit normalize --cdk-json ./cdk.json']);
+  return command.action(
+    context.action((file: string | undefined, options: NormalizeOptions) => {
+      const { normalizeCommand } = require('../../cli/normalize/normalize-command') as typeof import('../../cli/normalize/normalize-command');
+      return normalizeCommand(file, options, context.io);
+    }),
+  );
 }
 
-export async function run(args: string[], io: CommandIo): Promise<number> {
-  try {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { 'cdk-json': { type: 'string' }, 'no-config': { type: 'boolean' } } });
-    if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length}`);
-    if (values['no-config'] && values['cdk-json'] !== undefined) throw new UsageError('--cdk-json and --no-config are exclusive: name the config, or say there is none');
-    // The config first: a refusal must not have consumed standard input.
-    const sourceOptions = loadSourceOptions(values['cdk-json'] ?? io.env.DDB_AUDIT_CDK_JSON, values['no-config'] === true, io);
-    const file = positionals[0];
-    const text = file === undefined || file === '-' ? await io.readStdin() : readInput(resolve(io.cwd, file));
-    const records = parseStreamEvent(text, file ?? 'standard input');
-    let out = '';
-    for (const record of normalizeRecords(records, { sourceOptions })) out += changeRecordLine(record);
-    io.stdout(out);
-    return 0;
-  } catch (err) {
-    io.stderr(`ddb-audit normalize: ${escapeForTerminal((err as Error).message)}\n`);
-    return 2;
-  }
-}
-
-function readInput(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-}
-
-/** The Records of a stream event; anything else is refused with the reason. */
-export function parseStreamEvent(text: string, source: string): unknown[] {
-  let event: unknown;
-  try {
-    event = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${source} is not JSON: ${(err as Error).message}`);
-  }
-  const records = (event as { Records?: unknown } | null)?.Records;
-  if (event === null || typeof event !== 'object' || Array.isArray(event) || !Array.isArray(records)) {
-    throw new UsageError(`${source} is not a DynamoDB stream event: expected an object with a "Records" array`);
-  }
-  return records;
-}
-
-// A config that is present must be valid (silently skipping a source's redaction because of a typo
-// elsewhere would leak what it protects), and a missing one is refused unless --no-config says so.
-function loadSourceOptions(cdkJson: string | undefined, noConfig: boolean, io: CommandIo): CollectorSourceOptionsByTable {
-  if (noConfig) {
-    io.stderr(noConfigWarning('normalize'));
-    return {};
-  }
-  const path = resolve(io.cwd, cdkJson ?? 'cdk.json');
-  if (cdkJson === undefined && !existsSync(path)) {
-    throw new UsageError(`no config: ${path} does not exist, and redaction and actor attributes come from it; pass --cdk-json PATH, or --no-config to normalize without redaction`);
-  }
-  return collectorSourceOptions(loadAuditConfig(path));
+export function run(args: string[], io: CommandIo): Promise<number> {
+  return runCli(['normalize', ...args], io);
 }

@@ -1,74 +1,46 @@
 /**
- * `ddb-audit query NAME [--param key=value ...] [--data DIR] [--format table|csv|json]
- *                       [--athena --workgroup WG [--database DB]]`
- * Runs one bundled query (athena-queries/NAME.sql) locally with DuckDB, or on Athena.
- * `ddb-audit query --list` lists the queries and their parameters.
+ * `ddb-audit query`: its options, help and examples. What it does is cli/query/query-command.ts,
+ * loaded only when it runs (DuckDB and the AWS SDK are not loaded for --help).
  */
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { AthenaQueryError, listQueryNames, loadQuery, QueryParamError, runQuery, UnknownQueryError } from '../../cli/query';
-import { formatResult, OutputFormat } from '../../cli/query/format';
-import { parseParams } from './args';
-import { escapeForTerminal } from '../../cli/terminal-text';
-import { CommandIo, UsageError } from './io';
+import { Command } from 'commander';
+import { addOptions, withExamples } from '../../cli/program/definition';
+import type { QueryCommandOptions } from '../../cli/query/query-command';
+import type { CliContext } from '../program';
+import { runCli } from '../program';
+import type { CommandIo } from './io';
 
 export const DEFAULT_DATA_DIR = './audit-data';
-const FORMATS: readonly OutputFormat[] = ['table', 'csv', 'json'];
 
-function listing(): string {
-  return listQueryNames()
-    .map((name) => {
-      const q = loadQuery(name);
-      const params = q.params.map((p) => (p.optional ? `[${p.name}]` : p.name)).join(' ');
-      return `${name.padEnd(22)} ${q.summary}\n${''.padEnd(22)} parameters: ${params}`;
-    })
-    .join('\n');
+export function defineQuery(context: CliContext): Command {
+  const command = new Command('query')
+    .summary('run a bundled query (athena-queries/NAME.sql) locally with DuckDB, or on Athena')
+    .description('Run one bundled query (athena-queries/NAME.sql) on the local data folder with DuckDB, or on Athena. A data folder that holds no change log is refused, never answered with "0 rows".')
+    .argument('[name]', 'the query (ddb-audit query --list shows them)');
+  addOptions(command, [
+    { flags: '-p, --param <key=value>', description: 'a query parameter; repeat for each', repeatable: true, default: 'none (optional parameters mean "all")' },
+    { flags: '--data <dir>', description: 'the local data folder the pipeline writes', default: DEFAULT_DATA_DIR },
+    { flags: '--format <format>', description: 'output: an aligned table, CSV (RFC 4180) or JSON Lines', choices: ['table', 'csv', 'json'], default: 'table' },
+    { flags: '--athena', description: 'run on Athena instead of local data (needs --workgroup)' },
+    { flags: '--workgroup <wg>', description: 'the Athena workgroup (with --athena)', default: 'none; required with --athena' },
+    { flags: '--database <db>', description: 'the Glue database (with --athena)', default: "the workgroup's" },
+    { flags: '--list', description: 'list the bundled queries and their parameters (in --format)' },
+  ]);
+  withExamples(command, [
+    'npx ddb-audit query --list',
+    'npx ddb-audit query --list --format json',
+    'npx ddb-audit query actor-activity --param actor=alice@example.com --param from=2026-01-01 --param to=2026-01-31',
+    'npx ddb-audit query actor-activity --param actor=alice@example.com --param from=2026-01-01 --param to=2026-01-31 --format csv',
+    'npx ddb-audit query actor-activity --param actor=alice@example.com --param from=2026-01-01 --param to=2026-01-31 --athena --workgroup ddb-audit',
+  ]);
+  return command.action(
+    context.action(async (name: string | undefined, options: QueryCommandOptions) => {
+      const { queryCommand } = require('../../cli/query/query-command') as typeof import('../../cli/query/query-command');
+      return queryCommand(name, options, context.io);
+    }),
+  );
 }
 
-export async function run(args: string[], io: CommandIo): Promise<number> {
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        param: { type: 'string', multiple: true, short: 'p' },
-        data: { type: 'string' },
-        format: { type: 'string' },
-        athena: { type: 'boolean' },
-        workgroup: { type: 'string' },
-        database: { type: 'string' },
-        list: { type: 'boolean' },
-      },
-    });
-    if (values.list) {
-      io.stdout(`${listing()}\n`);
-      return 0;
-    }
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'query: missing query NAME (ddb-audit query --list shows them)' : `query: expected one NAME, got ${positionals.join(' ')}`);
-    const name = positionals[0] as string;
-    const format = (values.format ?? 'table') as OutputFormat;
-    if (!FORMATS.includes(format)) throw new UsageError(`--format "${values.format}" is not one of ${FORMATS.join(', ')}`);
-    const params = parseParams(values.param ?? []);
-    if (values.athena && !values.workgroup) throw new UsageError('--athena needs --workgroup WG');
-    if (!values.athena && (values.workgroup || values.database)) throw new UsageError('--workgroup and --database go with --athena');
-    if (values.athena && values.data) throw new UsageError('--data and --athena are exclusive: local data or Athena');
-
-    const result = values.athena
-      ? await runQuery({ name, params, athena: { workgroup: values.workgroup as string, database: values.database } })
-      : await runQuery({ name, params, dataDir: resolve(io.cwd, values.data ?? DEFAULT_DATA_DIR) });
-    io.stdout(formatResult(format, result.columns, result.rows));
-    return 0;
-  } catch (err) {
-    if (err instanceof UsageError || err instanceof UnknownQueryError || err instanceof QueryParamError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`ddb-audit query: ${escapeForTerminal((err as Error).message)}\n`);
-      return 2;
-    }
-    if (err instanceof AthenaQueryError) {
-      // Athena's reason can quote the query's parameters, which can come from the log.
-      io.stderr(`ddb-audit query: ${escapeForTerminal(err.message)}\n`);
-      return 1;
-    }
-    throw err;
-  }
+/** `ddb-audit query ARGS…` in-process (tests). */
+export function run(args: string[], io: CommandIo): Promise<number> {
+  return runCli(['query', ...args], io);
 }

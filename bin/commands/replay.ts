@@ -1,145 +1,44 @@
 /**
- * `ddb-audit replay --from FILE_OR_S3_URI [--dry-run]`: re-delivers the changes of batches the
- * event source mapping discarded, from its S3 on-failure records, through the collector's own
- * normalizer and Firehose sink. Re-running it is harmless: replayed records keep their event_id
- * and record_hash, so they are duplicates that de-duplication on event_id absorbs.
- *
- * --from           a failure file, a folder of them, or s3://BUCKET/PREFIX (every object under it)
- * --dry-run        print the change records that would be sent (NDJSON on stdout), send nothing
- * --delivery-stream, --packing, --overflow-bucket, --overflow-prefix
- *                  default to the deployment's stack outputs when --stack-outputs or --from-stack
- *                  is given, else to the collector's variables DELIVERY_STREAM_NAME, PACKING,
- *                  OVERFLOW_BUCKET, OVERFLOW_PREFIX (see cli/replay/delivery-settings.ts)
- * --stack-outputs FILE  the audit stack's outputs: the file `cdk deploy --outputs-file` writes, or the
- *                  JSON of `aws cloudformation describe-stacks --stack-name DdbAuditCollector`
- * --from-stack     the same, read from CloudFormation (DescribeStacks of DdbAuditCollector)
- * --region         region of the clients (default: AWS_REGION, then the profile's)
- * --cdk-json PATH  per-source options (actor attribute, redaction) from this config; without it,
- *                  SOURCE_OPTIONS as the collector has it, else ./cdk.json; with none of them the
- *                  command refuses (a replay without redaction would leak what the log withholds)
- * --no-config      replay without per-source options (no redaction), with a warning on stderr
- * --json           the report as one JSON object (on stderr with --dry-run, whose stdout is the records)
- * Endpoints: AWS_ENDPOINT_URL_FIREHOSE / AWS_ENDPOINT_URL_S3 (the local pipeline's) when set.
- *
- * Exit 0 when every record was re-delivered; 1 when some were not (or a source could not be
- * read), with the report saying which; 2 for bad arguments or nothing to read.
+ * `ddb-audit replay`: options, help and examples. What it does is cli/replay/replay-command.ts
+ * (docs/operations.md describes when to replay).
  */
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { S3Client } from '@aws-sdk/client-s3';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
-import { parseSourceOptions } from '../../lambda/core/collector-environment';
-import { silentLogger } from '../../lambda/core/logger';
-import { changeRecordLine } from '../../lambda/core/packing';
-import { collectorSourceOptions, loadAuditConfig } from '../../lib/config/load';
-import { replaySource, ReplayDependencies, SourceReport, totals } from '../../cli/replay/replay';
-import { failureSources, parseS3Uri, ReplaySourceError } from '../../cli/replay/sources';
-import { replaySinkSettings, ReplaySettingsError } from '../../cli/replay/delivery-settings';
-import { AuditDeployment, auditDeployment, readStackOutputsFile, readStackOutputsFromCloudFormation, StackOutputsError } from '../../cli/deployment/stack-outputs';
-import { AUDIT_STACK_NAME } from '../../lib/stack-names';
-import { clientConfig } from './aws-client-config';
-import { CommandIo, UsageError } from './io';
-import { noConfigWarning } from './normalize';
+import { Command } from 'commander';
+import { addOptions, withExamples } from '../../cli/program/definition';
+import type { ReplayOptions } from '../../cli/replay/replay-command';
+import type { CliContext } from '../program';
+import { runCli } from '../program';
+import type { CommandIo } from './io';
 
-const OPTIONS = {
-  from: { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  'delivery-stream': { type: 'string' },
-  packing: { type: 'string' },
-  'overflow-bucket': { type: 'string' },
-  'overflow-prefix': { type: 'string' },
-  'cdk-json': { type: 'string' },
-  'no-config': { type: 'boolean' },
-  'stack-outputs': { type: 'string' },
-  'from-stack': { type: 'boolean' },
-  region: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
-
-export async function run(args: string[], io: CommandIo): Promise<number> {
-  try {
-    const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (the failure records go in --from)`);
-    const from = values.from;
-    if (from === undefined || from === '') throw new UsageError('--from FILE_OR_S3_URI is required (a failure file, a folder, or s3://BUCKET/PREFIX)');
-    if (from.startsWith('s3://')) parseS3Uri(from);
-    else if (!existsSync(resolve(io.cwd, from))) throw new UsageError(`cannot read ${from}: no such file or folder`);
-    const dryRun = values['dry-run'] === true;
-    if (values['stack-outputs'] !== undefined && values['from-stack']) throw new UsageError('--stack-outputs and --from-stack are exclusive: a file of the outputs, or CloudFormation');
-    const sourceOptions = loadSourceOptions(values['cdk-json'], values['no-config'] === true, io);
-
-    const s3 = new S3Client(clientConfig(io.env, 'S3', values.region));
-    const deps: ReplayDependencies = { sourceOptions, logger: silentLogger, ...(dryRun ? { onRecords: (records) => io.stdout(records.map(changeRecordLine).join('')) } : { delivery: await deliveryFor(values, io, s3) }) };
-
-    const reports: SourceReport[] = [];
-    const say = dryRun ? io.stderr : io.stdout;
-    for await (const source of failureSources(from, io.cwd, () => s3)) {
-      const report = await replaySource(source, deps);
-      reports.push(report);
-      if (!values.json) say(`${describe(report, dryRun)}\n`);
-    }
-    const sum = totals(reports);
-    if (values.json) say(`${JSON.stringify({ dry_run: dryRun, sources: reports, totals: sum })}\n`);
-    else say(`${dryRun ? 'dry run: would re-deliver' : 'replayed'} ${count(sum.read, 'record')} from ${count(sum.failureRecords, 'failure record')} in ${count(sum.sources, 'file')}: ${dryRun ? '' : `${sum.redelivered} re-delivered, ${sum.failed} failed, `}${count(sum.normalizationErrors, 'error record')}${sum.unreadable > 0 ? `, ${sum.unreadable} unreadable` : ''}\n`);
-    if (sum.failed > 0 && !values.json) io.stderr('ddb-audit replay: some records were not delivered; run the same command again (re-delivery is harmless)\n');
-    return sum.failed > 0 || sum.unreadable > 0 ? 1 : 0;
-  } catch (err) {
-    io.stderr(`ddb-audit replay: ${(err as Error).message}\n`);
-    return err instanceof UsageError || err instanceof ReplaySourceError || err instanceof ReplaySettingsError || err instanceof StackOutputsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
-  }
-}
-
-function describe(report: SourceReport, dryRun: boolean): string {
-  if (report.error !== undefined) return `not replayed: ${report.error}`;
-  const errors = report.normalizationErrors > 0 ? ` (${report.normalizationErrors} as error records)` : '';
-  const head = `${report.source}: ${count(report.failureRecords, 'failure record')}, ${count(report.read, 'record')} read`;
-  if (dryRun) return `${head}, would re-deliver ${report.read}${errors}`;
-  return `${head}, ${report.redelivered} re-delivered, ${report.failed} failed${errors}`;
-}
-
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-export type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
-
-/** Flags, then the deployment's outputs when asked for, then the collector's variables (cli/replay/delivery-settings.ts). */
-export async function deliveryFor(values: Values, io: CommandIo, s3: S3Client): Promise<NonNullable<ReplayDependencies['delivery']>> {
-  const deployment = await deploymentFor(values, io);
-  const sink = replaySinkSettings(
-    { deliveryStream: values['delivery-stream'], packing: values.packing, overflowBucket: values['overflow-bucket'], overflowPrefix: values['overflow-prefix'] },
-    io.env,
-    deployment?.value,
-    deployment?.source,
+export function defineReplay(context: CliContext): Command {
+  const command = new Command('replay')
+    .summary('re-deliver batches the event source mapping discarded (its S3 on-failure records)')
+    .description("Re-deliver the changes of batches the event source mapping discarded, from its S3 on-failure records, through the collector's own normalizer and Firehose sink. Harmless to re-run: replayed records keep their event_id and record_hash. Exit 0 when every record was re-delivered, 1 when some were not.");
+  addOptions(command, [
+    { flags: '--from <file-or-s3-uri>', description: 'a failure file, a folder of them, or s3://BUCKET/PREFIX', required: true },
+    { flags: '--dry-run', description: 'print the change records that would be sent (NDJSON on stdout), send nothing' },
+    { flags: '--delivery-stream <name>', description: 'the Firehose stream', default: 'the stack outputs, else DELIVERY_STREAM_NAME' },
+    { flags: '--packing <packing>', description: 'how records are packed into Firehose records: ndjson or single', default: 'the stack outputs, else PACKING' },
+    { flags: '--overflow-bucket <bucket>', description: 'where oversized records go', default: 'the stack outputs, else OVERFLOW_BUCKET' },
+    { flags: '--overflow-prefix <prefix>', description: 'the key prefix of oversized records', default: 'the stack outputs, else OVERFLOW_PREFIX' },
+    { flags: '--stack-outputs <file>', description: "the audit stack's outputs (cdk deploy --outputs-file, or describe-stacks JSON)", default: 'none' },
+    { flags: '--from-stack', description: 'read the outputs from CloudFormation (DescribeStacks of DdbAuditCollector)' },
+    { flags: '--region <region>', description: 'the region of the clients', default: "AWS_REGION, then the profile's" },
+    { flags: '--cdk-json <path>', description: 'per-source options (actor attribute, redaction) from this config', default: 'SOURCE_OPTIONS, then ./cdk.json' },
+    { flags: '--no-config', description: 'replay without per-source options (no redaction), with a warning' },
+    { flags: '--json', description: 'the report as one JSON object (on stderr with --dry-run)' },
+  ]);
+  withExamples(command, [
+    'npx ddb-audit replay --from s3://my-failure-bucket/failures/ --dry-run --cdk-json ./cdk.json',
+    'npx ddb-audit replay --from ./failures --stack-outputs ./outputs.json --cdk-json ./cdk.json',
+  ]);
+  return command.action(
+    context.action((options: ReplayOptions) => {
+      const { replayCommand } = require('../../cli/replay/replay-command') as typeof import('../../cli/replay/replay-command');
+      return replayCommand(options, context.io);
+    }),
   );
-  return { clients: { firehose: new FirehoseClient(clientConfig(io.env, 'FIREHOSE', values.region)), s3 }, sink };
 }
 
-async function deploymentFor(values: Values, io: CommandIo): Promise<{ value: AuditDeployment; source: string } | undefined> {
-  const file = values['stack-outputs'];
-  if (file !== undefined) return { value: auditDeployment(readStackOutputsFile(resolve(io.cwd, file), file)), source: file };
-  if (!values['from-stack']) return undefined;
-  const cloudFormation = new CloudFormationClient(clientConfig(io.env, 'CLOUDFORMATION', values.region));
-  return { value: auditDeployment(await readStackOutputsFromCloudFormation(cloudFormation)), source: `the outputs of stack ${AUDIT_STACK_NAME}` };
-}
-
-// Replayed records must be redacted exactly as the collector redacts, or a replay would leak what a
-// source redacts and change record_hash; so a config that is present must also be valid.
-// Without any config the command refuses, unless --no-config says to go on without redaction.
-function loadSourceOptions(cdkJson: string | undefined, noConfig: boolean, io: CommandIo): CollectorSourceOptionsByTable {
-  if (noConfig && cdkJson !== undefined) throw new UsageError('--cdk-json and --no-config are exclusive: name the config, or say there is none');
-  if (noConfig) {
-    io.stderr(noConfigWarning('replay'));
-    return {};
-  }
-  if (cdkJson !== undefined) return collectorSourceOptions(loadAuditConfig(resolve(io.cwd, cdkJson)));
-  if (io.env.SOURCE_OPTIONS !== undefined && io.env.SOURCE_OPTIONS !== '') return parseSourceOptions(io.env.SOURCE_OPTIONS);
-  const local = resolve(io.cwd, 'cdk.json');
-  if (!existsSync(local)) {
-    throw new UsageError(`no config: ${local} does not exist and SOURCE_OPTIONS is not set, and redaction and actor attributes come from them; pass --cdk-json PATH, or --no-config to replay without redaction`);
-  }
-  return collectorSourceOptions(loadAuditConfig(local));
+export function run(args: string[], io: CommandIo): Promise<number> {
+  return runCli(['replay', ...args], io);
 }

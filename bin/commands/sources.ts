@@ -1,301 +1,64 @@
 /**
- * `ddb-audit sources add|list|validate [--cdk-json PATH]`: onboarding is one entry in cdk.json.
- *
- *   add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--key-attributes pk[,sk]] [--kms-key-arn ARN]
- *       validates the whole resulting config (the same checks as `cdk synth`), refuses a stream ARN
- *       already present, writes the entry into cdk.json and prints what the source account must
- *       deploy. The write is safe to run many at once and to interrupt: it takes a lock beside
- *       cdk.json (cdk.json.lock), re-reads the file under it, inserts only the new entry's text (every
- *       other byte of the file is kept, so the diff is the new lines), and replaces the file through a
- *       flushed temporary file and a rename, so a crash or a full disk leaves the old file whole.
- *   rotate --table-arn ARN --stream-arn NEW
- *       moves an onboarded table to its new stream (re-enabling a stream or changing its view type gives
- *       it a new ARN, and the mapping keeps reading the old one: docs/coverage.md). Same lock, checks and
- *       atomic write as add; only the entry's streamArn value changes. Prints the next steps: deploy
- *       (the mapping moves to the new stream), then fill the gap the watch recorded.
- *   list       one line per onboarded source (--json: one JSON object per line).
- *   validate   the config's problems, in the same words as `cdk synth`; exit 1 when there are any.
- *
- * Exit status: 0 done; 1 the config has problems (validate, or add on an invalid result);
- * 2 bad arguments, unreadable cdk.json, a stream already onboarded, a table not onboarded (rotate), or
- * cdk.json locked or not writable.
- *
- * Values from cdk.json are printed through escapeForTerminal (a name with control characters cannot
- * repaint the terminal); --json prints them exactly.
+ * `ddb-audit sources add|list|validate`: options, help and examples. What they do is
+ * cli/sources/sources-command.ts (docs/onboarding.md describes onboarding).
  */
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { AuditConfig, SourceConfig } from '../../schemas/audit-config';
-import { parseStreamArn } from '../../lambda/core/stream-arn';
-import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName } from '../../lib/stack-names';
-import { MAPPINGS_PER_STACK, STREAM_POLICIES_PER_STACK } from '../../lib/stack-chunks';
-import { CONTEXT_KEY, readCdkJson, readCdkJsonText } from '../../lib/config/load';
-import { AuditConfigError, findConfigProblems } from '../../lib/config/validate';
-import { collectorRoleArn, sourceKeyPolicyStatement, streamResourcePolicy } from '../../lib/stream-policy';
-import { FileWriter, writeFileAtomic } from '../../cli/config-file/atomic-write';
-import { acquireFileLock, LockOptions } from '../../cli/config-file/file-lock';
-import { insertIntoJsonArray, replaceStringInJsonArray } from '../../cli/config-file/json-insert';
-import { escapeForTerminal } from '../../cli/terminal-text';
-import { CommandIo, UsageError } from './io';
+import { Command } from 'commander';
+import { addOptions, examplesOf, OptionSpec, withExamples } from '../../cli/program/definition';
+import type { AddOptions, RotateOptions, SourcesDependencies } from '../../cli/sources/sources-command';
+import type { CliContext } from '../program';
+import { runCli } from '../program';
+import type { CommandIo } from './io';
 
-const USAGE = 'usage: ddb-audit sources add --stream-arn ARN [--actor-attribute NAME] [--redact a,b.c] [--key-attributes pk[,sk]] [--kms-key-arn ARN] | rotate --table-arn ARN --stream-arn NEW | list [--json] | validate  [--cdk-json PATH]';
+export type { SourcesDependencies } from '../../cli/sources/sources-command';
 
-/** Exit status when the config itself is invalid. */
-const CONFIG_INVALID = 1;
+const lazy = () => require('../../cli/sources/sources-command') as typeof import('../../cli/sources/sources-command');
 
-/** What tests replace: the file writer (to fail midway, as a full disk does) and the lock's timing. */
-export interface SourcesDependencies {
-  readonly writer?: FileWriter;
-  readonly lock?: LockOptions;
+const CDK_JSON: OptionSpec = { flags: '--cdk-json <path>', description: 'the project config to read (and, for add, to edit)', default: 'DDB_AUDIT_CDK_JSON, then ./cdk.json' };
+
+export function defineSources(context: CliContext): Command {
+  const group = new Command('sources')
+    .summary('onboard source tables (one entry in cdk.json) and check the config')
+    .description('Onboard DynamoDB source tables: each is one entry in the `audit` context of cdk.json.');
+
+  const add = new Command('add')
+    .summary('add a source to cdk.json and print what each account deploys')
+    .description("Validate the whole resulting config (the same checks as cdk synth), add the stream's entry to cdk.json (locked, atomic, every other byte kept), and print what the audit and source accounts deploy, in order.");
+  addOptions(add, [
+    { flags: '--stream-arn <arn>', description: 'the full stream ARN: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL', required: true },
+    { flags: '--actor-attribute <name>', description: 'the item attribute that names who made the change', default: 'none: no actor recorded' },
+    { flags: '--redact <paths>', description: 'comma-separated attribute paths to redact (a,b.c)', default: 'none' },
+    { flags: '--key-attributes <pk[,sk]>', description: "the table's key schema, partition key then sort key (lets the config refuse redacting a key)", default: 'not recorded' },
+    { flags: '--kms-key-arn <arn>', description: "the table's customer managed KMS key", default: 'none: an AWS owned key' },
+    CDK_JSON,
+  ]);
+  withExamples(add, ['npx ddb-audit sources add --stream-arn arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-01-01T00:00:00.000 --actor-attribute updatedBy --redact card.number,ssn']);
+  add.action(context.action((options: AddOptions) => lazy().sourcesCommand('add', context.io, () => lazy().addSource(options, context.io, context.deps.sources))));
+
+  const rotate = new Command('rotate')
+    .summary("move an onboarded table to its new stream ARN in cdk.json")
+    .description("Move an onboarded table to its new stream: re-enabling a stream or changing its view type gives it a new ARN, and the mapping keeps reading the old one (docs/coverage.md). Same lock, checks and atomic write as add; only the entry's streamArn changes. Prints the next steps: deploy, then fill the gap the watch recorded.");
+  addOptions(rotate, [
+    { flags: '--table-arn <arn>', description: 'the onboarded table: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME', required: true },
+    { flags: '--stream-arn <arn>', description: "the table's new stream ARN (its LatestStreamArn)", required: true },
+    CDK_JSON,
+  ]);
+  withExamples(rotate, ['npx ddb-audit sources rotate --table-arn arn:aws:dynamodb:eu-west-1:111122223333:table/Orders --stream-arn arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/stream/2026-03-01T00:00:00.000']);
+  rotate.action(context.action((options: RotateOptions) => lazy().sourcesCommand('rotate', context.io, () => lazy().rotateSource(options, context.io, context.deps.sources))));
+
+  const list = new Command('list').summary('one line per onboarded source').description('One line per onboarded source; --json prints the same columns, one JSON object per line, with exact values.');
+  addOptions(list, [{ flags: '--json', description: 'one JSON object per source, keyed by column' }, CDK_JSON]);
+  withExamples(list, ['npx ddb-audit sources list', 'npx ddb-audit sources list --json']);
+  list.action(context.action((options: { json?: boolean; cdkJson?: string }) => lazy().sourcesCommand('list', context.io, () => lazy().listSources(options, context.io))));
+
+  const validate = new Command('validate').summary("the config's problems, as cdk synth words them").description("Check the audit config as cdk synth does and print its problems; exit 1 when there are any.");
+  addOptions(validate, [CDK_JSON]);
+  withExamples(validate, ['npx ddb-audit sources validate', 'npx ddb-audit sources validate --cdk-json ./cdk.json']);
+  validate.action(context.action((options: { cdkJson?: string }) => lazy().sourcesCommand('validate', context.io, () => lazy().validateSources(options, context.io))));
+
+  withExamples(group, [...examplesOf(add), ...examplesOf(rotate), examplesOf(list)[0] as string, examplesOf(validate)[0] as string]);
+  return group.addCommand(add).addCommand(rotate).addCommand(list).addCommand(validate);
 }
 
-export async function run(args: string[], io: CommandIo, deps: SourcesDependencies = {}): Promise<number> {
-  const [subcommand, ...rest] = args;
-  try {
-    switch (subcommand) {
-      case 'add':
-        return await add(rest, io, deps);
-      case 'rotate':
-        return await rotate(rest, io, deps);
-      case 'list':
-        return list(rest, io);
-      case 'validate':
-        return validate(rest, io);
-      default:
-        throw new UsageError(subcommand === undefined ? `missing subcommand; ${USAGE}` : `unknown subcommand "${subcommand}"; ${USAGE}`);
-    }
-  } catch (err) {
-    io.stderr(`ddb-audit sources: ${escapeForTerminal((err as Error).message)}\n`);
-    return 2;
-  }
-}
-
-function cdkJsonPath(value: string | undefined, io: CommandIo): string {
-  return resolve(io.cwd, value ?? io.env.DDB_AUDIT_CDK_JSON ?? 'cdk.json');
-}
-
-function parse<T extends Record<string, { type: 'string' | 'boolean' }>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options: { ...options, 'cdk-json': { type: 'string' } }, allowPositionals: false, strict: true }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
-/** The `audit` context of a cdk.json document (raw, not validated). */
-function auditContext(doc: Record<string, any>, path: string): Record<string, any> {
-  const audit = doc.context?.[CONTEXT_KEY];
-  if (audit === null || typeof audit !== 'object' || Array.isArray(audit)) {
-    throw new UsageError(`${path} has no "context.${CONTEXT_KEY}" object (see README-infra, Configuration)`);
-  }
-  return audit as Record<string, any>;
-}
-
-async function add(args: string[], io: CommandIo, deps: SourcesDependencies): Promise<number> {
-  const values = parse(args, {
-    'stream-arn': { type: 'string' },
-    'actor-attribute': { type: 'string' },
-    redact: { type: 'string' },
-    'key-attributes': { type: 'string' },
-    'kms-key-arn': { type: 'string' },
-  });
-  const streamArn = values['stream-arn'];
-  if (streamArn === undefined || streamArn === '') throw new UsageError('add needs --stream-arn ARN (the full stream ARN: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL)');
-
-  const entry: Record<string, unknown> = { streamArn };
-  if (values['actor-attribute'] !== undefined) entry.actorAttribute = values['actor-attribute'];
-  if (values.redact !== undefined) entry.redact = values.redact.split(',').map((p) => p.trim());
-  // The table's key schema (DescribeTable's KeySchema: partition key, then sort key). Recorded, it lets
-  // the config refuse a redact path on a key attribute before deploy (keys are never redacted).
-  if (values['key-attributes'] !== undefined) entry.keyAttributes = values['key-attributes'].split(',').map((p) => p.trim());
-  if (values['kms-key-arn'] !== undefined) entry.kmsKeyArn = values['kms-key-arn'];
-
-  const path = cdkJsonPath(values['cdk-json'], io);
-  // One lock per real file, whichever name (or symlink) it is reached by.
-  const lock = await acquireFileLock(realFile(path), deps.lock);
-  try {
-    // Read under the lock: another add may have written since this process started.
-    const { text, doc } = readCdkJsonText(path);
-    const audit = auditContext(doc, path);
-    const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
-    const existing = sources.findIndex((s) => (s as { streamArn?: unknown } | null)?.streamArn === streamArn);
-    if (existing >= 0) throw new UsageError(`stream ${streamArn} is already onboarded as sources[${existing}] in ${path}; nothing changed`);
-
-    const candidate = { ...audit, sources: [...sources, entry] };
-    const problems = findConfigProblems(candidate);
-    if (problems.length > 0) {
-      io.stderr(`ddb-audit sources: not added, cdk.json unchanged. ${new AuditConfigError(problems).message}\n`);
-      return CONFIG_INVALID;
-    }
-    const edited = insertIntoJsonArray(text, ['context', CONTEXT_KEY, 'sources'], entry);
-    lock.assertHeld();
-    writeFileAtomic(path, edited, { writer: deps.writer });
-    io.stdout(nextSteps(candidate as AuditConfig, entry as SourceConfig, sources.length, path));
-    return 0;
-  } finally {
-    lock.release();
-  }
-}
-
-async function rotate(args: string[], io: CommandIo, deps: SourcesDependencies): Promise<number> {
-  const values = parse(args, { 'table-arn': { type: 'string' }, 'stream-arn': { type: 'string' } });
-  const tableArn = values['table-arn'];
-  const newStreamArn = values['stream-arn'];
-  if (!tableArn) throw new UsageError('rotate needs --table-arn ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME)');
-  if (!newStreamArn) throw new UsageError('rotate needs --stream-arn NEW (the table\'s new stream ARN, its LatestStreamArn)');
-  const parsedNew = parseStreamArn(newStreamArn);
-  if (!parsedNew) throw new UsageError(`--stream-arn ${newStreamArn} is not a stream ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL)`);
-  if (parsedNew.tableArn !== tableArn) throw new UsageError(`--stream-arn ${newStreamArn} is a stream of ${parsedNew.tableArn}, not of --table-arn ${tableArn}; nothing changed`);
-
-  const path = cdkJsonPath(values['cdk-json'], io);
-  const lock = await acquireFileLock(realFile(path), deps.lock);
-  try {
-    const { text, doc } = readCdkJsonText(path);
-    const audit = auditContext(doc, path);
-    const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
-    const index = sources.findIndex((s) => {
-      const arn = (s as { streamArn?: unknown } | null)?.streamArn;
-      return typeof arn === 'string' && parseStreamArn(arn)?.tableArn === tableArn;
-    });
-    if (index < 0) throw new UsageError(`table ${tableArn} is not onboarded in ${path} (no source whose streamArn is a stream of it); use sources add; nothing changed`);
-    const oldStreamArn = (sources[index] as { streamArn: string }).streamArn;
-    if (oldStreamArn === newStreamArn) throw new UsageError(`sources[${index}] already reads ${newStreamArn}; nothing changed`);
-
-    const candidate = { ...audit, sources: sources.map((s, i) => (i === index ? { ...(s as object), streamArn: newStreamArn } : s)) };
-    const problems = findConfigProblems(candidate);
-    if (problems.length > 0) {
-      io.stderr(`ddb-audit sources: not rotated, cdk.json unchanged. ${new AuditConfigError(problems).message}\n`);
-      return CONFIG_INVALID;
-    }
-    const edited = replaceStringInJsonArray(text, ['context', CONTEXT_KEY, 'sources'], index, 'streamArn', newStreamArn);
-    lock.assertHeld();
-    writeFileAtomic(path, edited, { writer: deps.writer });
-    io.stdout(rotateNextSteps(candidate as AuditConfig, index, oldStreamArn, newStreamArn, path));
-    return 0;
-  } finally {
-    lock.release();
-  }
-}
-
-/** What to do after a rotation: deploy, so the mapping reads the new stream, then fill the gap. */
-function rotateNextSteps(config: AuditConfig, index: number, oldStreamArn: string, newStreamArn: string, path: string): string {
-  const arn = parseStreamArn(newStreamArn)!;
-  // The source keeps its place among its account's sources, so its chunks (lib/stack-chunks.ts) stay the same.
-  const ofAccount = config.sources.slice(0, index + 1).filter((s) => parseStreamArn(s.streamArn)?.accountId === arn.accountId).length;
-  const sourceStack = sourceStackName(arn.accountId, Math.floor((ofAccount - 1) / STREAM_POLICIES_PER_STACK));
-  const mappingsStack = mappingsStackName(arn.accountId, Math.floor((ofAccount - 1) / MAPPINGS_PER_STACK));
-  return `${[
-    `Rotated sources[${index}] in ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region})`,
-    `  from ${oldStreamArn}`,
-    `  to   ${newStreamArn}`,
-    '',
-    'Next steps:',
-    `1. Source account ${arn.accountId}: npx cdk deploy --exclusively ${sourceStack}   (grants the new stream to the collector and the watch)`,
-    `2. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME} ${mappingsStack}   (the mapping moves to the new stream and reads it from TRIM_HORIZON;`,
-    '   changes older than 24 h on the new stream are already trimmed).',
-    '3. Within one watch interval the watch closes the gap (an op = \'g\' row with its bounds); then fill it:',
-    '     ddb-audit coverage            (shows the gap, its bounds and whether it is filled)',
-    '   and re-deliver the window from an export (docs/coverage.md, "Filling a gap"): a full export at the gap\'s end, or an',
-    '   incremental export of the gap\'s window (needs point-in-time recovery; 15 minutes to 24 hours; keeps the last change per key).',
-    '',
-  ].join('\n')}\n`;
-}
-
-function realFile(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
-/** What the platform team and the source account do after the entry is written. */
-function nextSteps(config: AuditConfig, source: SourceConfig, index: number, path: string): string {
-  const arn = parseStreamArn(source.streamArn)!;
-  const role = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: arn.partition });
-  // The new entry is appended, so it is its account's last source: that fixes its chunk (lib/stack-chunks.ts).
-  const ofAccount = config.sources.filter((s) => parseStreamArn(s.streamArn)?.accountId === arn.accountId).length;
-  const sourceStack = sourceStackName(arn.accountId, Math.floor((ofAccount - 1) / STREAM_POLICIES_PER_STACK));
-  const mappingsStack = mappingsStackName(arn.accountId, Math.floor((ofAccount - 1) / MAPPINGS_PER_STACK));
-  const indent = (text: string, by: string) => text.replace(/^/gm, by);
-  const lines = [
-    `Added sources[${index}] to ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region}).`,
-    '',
-    'Deploy in this order (or all at once with `npx cdk deploy --all` when both accounts are bootstrapped with trust):',
-    `1. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME}`,
-    '   (adds its options to the collector; its Glue partitions register themselves as its changes arrive).',
-    `2. Source account ${arn.accountId} grants its stream to the collector role ${role}:`,
-    `     npx cdk deploy --exclusively ${sourceStack}      (with that account's credentials)`,
-    '   or, if the table is defined in the source team\'s own CDK app (TableV2), they set streamResourcePolicy to',
-    '   iam.PolicyDocument.fromJson() of this document (streamResourcePolicy() in lib/stream-policy.ts):',
-    indent(JSON.stringify(streamResourcePolicy(role), null, 2), '     '),
-  ];
-  if (source.kmsKeyArn !== undefined) {
-    lines.push(
-      `   and they add this statement to the key policy of ${source.kmsKeyArn}:`,
-      indent(JSON.stringify(sourceKeyPolicyStatement(role), null, 2), '     '),
-    );
-  }
-  lines.push(
-    `3. Audit account ${config.auditAccountId}: npx cdk deploy --exclusively ${mappingsStack}      (creates the event source mapping)`,
-    '',
-    'Before you deploy, check the two known blockers:',
-    '  - a table encrypted with the AWS managed key aws/dynamodb cannot be read from another account:',
-    '    switch the table to a customer managed key (and pass --kms-key-arn) or to an AWS owned key;',
-    '  - each stream shard allows two concurrent readers and this pipeline is one of them.',
-    '',
-  );
-  return `${lines.join('\n')}\n`;
-}
-
-function list(args: string[], io: CommandIo): number {
-  const values = parse(args, { json: { type: 'boolean' } });
-  const path = cdkJsonPath(values['cdk-json'], io);
-  const audit = auditContext(readCdkJson(path), path);
-  const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
-  if (values.json) {
-    io.stdout(sources.map((s) => `${JSON.stringify(s)}\n`).join(''));
-    return 0;
-  }
-  if (sources.length === 0) {
-    io.stdout(`no sources onboarded in ${escapeForTerminal(path)}\n`);
-    return 0;
-  }
-  const rows = sources.map((raw, i) => {
-    const s = (raw ?? {}) as Partial<SourceConfig>;
-    const arn = typeof s.streamArn === 'string' ? parseStreamArn(s.streamArn) : undefined;
-    return [
-      String(i),
-      arn?.accountId ?? '?',
-      arn?.region ?? '?',
-      arn?.tableName ?? `(invalid ARN: ${String(s.streamArn)})`,
-      arn?.streamLabel ?? '?',
-      s.actorAttribute ?? '-',
-      s.redact?.join(',') || '-',
-      s.kmsKeyArn ? 'yes' : 'no',
-    ];
-  });
-  io.stdout(formatTable(['#', 'account', 'region', 'table', 'stream label', 'actor attribute', 'redact', 'CMK'], rows.map((row) => row.map(escapeForTerminal))));
-  return 0;
-}
-
-function validate(args: string[], io: CommandIo): number {
-  const values = parse(args, {});
-  const path = cdkJsonPath(values['cdk-json'], io);
-  const config = readCdkJson(path).context?.[CONTEXT_KEY];
-  const problems = findConfigProblems(config);
-  if (problems.length > 0) {
-    io.stderr(`${new AuditConfigError(problems).message}\n`);
-    return CONFIG_INVALID;
-  }
-  const sources = (config as AuditConfig).sources.length;
-  io.stdout(`${escapeForTerminal(path)}: audit config is valid (${sources} source${sources === 1 ? '' : 's'})\n`);
-  return 0;
-}
-
-function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+export function run(args: string[], io: CommandIo, deps?: SourcesDependencies): Promise<number> {
+  return runCli(['sources', ...args], io, { sources: deps });
 }

@@ -3,7 +3,8 @@
  *
  * All or nothing: the query runs first; the package (rows, summary.md, report.html, manifest and
  * signature) is written into a hidden sibling folder and renamed to --out only once it is complete
- * and signed. A failed query or signature leaves nothing.
+ * and signed. A failed query or signature leaves nothing, and neither does Ctrl-C
+ * (cli/program/interrupt.ts removes the hidden folder).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -28,6 +29,7 @@ import {
 } from './manifest';
 import { renderReportHtml } from './report-html';
 import { renderSummary } from './summary';
+import { removeOnInterrupt } from '../program/interrupt';
 import { CLOUDTRAIL_TABLE_NAME } from '../../schemas/cloudtrail-events';
 import { GLUE_DATABASE_NAME } from '../../schemas/partitioning';
 import type { ToolInfo } from './tool-info';
@@ -56,6 +58,8 @@ export async function exportEvidence(options: ExportOptions): Promise<{ outDir: 
   const result = await options.runQuery(options.request);
 
   const staging = join(dirname(outDir), `.${basename(outDir)}.partial-${randomUUID()}`);
+  // Registered before it exists, so that Ctrl-C at any moment from here on leaves no partial folder.
+  const forget = removeOnInterrupt(staging);
   await mkdir(staging, { recursive: true });
   try {
     const manifest = await writePackage(staging, result, options);
@@ -65,6 +69,8 @@ export async function exportEvidence(options: ExportOptions): Promise<{ outDir: 
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     throw err;
+  } finally {
+    forget();
   }
 }
 

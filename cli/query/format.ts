@@ -8,6 +8,8 @@
  */
 import { csvTextCell } from '../csv-cell';
 import { escapeForTerminal } from '../terminal-text';
+import type { OutputStyle } from '../program/output-style';
+import { renderTable } from '../text-table';
 import type { QueryColumn } from './result';
 
 export type OutputFormat = 'table' | 'csv' | 'json';
@@ -35,25 +37,22 @@ export function formatJsonLines(rows: readonly Record<string, unknown>[]): strin
   return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
 }
 
-/** A plain-text table; cells longer than maxWidth are cut with an ellipsis (the full value is in csv/json). */
-export function formatTable(columns: readonly QueryColumn[], rows: readonly Record<string, unknown>[], maxWidth = 40): string {
+/**
+ * An aligned text table; cells longer than maxWidth are cut with an ellipsis (the full value is in
+ * csv/json). With a terminal's style, colors may mark the header and the table fits its width.
+ */
+export function formatTable(columns: readonly QueryColumn[], rows: readonly Record<string, unknown>[], maxWidth = 40, style?: OutputStyle): string {
   // Newlines and tabs read as spaces; every other control character (ESC, CR in a value, C1, bidi
   // overrides) becomes a visible escape. Clipping comes after escaping, so it cannot cut an escape's
   // meaning away, only shorten what is shown.
-  const clip = (text: string) => {
-    const flat = escapeForTerminal(text.replace(/[\n\t]/g, ' '));
-    return flat.length > maxWidth ? `${flat.slice(0, maxWidth - 1)}…` : flat;
-  };
+  const flat = (text: string) => escapeForTerminal(text.replace(/[\n\t]/g, ' '));
   const header = columns.map((c) => escapeForTerminal(c.name));
-  const cells = rows.map((row) => columns.map((c) => clip(cellText(row[c.name]))));
-  const widths = header.map((name, i) => Math.max(name.length, ...cells.map((r) => (r[i] as string).length)));
-  const line = (values: readonly string[]) => values.map((v, i) => v.padEnd(widths[i] as number)).join('  ').trimEnd();
-  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
-  return `${out.join('\n')}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
+  const cells = rows.map((row) => columns.map((c) => flat(cellText(row[c.name]))));
+  return `${renderTable(header, cells, { maxCellWidth: maxWidth, rule: true, style })}(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
 }
 
-export function formatResult(format: OutputFormat, columns: readonly QueryColumn[], rows: readonly Record<string, unknown>[]): string {
+export function formatResult(format: OutputFormat, columns: readonly QueryColumn[], rows: readonly Record<string, unknown>[], style?: OutputStyle): string {
   if (format === 'csv') return formatCsv(columns, rows);
   if (format === 'json') return formatJsonLines(rows);
-  return formatTable(columns, rows);
+  return formatTable(columns, rows, 40, style);
 }

@@ -39,7 +39,7 @@ beforeAll(async () => {
     const at = new Date(Date.now() - (i % 2 === 0 ? 4 : 2) * 3_600_000);
     utimesSync(join(data, key), at, at);
   });
-  const digest = await cli('digest', '--data', data, '--include-current-hour');
+  const digest = await cli('digest', '--data', data, '--init', '--include-current-hour');
   expect(digest.code).toBe(0);
   expect(digest.out).toMatch(new RegExp(`wrote [4-5] digest\\(s\\), .* listing ${parquetKeys().length} object\\(s\\)`));
   expect(digest.err).toContain('created signing key');

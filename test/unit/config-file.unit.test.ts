@@ -114,7 +114,7 @@ describe('sources add through a failing writer', () => {
     const code = await run(['add', '--stream-arn', NEW_STREAM, '--cdk-json', path], io, { writer: failing });
 
     expect(code).toBe(2);
-    expect(io.err.join('')).toBe('ddb-audit sources: ENOSPC: no space left on device, write\n');
+    expect(io.err.join('')).toBe('ddb-audit sources add: ENOSPC: no space left on device, write\n');
     expect(readFileSync(path, 'utf8')).toBe(original);
     expect(readdirSync(dir)).toEqual(['cdk.json']);
   });

@@ -74,7 +74,7 @@ describe('ddb-audit cost', () => {
     [['--accounts', '20', '--tables', '10'], 'ddb-audit cost: --accounts (20) cannot exceed tables (10): every account has at least one source table'],
     [['--packing', 'gzip'], 'ddb-audit cost: --packing "gzip" is not ndjson or single'],
     [['--changes-per-day', '1', '--changes-per-month', '30'], 'ddb-audit cost: --changes-per-day and --changes-per-month are exclusive: give one rate'],
-    [['--tabels', '10'], "ddb-audit cost: Unknown option '--tabels'"],
+    [['--tabels', '10'], "ddb-audit cost: unknown option '--tabels' (did you mean --tables?)"],
     [['extra'], 'ddb-audit cost: unexpected argument "extra"'],
   ])('refuses %p with one line and exit 2, printing nothing on stdout', async (args, message) => {
     const { code, out, err } = await cost(args);
@@ -103,8 +103,10 @@ describe('ddb-audit cost', () => {
   it('prints its options with their defaults and an example on --help, exit 0', async () => {
     const { code, out } = await cost(['--help']);
     expect(code).toBe(0);
-    expect(out).toContain('--changes-per-day N | --changes-per-month N   changes to all source tables (default 100000 a day)');
-    expect(out).toContain('example: ddb-audit cost --changes-per-month 100000000 --tables 500 --accounts 50');
+    const flat = out.replace(/\s+/g, ' ');
+    expect(flat).toContain('--changes-per-day <n> changes to all source tables a day (or --changes-per-month) (default: 100000)');
+    expect(flat).toContain('--change-bytes <n> average change record, 1 to 1000000 (default: 1500)');
+    expect(out).toContain('$ npx ddb-audit cost --changes-per-month 100000000 --tables 500 --accounts 50');
   });
 
   it('runs as the installed command, exit 2 on a bad number', () => {

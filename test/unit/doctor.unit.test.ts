@@ -472,7 +472,7 @@ describe('ddb-audit doctor on failing installations', () => {
 
 describe('ddb-audit doctor usage', () => {
   it.each([
-    [['--bogus'], /Unknown option '--bogus'/],
+    [['--bogus'], /unknown option '--bogus'/],
     [['extra'], /unexpected argument "extra"/],
     [['--config', 'missing.json'], /^ddb-audit doctor: --config missing\.json: cannot read .*missing\.json/],
     [['--concurrency', '0'], /--concurrency "0" is not a whole number from 1 to 64/],

@@ -242,7 +242,7 @@ describe('coverage', () => {
       await writeChangeRows(join(empty, PART, 'x.parquet'), [REAL]);
       const io = captureIo({ cwd: empty });
       expect(await log(['verify', '--data', empty], io)).toBe(1);
-      expect(io.out.join('')).toContain('no digests yet (run ddb-audit log digest, or wait for the digest Lambda); 1 object(s) under changes/ are covered by no digest\nNOT VERIFIED\n');
+      expect(io.out.join('')).toContain('no digests yet (start the chain with ddb-audit log digest --init, or wait for the digest Lambda); 1 object(s) under changes/ are covered by no digest\nNOT VERIFIED\n');
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }

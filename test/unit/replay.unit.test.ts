@@ -193,7 +193,7 @@ describe('ddb-audit replay', () => {
     [['--from', FIXTURE], '--delivery-stream (or environment variable DELIVERY_STREAM_NAME) is required but not set'],
     [['--from', FIXTURE, '--delivery-stream', 's', '--overflow-bucket', 'b', '--packing', 'zip'], '--packing (or environment variable PACKING) must be "ndjson" or "single", got "zip"'],
     [['--from', 's3://'], '"s3://" is not an S3 URI: expected s3://BUCKET/PREFIX'],
-    [['--from', FIXTURE, '--bogus'], "Unknown option '--bogus'"],
+    [['--from', FIXTURE, '--bogus'], "unknown option '--bogus'"],
   ])('rejects %j with exit status 2 and a one-line reason', async (args, message) => {
     const io = captureIo({ env: { SOURCE_OPTIONS: '{}' } });
     expect(await run(args, io)).toBe(2);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../bin/commands/sources';
 import { main } from '../../bin/ddb-audit';
+import { SOURCE_COLUMNS } from '../../cli/sources/source-columns';
 import { findConfigProblems } from '../../lib/config/validate';
 import { captureIo } from '../support/capture-io';
 
@@ -76,7 +77,7 @@ describe('sources add', () => {
     const result = await sources(['add', '--stream-arn', ORDERS, '--cdk-json', path]);
 
     expect(result.code).toBe(2);
-    expect(result.err).toBe(`ddb-audit sources: stream ${ORDERS} is already onboarded as sources[0] in ${path}; nothing changed\n`);
+    expect(result.err).toBe(`ddb-audit sources add: stream ${ORDERS} is already onboarded as sources[0] in ${path}; nothing changed\n`);
     expect(readFileSync(path, 'utf8')).toBe(before);
   });
 
@@ -96,7 +97,7 @@ describe('sources add', () => {
   test('needs --stream-arn and rejects unknown options', async () => {
     const path = tempCdkJson();
     expect(await sources(['add', '--cdk-json', path])).toMatchObject({ code: 2, err: expect.stringContaining('add needs --stream-arn ARN') });
-    expect(await sources(['add', '--stream-arn', NEW_STREAM, '--actor', 'x', '--cdk-json', path])).toMatchObject({ code: 2, err: expect.stringContaining("Unknown option '--actor'") });
+    expect(await sources(['add', '--stream-arn', NEW_STREAM, '--actor', 'x', '--cdk-json', path])).toMatchObject({ code: 2, err: "ddb-audit sources add: unknown option '--actor'\n" });
   });
 
   test('names a cdk.json without an audit context', async () => {
@@ -112,9 +113,9 @@ describe('sources list', () => {
     expect(code).toBe(0);
     const lines = out.trimEnd().split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^#\s+account\s+region\s+table\s+stream label\s+actor attribute\s+redact\s+CMK$/);
-    expect(lines[1]).toMatch(/^0\s+222222222222\s+eu-west-1\s+Orders\s+2026-01-15T10:00:00\.000\s+updatedBy\s+payment\.cardNumber\s+no$/);
-    expect(lines[3]).toMatch(/^2\s+033333333333\s+eu-west-1\s+Payments\s+.*\s+yes$/);
+    expect(lines[0]).toMatch(/^#\s+account\s+region\s+table\s+stream label\s+actor attribute\s+redact\s+CMK\s+stream ARN$/);
+    expect(lines[1]).toMatch(/^0\s+222222222222\s+eu-west-1\s+Orders\s+2026-01-15T10:00:00\.000\s+updatedBy\s+payment\.cardNumber\s+no\s+arn:aws:dynamodb:eu-west-1:222222222222:table\/Orders\/stream\/2026-01-15T10:00:00\.000$/);
+    expect(lines[3]).toMatch(/^2\s+033333333333\s+eu-west-1\s+Payments\s+.*\s+yes\s+arn:aws:dynamodb:\S+$/);
   });
 
   test('prints values from cdk.json with control characters escaped, so an entry cannot repaint the listing', async () => {
@@ -129,10 +130,21 @@ describe('sources list', () => {
     expect(out).toContain('a\\x0ab');
   });
 
-  test('--json prints the entries as they are in cdk.json', async () => {
+  test('--json prints the same columns as the table, one object per source, with the exact values of cdk.json', async () => {
     const path = tempCdkJson();
     const { out } = await sources(['list', '--json', '--cdk-json', path]);
-    expect(out.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(JSON.parse(readFileSync(path, 'utf8')).context.audit.sources);
+    const table = (await sources(['list', '--cdk-json', path])).out.split('\n');
+    const rows = out.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const entries = JSON.parse(readFileSync(path, 'utf8')).context.audit.sources;
+    expect(rows).toHaveLength(entries.length);
+    // One JSON key per table column, in the table's order.
+    expect(SOURCE_COLUMNS.map((c) => c.header).join(' ')).toBe((table[0] as string).split(/\s{2,}/).join(' '));
+    for (const row of rows) expect(Object.keys(row)).toEqual(SOURCE_COLUMNS.map((c) => c.json));
+    rows.forEach((row, i) => {
+      const entry = entries[i];
+      expect(row).toMatchObject({ index: i, stream_arn: entry.streamArn, actor_attribute: entry.actorAttribute ?? null, redact: entry.redact ?? [], kms_key_arn: entry.kmsKeyArn ?? null });
+      expect(entry.streamArn).toContain(`:${row.account}:table/${row.table}/stream/${row.stream_label}`);
+    });
   });
 });
 

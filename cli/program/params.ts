@@ -1,7 +1,8 @@
-/** Argument helpers shared by the commands. */
+/** Argument helpers shared by the commands: --param key=value lists, --sign-key and --public-key files. */
 import { readFile } from 'node:fs/promises';
-import { ed25519Signer, Signer } from '../../lambda/digest/signing';
-import { UsageError } from './io';
+import type { KeyObject } from 'node:crypto';
+import { ed25519Signer, parsePublicKey, Signer } from '../../lambda/digest/signing';
+import { UsageError } from './command-io';
 
 /** `--param key=value` entries as an object; a malformed or repeated one is a usage error naming it. */
 export function parseParams(values: readonly string[]): Record<string, string> {
@@ -26,6 +27,21 @@ export async function signerFromKeyFile(path: string): Promise<Signer> {
   }
   try {
     return ed25519Signer(pem, `--sign-key ${path}`);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** A public key from a PEM file named by `option` (--public-key); unreadable or invalid is a usage error naming it. */
+export async function readPublicKey(path: string, option: string): Promise<KeyObject> {
+  let pem: string;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${option} ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    return parsePublicKey(pem, `${option} ${path}`);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
