@@ -132,7 +132,7 @@ export async function verifyEvidence(dir: string, options: { pinnedKey?: KeyObje
 type ProblemSink = (file: string, message: string, kind?: string) => void;
 
 /** At most MAX_SHOWN_PER_KIND findings per (file, kind), in order; the rest as one "N more" line each. */
-export function capFindings(problems: readonly EvidenceProblem[]): EvidenceProblem[] {
+function capFindings(problems: readonly EvidenceProblem[]): EvidenceProblem[] {
   const counts = new Map<string, number>();
   const out: EvidenceProblem[] = [];
   const hidden = new Map<string, { file: string; kind: string; count: number }>();

@@ -36,7 +36,7 @@ export interface ConflictScan {
 }
 
 /** Columns compared between copies: every hashed field, record_hash and overflow_uri (only processed_at may differ). */
-export const COMPARED_COLUMNS: readonly string[] = [...(CHANGE_RECORD_FIELDS as readonly FieldDefinition[]).filter((f) => f.hashed).map((f) => f.name), 'record_hash', 'overflow_uri'];
+const COMPARED_COLUMNS: readonly string[] = [...(CHANGE_RECORD_FIELDS as readonly FieldDefinition[]).filter((f) => f.hashed).map((f) => f.name), 'record_hash', 'overflow_uri'];
 
 const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 

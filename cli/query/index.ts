@@ -76,7 +76,7 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
  * delivered from the day before `from` to the day after `to` (yyyy/MM/dd), the same log_date
  * range athena-queries/change-attribution.sql gives the partition projection.
  */
-export function localCloudTrailFiles(files: readonly CloudTrailFile[], values: Readonly<Record<string, string>>): CloudTrailFile[] {
+function localCloudTrailFiles(files: readonly CloudTrailFile[], values: Readonly<Record<string, string>>): CloudTrailFile[] {
   const day = (date: string | undefined, offset: number) => (date === undefined ? undefined : new Date(Date.parse(`${date}T00:00:00Z`) + offset * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '/'));
   const first = day(values.from, -1);
   const last = day(values.to, 1);
