@@ -19,7 +19,7 @@
 const NEEDS_PREFIX = /^[=+\-@\t\r\u0000']/;
 
 /** `text` as a spreadsheet will show it as text: a leading `'` when it could start a formula. */
-export function neutralizeFormula(text: string): string {
+function neutralizeFormula(text: string): string {
   return NEEDS_PREFIX.test(text) ? `'${text}` : text;
 }
 

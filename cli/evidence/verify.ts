@@ -132,7 +132,7 @@ export async function verifyEvidence(dir: string, options: { pinnedKey?: KeyObje
 type ProblemSink = (file: string, message: string, kind?: string) => void;
 
 /** At most MAX_SHOWN_PER_KIND findings per (file, kind), in order; the rest as one "N more" line each. */
-export function capFindings(problems: readonly EvidenceProblem[]): EvidenceProblem[] {
+function capFindings(problems: readonly EvidenceProblem[]): EvidenceProblem[] {
   const counts = new Map<string, number>();
   const out: EvidenceProblem[] = [];
   const hidden = new Map<string, { file: string; kind: string; count: number }>();
@@ -249,22 +249,20 @@ function compareWithListedHashes(file: string, hashes: readonly unknown[], liste
   const balance = new Map<unknown, number>();
   for (const h of listed) balance.set(h, (balance.get(h) ?? 0) + 1);
   for (const h of hashes) balance.set(h, (balance.get(h) ?? 0) - 1);
+  // A positive balance counts listed hashes no row carries, a negative one row hashes not listed;
+  // each finding settles one unit of it, so the first occurrences are the ones reported.
   let differ = false;
-  const missingLeft = new Map<unknown, number>();
-  for (const [h, n] of balance) if (n > 0) missingLeft.set(h, n);
   listed.forEach((h, i) => {
-    const left = missingLeft.get(h);
-    if (left === undefined || left === 0) return;
-    missingLeft.set(h, left - 1);
+    const left = balance.get(h) ?? 0;
+    if (left <= 0) return;
+    balance.set(h, left - 1);
     differ = true;
     problem(file, `the row listed ${ordinal(i + 1)} in the manifest (record_hash ${h}) is missing`, 'missing-row');
   });
-  const unlistedLeft = new Map<unknown, number>();
-  for (const [h, n] of balance) if (n < 0) unlistedLeft.set(h, -n);
   hashes.forEach((h, i) => {
-    const left = unlistedLeft.get(h);
-    if (left === undefined || left === 0) return;
-    unlistedLeft.set(h, left - 1);
+    const left = balance.get(h) ?? 0;
+    if (left >= 0) return;
+    balance.set(h, left + 1);
     differ = true;
     problem(file, `row ${i + 1}: record_hash ${String(h)} is not listed in the manifest (a row added or changed)`, 'unlisted-row');
   });

@@ -36,7 +36,7 @@ export interface ConflictScan {
 }
 
 /** Columns compared between copies: every hashed field, record_hash and overflow_uri (only processed_at may differ). */
-export const COMPARED_COLUMNS: readonly string[] = [...(CHANGE_RECORD_FIELDS as readonly FieldDefinition[]).filter((f) => f.hashed).map((f) => f.name), 'record_hash', 'overflow_uri'];
+const COMPARED_COLUMNS: readonly string[] = [...(CHANGE_RECORD_FIELDS as readonly FieldDefinition[]).filter((f) => f.hashed).map((f) => f.name), 'record_hash', 'overflow_uri'];
 
 const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
@@ -79,8 +79,8 @@ async function unreadableReason(connection: DuckDBConnection, file: QueryableFil
 async function scan(connection: DuckDBConnection, files: readonly QueryableFile[], limit: number, keyOf: (path: string) => string): Promise<Omit<ConflictScan, 'unreadable'>> {
   if (files.length === 0) return { conflicts: [], total: 0 };
   const version = `{${COMPARED_COLUMNS.map((c) => `'${c}': ${quoteIdentifier(c)}`).join(', ')}}`;
-  // union_by_name: files written before a field was added to the schema lack its column (null here).
-  const source = readParquetFiles(files.map((f) => f.path)).replace(/\)$/, ', union_by_name = true)');
+  // readParquetFiles reads by column name: files written before a field was added to the schema lack its column (null here).
+  const source = readParquetFiles(files.map((f) => f.path));
   const grouped = `
     SELECT coalesce(event_id, record_hash) AS change_key,
            count(DISTINCT ${version}) AS versions,

@@ -105,7 +105,7 @@ function cloudTrailExpression(field: CloudTrailField, record: string, path: stri
 }
 
 /** The `cloudtrail_events` view over these CloudTrail log files (absolute paths), or an empty one. */
-export function cloudTrailViewStatement(paths: readonly string[]): string {
+function cloudTrailViewStatement(paths: readonly string[]): string {
   const columns = CLOUDTRAIL_EVENT_FIELDS.map((f) => `${cloudTrailExpression(f, 'r', '$')} AS ${columnName(f)}`);
   const partitions = ['account_id', 'region', 'log_date'].map((name, i) => `regexp_extract(filename, ${CLOUDTRAIL_PATH_PATTERN}, ${i + 1}) AS ${name}`);
   if (paths.length === 0) {

@@ -2,14 +2,15 @@
  * runQuery: one bundled query, validated parameters, run locally (DuckDB over the Parquet in a
  * data folder) or on Athena, with everything an evidence package needs to say what was asked.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { AthenaDeps, AthenaTarget, runOnAthena } from './athena-engine';
-import { loadQuery } from './catalog';
+import { loadQuery, QueryDefinition } from './catalog';
 import { QueryableFile, queryableFiles, runOnDuckDb } from './duckdb-engine';
 import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
 import { CLOUDTRAIL_TABLE_NAME } from '../../schemas/cloudtrail-events';
 import { CloudTrailFile, cloudTrailFiles } from '../../local/cloudtrail/files';
+import { sha256Hex } from '../../lambda/digest/sha256';
 import { ALL, INCLUDE_HEARTBEAT, resolveParams } from './params';
 import { substitutePlaceholders } from './placeholders';
 import type { InputFileRef, PartitionRef, QueryResult } from './result';
@@ -25,14 +26,18 @@ export type RunQueryRequest =
 
 /** The SQL that would run: the file with its placeholders replaced by validated literals. */
 export function renderQuery(name: string, params: Readonly<Record<string, string>>): { sql: string; values: Record<string, string> } {
-  const definition = loadQuery(name);
-  const values = resolveParams(name, definition.params, params);
+  return renderDefinition(loadQuery(name), params);
+}
+
+function renderDefinition(definition: QueryDefinition, params: Readonly<Record<string, string>>): { sql: string; values: Record<string, string> } {
+  const values = resolveParams(definition.name, definition.params, params);
   return { sql: substitutePlaceholders(definition.text, values), values };
 }
 
 export async function runQuery(request: RunQueryRequest, deps: { athena?: AthenaDeps } = {}): Promise<QueryResult> {
-  const { sql, values } = renderQuery(request.name, request.params);
-  const readsCloudTrail = loadQuery(request.name).text.includes(CLOUDTRAIL_TABLE_NAME);
+  const definition = loadQuery(request.name);
+  const { sql, values } = renderDefinition(definition, request.params);
+  const readsCloudTrail = definition.text.includes(CLOUDTRAIL_TABLE_NAME);
   const startedAt = new Date();
   if ('athena' in request) {
     const result = await runOnAthena(sql, request.athena, deps.athena);
@@ -71,7 +76,7 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
  * delivered from the day before `from` to the day after `to` (yyyy/MM/dd), the same log_date
  * range athena-queries/change-attribution.sql gives the partition projection.
  */
-export function localCloudTrailFiles(files: readonly CloudTrailFile[], values: Readonly<Record<string, string>>): CloudTrailFile[] {
+function localCloudTrailFiles(files: readonly CloudTrailFile[], values: Readonly<Record<string, string>>): CloudTrailFile[] {
   const day = (date: string | undefined, offset: number) => (date === undefined ? undefined : new Date(Date.parse(`${date}T00:00:00Z`) + offset * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '/'));
   const first = day(values.from, -1);
   const last = day(values.to, 1);
@@ -84,7 +89,7 @@ async function hashFiles(files: readonly CloudTrailFile[]): Promise<InputFileRef
   const out: InputFileRef[] = [];
   for (const f of files) {
     const bytes = await readFile(f.path);
-    out.push({ key: f.key, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    out.push({ key: f.key, bytes: bytes.length, sha256: sha256Hex(bytes) });
   }
   return out;
 }

@@ -16,7 +16,7 @@ export function isParamType(value: string): value is ParamType {
 export const ALL = '*';
 
 /** What an optional boolean takes when not given: a switch is off unless asked for ('*' would mean nothing). */
-export const BOOLEAN_DEFAULT = 'false';
+const BOOLEAN_DEFAULT = 'false';
 
 /**
  * The switch every bundled query (but source-freshness, which shows them) has for the heartbeat's
@@ -25,7 +25,7 @@ export const BOOLEAN_DEFAULT = 'false';
 export const INCLUDE_HEARTBEAT = 'include_heartbeat';
 
 /** The value an optional parameter of this type takes when not given. */
-export function defaultValue(type: ParamType): string {
+function defaultValue(type: ParamType): string {
   return type === 'boolean' ? BOOLEAN_DEFAULT : ALL;
 }
 
