@@ -14,6 +14,11 @@
  *  - rows whose gap_id is not gapIdOf(table_arn, old_stream_arn), i.e. not written by the watch;
  *  - a gap not closed yet: its end (gap_to) is unknown until the mapping reads the new stream;
  *  - an export taken before gap_to: the changes between its time and gap_to would still be missing.
+ *    A full export "will be a snapshot of the table's state at this point in time" (ExportTime,
+ *    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ExportTableToPointInTime.html),
+ *    and from gap_to on the mapping reads the new stream; so an export at or after gap_to leaves no
+ *    seam, one before it does. (Any time inside the point-in-time recovery window can be exported,
+ *    same page, so an export at gap_to can still be taken after the gap closed.)
  *
  * The filled row is deterministic per gap and export, so a re-run de-duplicates on event_id
  * (`gap/<gap_id>/filled/<sha256(export ARN)[0:16]>`) and record_hash: its bounds come from the gap's
