@@ -30,6 +30,7 @@ import type { ChangeRecord } from '../../schemas/change-record';
 import { gapIdOf, gapRecord, GAP_OP, type GapImage } from '../../lambda/watch/gap-record';
 import { runQuery } from '../query';
 import type { AthenaTarget } from '../query/athena-engine';
+import { queryableFiles } from '../query/duckdb-engine';
 import { ExportRefusedError, type ExportSummary } from './manifest';
 
 /** One gap row as the log holds it. */
@@ -65,6 +66,8 @@ export function logGapLookup(target: GapLogTarget, now: () => Date = () => new D
     // The day after today: a row written just now by a clock slightly ahead is still in range.
     const to = new Date(now().getTime() + 86_400_000).toISOString().slice(0, 10);
     const params = { from: FIRST_DAY, to, account_id: table[1] as string, table_name: table[2] as string, item_key: JSON.stringify({ gap_id: gapId }) };
+    // A folder with no change-log files is not a log without this gap: say which it is.
+    if ('dataDir' in target && (await queryableFiles(target.dataDir)).length === 0) throw new ExportRefusedError(`--data ${target.dataDir} holds no change-log Parquet files: give the folder the pipeline writes (as for ddb-audit coverage --data)`);
     const result = 'dataDir' in target ? await runQuery({ name: 'item-history', params, dataDir: target.dataDir }) : await runQuery({ name: 'item-history', params, athena: target.athena });
     return result.rows.filter((r) => r.op === GAP_OP).map((r) => ({ eventTime: String(r.event_time), image: parseGapImage(r.new_image) }));
   };

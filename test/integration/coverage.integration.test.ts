@@ -304,6 +304,16 @@ describe('coverage of one rotation and one filled gap', () => {
     expect(result.out).toContain(`baseline export:      ${EXPORT_TIME}`);
   });
 
+  it('backfill refuses, from the real log, an export taken before the gap ended and an id that is no gap of the table, printing nothing', async () => {
+    const early = mkdtempSync(join(exportDir, 'early-'));
+    writeExport(early, [[exportedOrder(1)]], { exportArn: `${TABLE_ARN}/export/01709370000000-00000000`, tableArn: TABLE_ARN, exportTime: '2026-03-02T11:00:00.000Z' });
+    const before = await cliIn(backfill, early, {}, '--export', early, '--key-attributes', 'orderId', '--gap-id', gapId, '--data', dataDir, '--cdk-json', cdkJson, '--dry-run');
+    expect(before).toMatchObject({ code: 2, out: '', err: `ddb-audit backfill: --gap-id ${gapId} ends at 2026-03-02T12:00:00.000Z, after the export's time 2026-03-02T11:00:00.000Z: the changes between them would still be missing; export the table again (its export time at or after 2026-03-02T12:00:00.000Z)\n` });
+    const unknown = await cliIn(backfill, exportDir, {}, '--export', exportDir, '--key-attributes', 'orderId', '--gap-id', gapIdOf(TABLE_ARN, NEW_STREAM), '--data', dataDir, '--cdk-json', cdkJson, '--dry-run');
+    expect(unknown).toMatchObject({ code: 2, out: '' });
+    expect(unknown.err).toMatch(/^ddb-audit backfill: --gap-id [0-9a-f]{32}: the log has no gap row \(op g\) of arn:aws:dynamodb:us-east-1:444455556666:table\/Orders with this id;/);
+  });
+
   it('the gap\'s own history (item-history of its key) is one row per state: open, closed, filled', async () => {
     const rows = (await runQuery({ name: 'item-history', params: { from: FROM, to: TO, account_id: ROTATED.accountId, table_name: ROTATED.tableName, item_key: JSON.stringify({ gap_id: gapId }) }, dataDir })).rows;
     expect(rows.map((r) => [r.op, JSON.parse(r.new_image as string).state])).toEqual([['g', 'open'], ['g', 'closed'], ['g', 'filled']]);

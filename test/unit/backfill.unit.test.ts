@@ -441,6 +441,47 @@ describe('filling a gap (--gap-id)', () => {
     });
   });
 
+  it('reads the gap from the log in Athena (--athena --workgroup): the gap key\'s history in the export table\'s partition, timestamps as Athena spells them', async () => {
+    // aws-sdk-client-mock: Athena has no local peer. It answers item-history with the gap's two rows,
+    // in Athena's text form (timestamps "yyyy-MM-dd HH:mm:ss.SSS", NULL as a missing VarCharValue).
+    const { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } = await import('@aws-sdk/client-athena');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const athena = mockClient(AthenaClient);
+    try {
+      const columns: [string, string][] = [['event_time', 'timestamp'], ['op', 'varchar'], ['new_image', 'varchar'], ['event_id', 'varchar']];
+      const cell = (row: ChangeRecord, [name, type]: [string, string]) => {
+        const value = row[name as keyof ChangeRecord];
+        if (value === null || value === undefined) return {};
+        return { VarCharValue: type === 'timestamp' ? String(value).replace('T', ' ').replace('Z', '') : String(value) };
+      };
+      athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+      athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+      athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: columns.map(([Name, Type]) => ({ Name, Type })) }, Rows: [{ Data: columns.map(([n]) => ({ VarCharValue: n })) }, ...[OPEN_ROW, CLOSED_ROW].map((r) => ({ Data: columns.map((c) => cell(r, c)) }))] } });
+      // An export taken before the gap closed: the filled row must come 1 ms after the closed row.
+      writeExport(dir, [[orderItem(1)]], { exportTime: '2026-11-30T12:10:00.000Z' });
+      const io = captureIo({ cwd: dir, env: { AWS_REGION: 'eu-west-1' } });
+      expect(await run(['--export', '.', '--key-attributes', 'pk,sk', '--gap-id', GAP_ID, '--athena', '--workgroup', 'audit', '--dry-run', '--no-config'], io)).toBe(0);
+      const printed = io.out.join('').trimEnd().split('\n').map((l) => JSON.parse(l));
+      expect(printed.at(-1)).toMatchObject({ op: 'g', event_id: FILLED_ID, event_time: '2026-11-30T12:30:00.001Z', dt: '2026-11-30' });
+      expect(JSON.parse(printed.at(-1).new_image)).toMatchObject({ state: 'filled', gap_to: '2026-11-30T12:00:00.000Z', filled_by: EXPORT_ARN });
+      const sql = athena.commandCalls(StartQueryExecutionCommand)[0]?.args[0].input.QueryString ?? '';
+      expect(sql).toContain("AND account_id = '111122223333'");
+      expect(sql).toContain("AND table_name = 'orders'");
+      expect(sql).toContain(`AND item_key = '{"gap_id":"${GAP_ID}"}'`);
+    } finally {
+      athena.restore();
+    }
+  });
+
+  it('refuses a --data folder that holds no change log, rather than calling the gap unknown', async () => {
+    writeExport(dir, [[orderItem(1)]]);
+    const empty = mkdtempSync(join(dir, 'empty-log-'));
+    const io = captureIo({ cwd: dir, env: {} });
+    expect(await run(['--export', '.', '--key-attributes', 'pk,sk', '--gap-id', GAP_ID, '--data', empty, '--dry-run', '--no-config'], io)).toBe(2);
+    expect(io.err.at(-1)).toMatch(/^ddb-audit backfill: --data .*empty-log-\S+ holds no change-log Parquet files/);
+    expect(io.out).toEqual([]);
+  });
+
   it('the command refuses --gap-id without the log, and the log options without --gap-id, with one line', async () => {
     writeExport(dir, [[orderItem(1)]]);
     const noLog = captureIo({ cwd: dir, env: {} });
