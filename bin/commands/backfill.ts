@@ -12,7 +12,7 @@ import type { CommandIo } from './io';
 export function defineBackfill(context: CliContext): Command {
   const command = new Command('backfill')
     .summary("a baseline of a table's items from a DynamoDB full export, as snapshot rows")
-    .description("A baseline of the items a table held at a DynamoDB full export's time, as snapshot rows (op r, event_name SNAPSHOT), through the collector's normalizer and Firehose sink. The export is verified before anything is sent; a re-run resumes from its checkpoint. Exit 0 when every item was delivered (or printed); 1 when some were not (run it again: it resumes); 2 for bad arguments or a refused export (nothing of it sent).");
+    .description("A baseline of the items a table held at a DynamoDB full export's time, as snapshot rows (op r, event_name SNAPSHOT), through the collector's normalizer and Firehose sink. The export is verified before anything is sent; a re-run resumes from its checkpoint. With --gap-id, once every item is delivered, the gap's filled row (op g) follows. Exit 0 when every item (and the filled gap row) was delivered (or printed); 1 when some were not (run it again: it resumes); 2 for bad arguments or a refused export (nothing of it sent).");
   addOptions(command, [
     { flags: '--export <folder-or-s3-uri>', description: "the export's folder (holding manifest-summary.json) or its parent, local or s3://BUCKET/PREFIX", required: true },
     { flags: '--key-attributes <pk[,sk]>', description: "the table's partition key and sort key names (an export line does not say which they are)", required: true },
