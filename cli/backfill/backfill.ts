@@ -7,9 +7,12 @@
  *   1. verify: every data file's MD5 and item count against manifest-files.json, their total against
  *      manifest-summary.json, and every line normalized (a line that is not {"Item": {…}}, or an item
  *      without the key attributes, refuses the export, naming the file and line);
+ *      With --gap-id, the gap's rows are read from the log and checked too (cli/backfill/gap-fill.ts).
  *   2. deliver: the files again, in manifest order, in batches; after each delivered batch the
  *      checkpoint records the lines delivered, and a resumed run skips them. A file that changed
  *      between the passes (its MD5 differs) stops the run.
+ *   3. with --gap-id, once every snapshot row is delivered: the gap's one 'filled' row, through the
+ *      same sink (never after a failure: the resumed run that completes writes it).
  * Memory: one batch of records and one line at a time; data files are streamed.
  */
 import type { ChangeRecord } from '../../schemas/change-record';
@@ -19,11 +22,18 @@ import { MAX_RECORDS_PER_CALL } from '../../lambda/core/firehose-limits';
 import { Checkpoint, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { ExportStore, locateExport } from './export-store';
 import { checkDataFile, DataFileEntry, ExportRefusedError, ExportSummary, parseFilesManifest, parseSummary, readDataFile } from './manifest';
+import { filledGapRow, type GapLookup } from './gap-fill';
 
 export interface BackfillOptions {
   readonly sourceOptions: CollectorSourceOptionsByTable;
   readonly keyAttributes: readonly string[];
+  /**
+   * The gap this export fills: recorded in every snapshot row's snapshot_source, and, once every
+   * snapshot row is delivered, one 'filled' gap row (cli/backfill/gap-fill.ts). Needs `gapLookup`.
+   */
   readonly gapId?: string;
+  /** Reads the gap's rows from the log (cli/backfill/gap-fill.ts logGapLookup); required with `gapId`. */
+  readonly gapLookup?: GapLookup;
   /** Sends one batch; resolves to the indexes (into the batch) not delivered. Absent for a dry run. */
   readonly deliver?: (records: readonly ChangeRecord[]) => Promise<readonly number[]>;
   /** Receives every batch of records (a dry run prints them). */
@@ -53,6 +63,11 @@ export interface BackfillReport {
   readonly failed: number;
   /** The checkpoint file, when one was kept. */
   readonly checkpoint?: string;
+  /**
+   * With a gap id: the gap's 'filled' row, and whether it was delivered (or printed, in a dry run).
+   * It is sent only after every snapshot row was delivered, so `sent: false` also when items failed.
+   */
+  readonly filledGap?: { readonly gapId: string; readonly eventId: string; readonly sent: boolean };
 }
 
 const GAP_ID = /^[A-Za-z0-9._:#-]{1,256}$/;
@@ -113,7 +128,10 @@ function snapshotRecord(line: string, index: number, where: string, summary: Exp
 /** Verifies the whole export, then delivers (or, without `deliver`, prints) its snapshot rows. */
 export async function backfill(store: ExportStore, options: BackfillOptions): Promise<BackfillReport> {
   if (options.gapId !== undefined) checkGapId(options.gapId);
+  if (options.gapId !== undefined && options.gapLookup === undefined) throw new ExportRefusedError('--gap-id needs the change log to read the gap from (its bounds and streams): give the log\'s location');
   const { folder, summary, files } = await verifyExport(store, options);
+  // Pass 1 also covers the gap: a gap this export cannot fill refuses the backfill before anything is sent.
+  const gapRow = options.gapId !== undefined ? filledGapRow(options.gapId, await (options.gapLookup as GapLookup)(summary.tableArn, options.gapId), summary, (options.now?.() ?? new Date()).toISOString()) : undefined;
   const at = (name: string) => (folder === '' ? name : `${folder}/${name}`);
   const checkpointPath = typeof options.checkpointPath === 'function' ? options.checkpointPath(summary.exportArn) : options.checkpointPath;
   const checkpoint: Checkpoint = checkpointPath !== undefined ? readCheckpoint(checkpointPath, summary.exportArn) : { version: 1, export_arn: summary.exportArn, delivered: {} };
@@ -169,5 +187,12 @@ export async function backfill(store: ExportStore, options: BackfillOptions): Pr
     await flush();
     if (!stopped) checkDataFile(entry, read, `${where} (read again to send)`);
   }
-  return { export: store.describe(folder), exportArn: summary.exportArn, tableArn: summary.tableArn, exportTime: summary.exportTime, items: summary.itemCount, files: files.length, sent, skipped, failed, ...(checkpointPath !== undefined ? { checkpoint: checkpointPath } : {}) };
+  // The gap is filled only once the whole export is in the log: after a failure the re-run (which
+  // resumes) writes it. A completed re-run sends it again: same event_id and record_hash.
+  let gapSent = false;
+  if (gapRow !== undefined && failed === 0) {
+    options.onRecords?.([gapRow]);
+    gapSent = options.deliver === undefined || (await options.deliver([gapRow])).length === 0;
+  }
+  return { export: store.describe(folder), exportArn: summary.exportArn, tableArn: summary.tableArn, exportTime: summary.exportTime, items: summary.itemCount, files: files.length, sent, skipped, failed, ...(checkpointPath !== undefined ? { checkpoint: checkpointPath } : {}), ...(gapRow !== undefined ? { filledGap: { gapId: options.gapId as string, eventId: gapRow.event_id as string, sent: gapSent } } : {}) };
 }

@@ -20,6 +20,9 @@ import { normalizeSnapshotItem } from '../../lambda/core/normalize';
 import { REDACTED_VALUE } from '../../lambda/core/redact';
 import { loadEvent } from '../events/load';
 import { EXPORT_ARN, EXPORT_TABLE_ARN, EXPORT_TIME, orderItem, writeExport } from '../support/dynamodb-export';
+import { gapIdOf, gapRecord, type Gap, type GapImage } from '../../lambda/watch/gap-record';
+import { sha256Hex } from '../../lambda/core/sha256';
+import { filledGapRow, type GapLookup } from '../../cli/backfill/gap-fill';
 
 let dir: string;
 beforeEach(() => {
@@ -29,6 +32,21 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const KEYS = ['pk', 'sk'];
 const options = (extra: Partial<BackfillOptions> = {}): BackfillOptions => ({ sourceOptions: {}, keyAttributes: KEYS, ...extra });
+
+// A gap of the export's table as the stream watch records it (lambda/watch/watch-state.ts): open when
+// it saw the stream replaced, closed once the mapping read the new stream. The export (EXPORT_TIME,
+// 2026-12-01T00:00Z) is after the gap's end.
+const OLD_STREAM = `${EXPORT_TABLE_ARN}/stream/2026-11-20T00:00:00.000`;
+const NEW_STREAM = `${EXPORT_TABLE_ARN}/stream/2026-11-30T12:00:00.000`;
+const GAP_ID = gapIdOf(EXPORT_TABLE_ARN, OLD_STREAM);
+const GAP: Gap = { gapId: GAP_ID, tableArn: EXPORT_TABLE_ARN, oldStreamArn: OLD_STREAM, newStreamArn: NEW_STREAM, from: '2026-11-30T09:55:00.000Z', to: null, detectedAt: '2026-11-30T10:00:00.000Z' };
+const OPEN_ROW = gapRecord({ ...GAP, state: 'open', at: '2026-11-30T10:00:00.000Z' });
+const CLOSED_ROW = gapRecord({ ...GAP, to: '2026-11-30T12:00:00.000Z', state: 'closed', at: '2026-11-30T12:30:00.000Z' });
+
+/** The log's gap rows as logGapLookup reads them back (event_time and new_image), for any table and id asked. */
+function lookup(rows: readonly ChangeRecord[]): GapLookup {
+  return async () => rows.map((r) => ({ eventTime: r.event_time as string, image: JSON.parse(r.new_image as string) as GapImage }));
+}
 
 /** Collects what a run delivers; `failAt` throws on that call (1-based), as a crash would. */
 function collector(failAt?: number) {
@@ -89,11 +107,11 @@ describe('snapshot rows', () => {
   it('redacts as the source config says, and records the gap id', async () => {
     writeExport(dir, [[orderItem(1, { card: { S: '4111111111111111' }, note: { S: 'ok' } })]]);
     const sent = collector();
-    await backfill(localExportStore(dir, dir), options({ deliver: sent.deliver, gapId: 'gap:abc-1', sourceOptions: { [EXPORT_TABLE_ARN]: { redact: ['card'] } } }));
+    await backfill(localExportStore(dir, dir), options({ deliver: sent.deliver, gapId: GAP_ID, gapLookup: lookup([OPEN_ROW, CLOSED_ROW]), sourceOptions: { [EXPORT_TABLE_ARN]: { redact: ['card'] } } }));
     const row = sent.delivered[0] as ChangeRecord;
     expect(JSON.stringify(row)).not.toContain('4111');
     expect(row.redacted_attributes).toEqual(['card']);
-    expect(JSON.parse(row.snapshot_source as string)).toEqual({ export_arn: EXPORT_ARN, gap_id: 'gap:abc-1' });
+    expect(JSON.parse(row.snapshot_source as string)).toEqual({ export_arn: EXPORT_ARN, gap_id: GAP_ID });
   });
 
   it('a re-run gives the same event_id and record_hash for every item (so de-duplication absorbs it)', async () => {
@@ -288,5 +306,193 @@ describe('progress', () => {
     await run(['--export', '.', '--key-attributes', 'pk,sk', '--dry-run', '--no-config'], pipe);
     expect(tty.err.join('')).toContain('\rbackfill: 2 of 2 items (file 1 of 1)');
     expect(pipe.err.join('')).not.toContain('\r');
+  });
+});
+
+describe('filling a gap (--gap-id)', () => {
+  const FILLED_ID = `gap/${GAP_ID}/filled/${sha256Hex(EXPORT_ARN).slice(0, 16)}`;
+
+  it('after the snapshot rows, writes one filled gap row with the gap\'s streams and bounds, filled_by the export ARN', async () => {
+    // Prepare
+    writeExport(dir, [[orderItem(1), orderItem(2)], [orderItem(3)]]);
+    const sent = collector();
+    // Act
+    const report = await backfill(localExportStore(dir, dir), options({ deliver: sent.deliver, gapId: GAP_ID, gapLookup: lookup([OPEN_ROW, CLOSED_ROW]), batchSize: 2 }));
+    // Assess: three snapshot rows, then the gap row, last and once
+    expect(sent.delivered.map((r) => r.op)).toEqual(['r', 'r', 'r', 'g']);
+    const row = sent.delivered[3] as ChangeRecord;
+    expect(row).toMatchObject({ op: 'g', event_name: 'GAP', event_id: FILLED_ID, event_time: EXPORT_TIME, dt: '2026-12-01', account_id: '111122223333', region: 'eu-west-1', table_name: 'orders', item_key: JSON.stringify({ gap_id: GAP_ID }), actor_source: 'backfill', snapshot_source: null });
+    expect(JSON.parse(row.new_image as string)).toEqual({ gap_id: GAP_ID, state: 'filled', table_arn: EXPORT_TABLE_ARN, old_stream_arn: OLD_STREAM, new_stream_arn: NEW_STREAM, gap_from: '2026-11-30T09:55:00.000Z', gap_to: '2026-11-30T12:00:00.000Z', detected_at: '2026-11-30T10:00:00.000Z', filled_by: EXPORT_ARN });
+    expect(row.record_hash).toBe(recordHash(row));
+    expect(report.filledGap).toEqual({ gapId: GAP_ID, eventId: FILLED_ID, sent: true });
+  });
+
+  it('for any closing time and export at or after the gap\'s end, the filled row is the gap\'s newest row and the same on every run', () => {
+    // The class: event_time and record_hash depend on the gap and the export only, never on when the backfill runs.
+    const ms = fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2027-01-01T00:00:00Z') });
+    fc.assert(
+      fc.property(ms, fc.integer({ min: 0, max: 48 * 3600_000 }), fc.integer({ min: 0, max: 30 * 86_400_000 }), ms, ms, (gapTo, closedAfter, exportAfter, run1, run2) => {
+        const to = new Date(gapTo).toISOString();
+        const closed = gapRecord({ ...GAP, to, state: 'closed', at: new Date(gapTo + closedAfter).toISOString() });
+        const summary = { exportArn: EXPORT_ARN, tableArn: EXPORT_TABLE_ARN, exportTime: new Date(gapTo + exportAfter).toISOString() };
+        const rows = [{ eventTime: OPEN_ROW.event_time as string, image: JSON.parse(OPEN_ROW.new_image as string) }, { eventTime: closed.event_time as string, image: JSON.parse(closed.new_image as string) }];
+        const a = filledGapRow(GAP_ID, rows, summary, new Date(run1).toISOString());
+        const b = filledGapRow(GAP_ID, [...rows].reverse(), summary, new Date(run2).toISOString());
+        expect([b.event_id, b.record_hash, b.event_time]).toEqual([a.event_id, a.record_hash, a.event_time]);
+        expect((a.event_time as string) > (closed.event_time as string)).toBe(true);
+        expect((a.event_time as string) >= summary.exportTime).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is not written when items were not delivered; the resumed run that completes writes it once, last', async () => {
+    writeExport(dir, [[orderItem(1), orderItem(2), orderItem(3)]]);
+    const checkpointPath = join(dir, 'cp.json');
+    const gap = { gapId: GAP_ID, gapLookup: lookup([OPEN_ROW, CLOSED_ROW]) };
+    const tried: ChangeRecord[] = [];
+    const first = await backfill(localExportStore(dir, dir), options({ ...gap, checkpointPath, deliver: async (records) => (tried.push(...records), [1]) }));
+    expect(first).toMatchObject({ failed: 2, filledGap: { sent: false } });
+    expect(tried.filter((r) => r.op === 'g')).toEqual([]);
+    const again = collector();
+    expect(await backfill(localExportStore(dir, dir), options({ ...gap, checkpointPath, deliver: again.deliver }))).toMatchObject({ sent: 2, skipped: 1, failed: 0, filledGap: { sent: true } });
+    expect(again.delivered.map((r) => r.op)).toEqual(['r', 'r', 'g']);
+  });
+
+  it('after an interruption at any point, no gap row precedes the last snapshot row, and the resumed run writes it exactly once', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 10 }), async (sizes, batchSize, failAt) => {
+        const root = mkdtempSync(join(dir, 'run-'));
+        let n = 0;
+        writeExport(root, sizes.map((size) => Array.from({ length: size }, () => orderItem(n++))));
+        const settings = { gapId: GAP_ID, gapLookup: lookup([OPEN_ROW, CLOSED_ROW]), checkpointPath: join(root, 'checkpoint.json'), batchSize };
+        const crashed = collector(failAt);
+        const interrupted = await backfill(localExportStore(root, root), options({ ...settings, deliver: crashed.deliver })).then(() => false, () => true);
+        if (interrupted) expect(crashed.delivered.filter((r) => r.op === 'g')).toEqual([]);
+        else expect(crashed.delivered.at(-1)?.op).toBe('g');
+        const resumed = collector();
+        await backfill(localExportStore(root, root), options({ ...settings, deliver: resumed.deliver }));
+        const all = [...crashed.delivered, ...resumed.delivered];
+        expect(new Set(all.filter((r) => r.op === 'r').map((r) => r.item_key)).size).toBe(n);
+        // Each run that completed wrote the row once, after its last snapshot row; all copies are one row.
+        expect(resumed.delivered.filter((r) => r.op === 'g')).toHaveLength(1);
+        expect(resumed.delivered.at(-1)?.op).toBe('g');
+        expect(new Set(all.filter((r) => r.op === 'g').map((r) => `${r.event_id} ${r.record_hash}`)).size).toBe(1);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a dry run prints the filled row last, after the snapshot rows', async () => {
+    writeExport(dir, [[orderItem(1), orderItem(2)]]);
+    const printed: ChangeRecord[] = [];
+    const report = await backfill(localExportStore(dir, dir), options({ gapId: GAP_ID, gapLookup: lookup([OPEN_ROW, CLOSED_ROW]), onRecords: (records) => void printed.push(...records) }));
+    expect(printed.map((r) => [r.op, r.event_id === FILLED_ID])).toEqual([['r', false], ['r', false], ['g', true]]);
+    expect(report.filledGap).toEqual({ gapId: GAP_ID, eventId: FILLED_ID, sent: true });
+  });
+
+  it('says the gap row was not delivered when every item was, and a re-run sends it', async () => {
+    writeExport(dir, [[orderItem(1)]]);
+    const checkpointPath = join(dir, 'cp.json');
+    const gap = { gapId: GAP_ID, gapLookup: lookup([OPEN_ROW, CLOSED_ROW]), checkpointPath };
+    const first = await backfill(localExportStore(dir, dir), options({ ...gap, deliver: async (records) => (records[0]?.op === 'g' ? [0] : []) }));
+    expect(first).toMatchObject({ sent: 1, failed: 0, filledGap: { sent: false } });
+    const again = collector();
+    expect(await backfill(localExportStore(dir, dir), options({ ...gap, deliver: again.deliver }))).toMatchObject({ sent: 0, skipped: 1, filledGap: { sent: true } });
+    expect(again.delivered.map((r) => r.event_id)).toEqual([FILLED_ID]);
+  });
+
+  describe('refuses a gap this export cannot fill, sending nothing', () => {
+    async function refusedWith(rows: readonly ChangeRecord[], exportOptions: Parameters<typeof writeExport>[2] = {}, gapId = GAP_ID): Promise<string> {
+      writeExport(dir, [[orderItem(1)]], exportOptions);
+      const sent = collector();
+      const message = await backfill(localExportStore(dir, dir), options({ deliver: sent.deliver, gapId, gapLookup: lookup(rows) })).then(() => undefined, (err: Error) => err.message);
+      expect(sent.delivered).toEqual([]);
+      expect(message).toBeDefined();
+      return message as string;
+    }
+
+    it('an id with no gap row in the log', async () => {
+      expect(await refusedWith([])).toMatch(new RegExp(`^--gap-id ${GAP_ID}: the log has no gap row \\(op g\\) of ${EXPORT_TABLE_ARN} with this id`));
+    });
+
+    it('a gap of another table (same account and name, another region)', async () => {
+      const otherTable = EXPORT_TABLE_ARN.replace('eu-west-1', 'us-east-1');
+      const other = { ...GAP, tableArn: otherTable, oldStreamArn: `${otherTable}/stream/2026-11-20T00:00:00.000`, gapId: gapIdOf(otherTable, `${otherTable}/stream/2026-11-20T00:00:00.000`) };
+      const rows = [gapRecord({ ...other, to: '2026-11-30T12:00:00.000Z', state: 'closed', at: '2026-11-30T12:30:00.000Z' })];
+      expect(await refusedWith(rows, {}, other.gapId)).toBe(`--gap-id ${other.gapId} is a gap of ${otherTable}, not of the export's table ${EXPORT_TABLE_ARN}`);
+    });
+
+    it('rows whose id is not derived from their table and old stream', async () => {
+      expect(await refusedWith([gapRecord({ ...GAP, gapId: 'f'.repeat(32), to: '2026-11-30T12:00:00.000Z', state: 'closed', at: '2026-11-30T12:30:00.000Z' })], {}, 'f'.repeat(32))).toMatch(/does not derive this id from its table and old stream \(.*\); it was not written by the stream watch$/);
+    });
+
+    it('a gap still open (no end yet)', async () => {
+      expect(await refusedWith([OPEN_ROW])).toMatch(new RegExp(`^--gap-id ${GAP_ID} is still open .*sources rotate`));
+    });
+
+    it('an export taken before the gap ended', async () => {
+      expect(await refusedWith([OPEN_ROW, CLOSED_ROW], { exportTime: '2026-11-30T11:59:59.999Z' })).toBe(`--gap-id ${GAP_ID} ends at 2026-11-30T12:00:00.000Z, after the export's time 2026-11-30T11:59:59.999Z: the changes between them would still be missing; export the table again (its export time at or after 2026-11-30T12:00:00.000Z)`);
+    });
+
+    it('a gap id without a way to read the log', async () => {
+      writeExport(dir, [[orderItem(1)]]);
+      await expect(backfill(localExportStore(dir, dir), options({ gapId: GAP_ID, deliver: collector().deliver }))).rejects.toThrow(/^--gap-id needs the change log/);
+    });
+  });
+
+  it('reads the gap from the log in Athena (--athena --workgroup): the gap key\'s history in the export table\'s partition, timestamps as Athena spells them', async () => {
+    // aws-sdk-client-mock: Athena has no local peer. It answers item-history with the gap's two rows,
+    // in Athena's text form (timestamps "yyyy-MM-dd HH:mm:ss.SSS", NULL as a missing VarCharValue).
+    const { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } = await import('@aws-sdk/client-athena');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const athena = mockClient(AthenaClient);
+    try {
+      const columns: [string, string][] = [['event_time', 'timestamp'], ['op', 'varchar'], ['new_image', 'varchar'], ['event_id', 'varchar']];
+      const cell = (row: ChangeRecord, [name, type]: [string, string]) => {
+        const value = row[name as keyof ChangeRecord];
+        if (value === null || value === undefined) return {};
+        return { VarCharValue: type === 'timestamp' ? String(value).replace('T', ' ').replace('Z', '') : String(value) };
+      };
+      athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+      athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+      athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: columns.map(([Name, Type]) => ({ Name, Type })) }, Rows: [{ Data: columns.map(([n]) => ({ VarCharValue: n })) }, ...[OPEN_ROW, CLOSED_ROW].map((r) => ({ Data: columns.map((c) => cell(r, c)) }))] } });
+      // An export taken before the gap closed: the filled row must come 1 ms after the closed row.
+      writeExport(dir, [[orderItem(1)]], { exportTime: '2026-11-30T12:10:00.000Z' });
+      const io = captureIo({ cwd: dir, env: { AWS_REGION: 'eu-west-1' } });
+      expect(await run(['--export', '.', '--key-attributes', 'pk,sk', '--gap-id', GAP_ID, '--athena', '--workgroup', 'audit', '--dry-run', '--no-config'], io)).toBe(0);
+      const printed = io.out.join('').trimEnd().split('\n').map((l) => JSON.parse(l));
+      expect(printed.at(-1)).toMatchObject({ op: 'g', event_id: FILLED_ID, event_time: '2026-11-30T12:30:00.001Z', dt: '2026-11-30' });
+      expect(JSON.parse(printed.at(-1).new_image)).toMatchObject({ state: 'filled', gap_to: '2026-11-30T12:00:00.000Z', filled_by: EXPORT_ARN });
+      const sql = athena.commandCalls(StartQueryExecutionCommand)[0]?.args[0].input.QueryString ?? '';
+      expect(sql).toContain("AND account_id = '111122223333'");
+      expect(sql).toContain("AND table_name = 'orders'");
+      expect(sql).toContain(`AND item_key = '{"gap_id":"${GAP_ID}"}'`);
+    } finally {
+      athena.restore();
+    }
+  });
+
+  it('refuses a --data folder that holds no change log, rather than calling the gap unknown', async () => {
+    writeExport(dir, [[orderItem(1)]]);
+    const empty = mkdtempSync(join(dir, 'empty-log-'));
+    const io = captureIo({ cwd: dir, env: {} });
+    expect(await run(['--export', '.', '--key-attributes', 'pk,sk', '--gap-id', GAP_ID, '--data', empty, '--dry-run', '--no-config'], io)).toBe(2);
+    expect(io.err.at(-1)).toMatch(/^ddb-audit backfill: --data .*empty-log-\S+ holds no change-log Parquet files/);
+    expect(io.out).toEqual([]);
+  });
+
+  it('the command refuses --gap-id without the log, and the log options without --gap-id, with one line', async () => {
+    writeExport(dir, [[orderItem(1)]]);
+    const noLog = captureIo({ cwd: dir, env: {} });
+    expect(await run(['--export', '.', '--key-attributes', 'pk,sk', '--gap-id', GAP_ID, '--dry-run', '--no-config'], noLog)).toBe(2);
+    expect(noLog.err.join('')).toMatch(/^ddb-audit backfill: --gap-id needs the change log to read the gap's bounds and streams from: --data DIR .* or --athena --workgroup WG\n$/);
+    const noGap = captureIo({ cwd: dir, env: {} });
+    expect(await run(['--export', '.', '--key-attributes', 'pk,sk', '--data', dir, '--dry-run', '--no-config'], noGap)).toBe(2);
+    expect(noGap.err.join('')).toMatch(/^ddb-audit backfill: .*no use without --gap-id\n$/);
+    const missing = captureIo({ cwd: dir, env: {} });
+    expect(await run(['--export', '.', '--key-attributes', 'pk,sk', '--gap-id', GAP_ID, '--data', 'nope', '--dry-run', '--no-config'], missing)).toBe(2);
+    expect(missing.err.join('')).toMatch(/^ddb-audit backfill: --data .*nope: no such folder/);
+    expect([noLog, noGap, missing].flatMap((io) => io.out)).toEqual([]);
   });
 });
