@@ -192,7 +192,9 @@ trail_coverage AS (
 caller AS (
   -- When :actor is a role (arn:P:iam::A:role/[PATH/]NAME, or arn:P:sts::A:assumed-role/NAME with
   -- no session), the prefix of its sessions' ARNs: arn:P:sts::A:assumed-role/NAME/. A session ARN
-  -- carries the role's name, not its path; IAM role names are unique within an account.
+  -- carries the role's name, not its path (AWS's userIdentity examples:
+  -- https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html);
+  -- IAM role names are unique within an account (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html).
   SELECT
     CASE
       WHEN regexp_like(:actor, '^arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[^/]+/)*[^/]+$')
@@ -240,8 +242,9 @@ matched AS (
   SELECT
     x.*,
     coalesce(x.actor = :actor, false) AS by_attribute,
-    -- Only an exact attribution names a caller: an ambiguous one never matches here.
-    coalesce(x.attribution = 'exact' AND (x.principal_arn = :actor OR x.session_issuer_arn = :actor OR strpos(x.principal_arn, c.role_sessions) = 1), false) AS by_principal
+    -- Only an exact attribution names a caller: an ambiguous one never matches here. Nor does a
+    -- snapshot (op r: the item's state at an export) or a gap record (op g): neither is a change.
+    coalesce(x.attribution = 'exact' AND coalesce(x.op, '') NOT IN ('r', 'g') AND (x.principal_arn = :actor OR x.session_issuer_arn = :actor OR strpos(x.principal_arn, c.role_sessions) = 1), false) AS by_principal
   FROM activity x
   CROSS JOIN caller c
 )
