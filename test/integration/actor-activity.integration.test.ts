@@ -15,10 +15,11 @@
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
  */
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryParamError, runQuery } from '../../cli/query';
+import { openLocalConnection } from '../../cli/query/duckdb-engine';
 import { queryCommand } from '../../cli/query/query-command';
 import { CloudTrailRecord, writeCloudTrailFile } from '../../local/cloudtrail/files';
 import { CallerEntry, DEMO_PRINCIPALS, demoCloudTrail, deliveryFiles } from '../../local/demo/cloudtrail-workload';
@@ -220,6 +221,30 @@ describe('actor-activity on fixtures: by the actor attribute, by the CloudTrail 
     const rows = (await activity(dataDir, actor)).rows;
     expect(ids(rows)).toEqual(expected);
     expect(rows.every((r) => r.attribution === 'exact' && r.matched_by === 'principal')).toBe(true);
+  });
+
+  it('never matches a snapshot row by principal, though its key and time meet the caller\'s call', async () => {
+    // Prepare: a folder whose only change is principal-only turned into a backfill snapshot (op r)
+    const snapshotDir = mkdtempSync(join(tmpdir(), 'ddb-audit-actor-activity-snapshot-'));
+    try {
+      const partition = join(snapshotDir, 'changes', `account_id=${ACCOUNT}`, 'table_name=Music', `dt=${DAY}`);
+      mkdirSync(partition, { recursive: true });
+      const connection = await openLocalConnection(dataDir);
+      try {
+        await connection.run(`COPY (SELECT * EXCLUDE (account_id, table_name, dt) REPLACE ('r' AS op, 'SNAPSHOT' AS event_name, 'snapshot' AS event_id) FROM audit_changes WHERE event_id = 'principal-only') TO '${join(partition, 'snapshot.parquet')}' (FORMAT parquet)`);
+      } finally {
+        connection.closeSync();
+      }
+      cpSync(join(dataDir, 'cloudtrail'), join(snapshotDir, 'cloudtrail'), { recursive: true });
+      // Act
+      const attributed = await runQuery({ name: 'change-attribution', params: { from: DAY, to: DAY }, dataDir: snapshotDir });
+      const rows = (await activity(snapshotDir, BOB.arn)).rows;
+      // Assess: the join does pair it with bob's call; actor-activity still does not claim it
+      expect(attributed.rows.map((r) => [r.event_id, r.attribution, r.principal_arn])).toEqual([['snapshot', 'exact', BOB.arn]]);
+      expect(rows).toEqual([]);
+    } finally {
+      rmSync(snapshotDir, { recursive: true, force: true });
+    }
   });
 
   it('by the TTL actor, the expiries DynamoDB made', async () => {
