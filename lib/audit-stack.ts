@@ -25,6 +25,7 @@ import { AuditBuckets } from './constructs/audit-buckets';
 import { AuditKey } from './constructs/audit-key';
 import { ChangeLogCatalog } from './constructs/change-log-catalog';
 import { CloudTrailCatalog } from './constructs/cloudtrail-catalog';
+import { CLOUDTRAIL_NOT_CONFIGURED_PREFIX } from '../schemas/cloudtrail-events';
 import { ChangeLogDelivery } from './constructs/change-log-delivery';
 import { ChangeLogDigest, RETAINED_PREFIXES } from './constructs/digest';
 import { CollectorFunction } from './constructs/collector-function';
@@ -60,8 +61,11 @@ export class AuditStack extends Stack {
   public readonly retention?: ObjectRetention;
   /** Present when heartbeat.enabled is true (the default). */
   public readonly heartbeat?: Heartbeat;
-  /** Present when attribution.cloudTrail is configured: the trail's table and the attributed view's DDL. */
-  public readonly attribution?: CloudTrailCatalog;
+  /**
+   * The table cloudtrail_events: over the trail of attribution.cloudTrail, with the attributed
+   * view's DDL; without one, empty on purpose so that actor-activity still runs (its construct).
+   */
+  public readonly attribution: CloudTrailCatalog;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, props);
@@ -109,21 +113,18 @@ export class AuditStack extends Stack {
       queriesDir: props.queriesDir,
     });
     const trail = config.attribution?.cloudTrail;
-    if (trail) {
-      this.attribution = new CloudTrailCatalog(this, 'Attribution', {
-        databaseName: GLUE_DATABASE_NAME,
-        bucketName: trail.bucket,
-        prefix: trail.prefix,
-        organizationId: trail.organizationId,
-        // The trail's account enum (docs/attribution.md: an enum of the onboarded accounts, for want of a
-        // registered-partition feed from a bucket in another account).
-        accountIds: sourceAccounts(config).length > 0 ? sourceAccounts(config) : [config.auditAccountId],
-        regions: [config.region],
-        projectionStartDate: projectionStartDate(config),
-        workGroupName: WORKGROUP_NAME,
-      });
-      this.attribution.node.addDependency(this.catalog.database, this.queries.workgroup);
-    }
+    this.attribution = new CloudTrailCatalog(this, 'Attribution', {
+      databaseName: GLUE_DATABASE_NAME,
+      // Without a trail: a prefix of the change-log bucket that nothing writes, never read (no partition).
+      ...(trail ? { bucketName: trail.bucket, prefix: trail.prefix, organizationId: trail.organizationId } : { emptyLocation: `s3://${this.buckets.changeLog.bucketName}/${CLOUDTRAIL_NOT_CONFIGURED_PREFIX}` }),
+      // The trail's account enum (docs/attribution.md: an enum of the onboarded accounts, for want of a
+      // registered-partition feed from a bucket in another account).
+      accountIds: sourceAccounts(config).length > 0 ? sourceAccounts(config) : [config.auditAccountId],
+      regions: [config.region],
+      projectionStartDate: projectionStartDate(config),
+      workGroupName: WORKGROUP_NAME,
+    });
+    this.attribution.node.addDependency(this.catalog.database, this.queries.workgroup);
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       key: this.key.key,
       alarmEmail: config.alarmEmail,

@@ -105,6 +105,12 @@ export type CloudTrailPartitionKey = (typeof CLOUDTRAIL_PARTITION_KEYS)[number];
 /** Glue table the attribution query joins to the change log. */
 export const CLOUDTRAIL_TABLE_NAME = 'cloudtrail_events';
 
+/**
+ * Without attribution.cloudTrail, the empty cloudtrail_events table's location: a prefix of the
+ * change-log bucket that nothing writes (the table has no partition, so it is never read).
+ */
+export const CLOUDTRAIL_NOT_CONFIGURED_PREFIX = 'cloudtrail-not-configured/';
+
 /** The view that serves the attribution join to ad-hoc SQL. */
 export const ATTRIBUTED_VIEW_NAME = 'audit_changes_attributed';
 

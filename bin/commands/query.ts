@@ -31,6 +31,8 @@ export function defineQuery(context: CliContext): Command {
     'npx ddb-audit query actor-activity --param actor=alice@example.com --param from=2026-01-01 --param to=2026-01-31',
     'npx ddb-audit query actor-activity --param actor=alice@example.com --param from=2026-01-01 --param to=2026-01-31 --format csv',
     'npx ddb-audit query actor-activity --param actor=alice@example.com --param from=2026-01-01 --param to=2026-01-31 --athena --workgroup ddb-audit',
+    'npx ddb-audit query actor-activity --param actor=arn:aws:iam::111122223333:role/orders-service --param from=2026-01-01 --param to=2026-01-31',
+    'npx ddb-audit query actor-activity --param actor=arn:aws:sts::111122223333:assumed-role/orders-service/i-0a1b2c3d4e5f60718 --param match_by=principal --param from=2026-01-01 --param to=2026-01-31',
   ]);
   return command.action(
     context.action(async (name: string | undefined, options: QueryCommandOptions) => {

@@ -41,6 +41,7 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
   const startedAt = new Date();
   if ('athena' in request) {
     const result = await runOnAthena(sql, request.athena, deps.athena);
+    const warnings = readsCloudTrail ? unavailableAttributionWarning(result.rows) : [];
     return {
       sql,
       engine: 'athena',
@@ -49,6 +50,7 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
       endedAt: (result.completedAt ?? new Date()).toISOString(),
       columns: result.columns,
       rows: result.rows,
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
   }
   // One listing feeds both the engine and the partitions reported, so they cannot disagree.
@@ -58,6 +60,8 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
   const trail = readsCloudTrail ? localCloudTrailFiles(await cloudTrailFiles(request.dataDir), values) : [];
   const hashed = readsCloudTrail ? await hashFiles(trail) : undefined;
   const result = await runOnDuckDb(sql, request.dataDir, files, trail.map((f) => f.path));
+  // One warning at most: no file at all says it for every row; otherwise the rows say where.
+  const warnings = !readsCloudTrail ? [] : trail.length === 0 ? [noCloudTrailFilesWarning(values)] : unavailableAttributionWarning(result.rows);
   return {
     sql,
     engine: 'duckdb',
@@ -68,7 +72,35 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
     rows: result.rows,
     partitionsCovered,
     ...(hashed ? { cloudTrailFiles: hashed } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** The attribution_reason of a change whose account and region have no CloudTrail input (actor-activity.sql). */
+export const UNAVAILABLE_REASON = 'cloudtrail-unavailable';
+
+/**
+ * A local query that reads cloudtrail_events but has no CloudTrail file for its days: its rows can
+ * name no caller, which must not read as "nobody" (DuckDB sees an empty cloudtrail_events).
+ */
+function noCloudTrailFilesWarning(values: Readonly<Record<string, string>>): string {
+  const account = values.account_id !== undefined && values.account_id !== ALL ? ` of account ${values.account_id}` : '';
+  return `no CloudTrail log files${account} under cloudtrail/ in the data folder for ${values.from ?? '?'} to ${values.to ?? '?'} (± 1 day): principal attribution is unavailable, no change can be attributed to a caller (docs/attribution.md)`;
+}
+
+/** The rows whose attribution is unavailable, once, by account and region. */
+function unavailableAttributionWarning(rows: readonly Record<string, unknown>[]): string[] {
+  const where = new Map<string, number>();
+  for (const row of rows) {
+    if (row.attribution_reason !== UNAVAILABLE_REASON) continue;
+    const at = `${String(row.account_id)}/${String(row.region)}`;
+    where.set(at, (where.get(at) ?? 0) + 1);
+  }
+  if (where.size === 0) return [];
+  const total = [...where.values()].reduce((a, b) => a + b, 0);
+  const places = [...where.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([at, n]) => `${at} (${n})`);
+  const shown = places.length > 5 ? [...places.slice(0, 5), `and ${places.length - 5} more`] : places;
+  return [`${total} row(s) have attribution_reason ${UNAVAILABLE_REASON}: cloudtrail_events holds no DynamoDB write event for their account/region in the days read: ${shown.join(', ')} (docs/attribution.md)`];
 }
 
 /**

@@ -5,7 +5,7 @@
 import { HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
 import type { ParamSpec } from './catalog';
 
-export const PARAM_TYPES = ['date', 'account_id', 'table_name', 'attribute', 'text', 'boolean'] as const;
+export const PARAM_TYPES = ['date', 'account_id', 'table_name', 'attribute', 'text', 'boolean', 'match_by'] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
 
 export function isParamType(value: string): value is ParamType {
@@ -37,6 +37,8 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const ATTRIBUTE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** actor-activity's sides: a misspelt one would otherwise match nothing, which reads as "no changes". */
+export const MATCH_BY_VALUES = ['attribute', 'principal'] as const;
 
 /** Why a value is not valid for a type, or undefined when it is. */
 export function invalidReason(type: ParamType, value: string): string | undefined {
@@ -56,6 +58,8 @@ export function invalidReason(type: ParamType, value: string): string | undefine
       return ATTRIBUTE.test(value) ? undefined : 'is not a top-level attribute name (letters, digits, _; not starting with a digit)';
     case 'boolean':
       return value === 'true' || value === 'false' ? undefined : 'is not true or false';
+    case 'match_by':
+      return (MATCH_BY_VALUES as readonly string[]).includes(value) ? undefined : `is not one of ${MATCH_BY_VALUES.join(', ')}`;
     case 'text':
       // eslint-disable-next-line no-control-regex
       return /[\u0000]/.test(value) ? 'contains a NUL character' : value.length === 0 ? 'is empty' : undefined;

@@ -51,6 +51,7 @@ export async function queryCommand(name: string | undefined, options: QueryComma
       result = await runQuery({ name, params, dataDir });
     }
     io.stdout(formatResult(format, result.columns, result.rows, outputStyle(io)));
+    for (const warning of result.warnings ?? []) io.stderr(`ddb-audit query: warning: ${escapeForTerminal(warning)}\n`);
     return 0;
   } catch (err) {
     if (err instanceof UsageError || err instanceof UnknownQueryError || err instanceof QueryParamError) {

@@ -40,4 +40,6 @@ export interface QueryResult {
   readonly partitionsCovered?: PartitionRef[];
   /** Local runs of a query that reads cloudtrail_events: the CloudTrail files it read. */
   readonly cloudTrailFiles?: InputFileRef[];
+  /** What the caller should say beside the rows (on stderr): e.g. that principal attribution was unavailable. */
+  readonly warnings?: string[];
 }

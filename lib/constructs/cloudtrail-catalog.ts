@@ -19,6 +19,18 @@
  * accounts x regions x days partitions (1,000 accounts x 1 region x 3 days = 3,000, far under
  * Athena's 1,000,000 per query), above the "few dozen" values AWS suggests for an enum; give
  * account_id for a large organization (docs/attribution.md).
+ *
+ * Without a trail (no attribution.cloudTrail) the table still exists, with the same columns and
+ * partition keys but no projection and no partition, so that actor-activity (which every
+ * deployment has, as a saved query) runs and reports cloudtrail-unavailable instead of failing on
+ * a missing table. Athena reads a partitioned table's data through the partitions the Data Catalog
+ * holds (https://repost.aws/knowledge-center/athena-create-use-partitioned-tables: "The table
+ * refers to the Data Catalog when you run your queries"; with none loaded a query returns zero
+ * records, https://repost.aws/knowledge-center/athena-empty-results), so nothing under its location
+ * is listed or read. Not verified against real AWS: the first deploy without a trail proves it when
+ * actor-activity runs in the workgroup and returns rows with cloudtrail-unavailable. The table's
+ * construct path is the same with and without a trail, so configuring one later updates the table
+ * in place rather than creating a second table of the same name.
  */
 import { CfnNamedQuery } from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -40,8 +52,17 @@ import { findPlaceholders, substitutePlaceholders } from '../../cli/query/placeh
 export interface CloudTrailCatalogProps {
   /** The Glue database of the change log (the view joins the two tables in it). */
   readonly databaseName: string;
-  /** The trail's bucket (read only; in any account). */
-  readonly bucketName: string;
+  /**
+   * The trail's bucket (read only; in any account).
+   * @default none: no trail is configured, and the table is empty on purpose (give emptyLocation)
+   */
+  readonly bucketName?: string;
+  /**
+   * Without a trail: the S3 location the empty table names. Never read (the table has no
+   * partition); point it at a prefix nothing writes, in a bucket the stack owns.
+   * @default none (required without bucketName, refused with it)
+   */
+  readonly emptyLocation?: string;
   /** The trail's key prefix. @default none */
   readonly prefix?: string;
   /** The organization id of an organization trail. @default none (an account trail) */
@@ -84,13 +105,49 @@ export function attributedViewSql(queryText: string): string {
   return `CREATE OR REPLACE VIEW ${ATTRIBUTED_VIEW_NAME} AS\n${substitutePlaceholders(body, VIEW_PARAMETERS)}`;
 }
 
+/** The table's columns and partition keys: the same with and without a trail. */
+function cloudTrailColumns(): Pick<glue.CfnTable.TableInputProperty, 'partitionKeys'> & { columns: glue.CfnTable.ColumnProperty[] } {
+  return {
+    partitionKeys: CLOUDTRAIL_PARTITION_KEYS.map((name) => ({ name, type: 'string' })),
+    columns: CLOUDTRAIL_EVENT_FIELDS.map((f) => ({ name: columnName(f), type: glueType(f) })),
+  };
+}
+
+const STORAGE = {
+  inputFormat: 'com.amazon.emr.cloudtrail.CloudTrailInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+  serdeInfo: { serializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe' },
+} as const;
+
 export class CloudTrailCatalog extends Construct {
   public readonly table: glue.CfnTable;
-  /** Run once (and after each upgrade) to create the view: Athena views are made by DDL, not CloudFormation. */
-  public readonly viewQuery: CfnNamedQuery;
+  /**
+   * Run once (and after each upgrade) to create the view: Athena views are made by DDL, not
+   * CloudFormation. Only with a trail.
+   */
+  public readonly viewQuery?: CfnNamedQuery;
 
   constructor(scope: Construct, id: string, props: CloudTrailCatalogProps) {
     super(scope, id);
+    if ((props.bucketName === undefined) === (props.emptyLocation === undefined)) {
+      throw new Error(`CloudTrailCatalog needs exactly one of bucketName (a trail) and emptyLocation (no trail); got ${props.bucketName === undefined ? 'neither' : 'both'}`);
+    }
+    const { partitionKeys, columns } = cloudTrailColumns();
+    if (props.bucketName === undefined) {
+      this.table = new glue.CfnTable(this, 'Table', {
+        catalogId: Stack.of(this).account,
+        databaseName: props.databaseName,
+        tableInput: {
+          name: CLOUDTRAIL_TABLE_NAME,
+          description: 'No trail is configured (attribution.cloudTrail): empty on purpose, no partitions, so queries that join it run and say cloudtrail-unavailable (docs/attribution.md).',
+          tableType: 'EXTERNAL_TABLE',
+          partitionKeys,
+          parameters: { classification: 'cloudtrail' },
+          storageDescriptor: { location: props.emptyLocation, ...STORAGE, columns },
+        },
+      });
+      return;
+    }
     const prefix = props.prefix ? `${props.prefix}/` : '';
     const org = props.organizationId ? `${props.organizationId}/` : '';
     const root = `s3://${props.bucketName}/${prefix}AWSLogs/${org}`;
@@ -105,7 +162,7 @@ export class CloudTrailCatalog extends Construct {
         name: CLOUDTRAIL_TABLE_NAME,
         description: 'CloudTrail log records of the trail in attribution.cloudTrail (read only). Filter on account_id, region and log_date (yyyy/MM/dd, the delivery day).',
         tableType: 'EXTERNAL_TABLE',
-        partitionKeys: CLOUDTRAIL_PARTITION_KEYS.map((name) => ({ name, type: 'string' })),
+        partitionKeys,
         parameters: {
           classification: 'cloudtrail',
           'projection.enabled': 'true',
@@ -120,13 +177,7 @@ export class CloudTrailCatalog extends Construct {
           'projection.log_date.interval.unit': 'DAYS',
           'storage.location.template': `${root}${template.account_id}/CloudTrail/${template.region}/${template.log_date}`,
         },
-        storageDescriptor: {
-          location: root,
-          inputFormat: 'com.amazon.emr.cloudtrail.CloudTrailInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe' },
-          columns: CLOUDTRAIL_EVENT_FIELDS.map((f) => ({ name: columnName(f), type: glueType(f) })),
-        },
+        storageDescriptor: { location: root, ...STORAGE, columns },
       },
     });
 

@@ -35,6 +35,9 @@ export interface DemoSummary {
   readonly attribution: { readonly byAttribution: Record<string, number>; readonly byReason: Record<string, number> };
 }
 
+/** The account whose orders-service role the demo's actor-activity example names. */
+const DEMO_ROLE_ACCOUNT = '111122223333';
+
 /** Share of the demo's changes a same-second repeat follows: what makes some callers ambiguous. */
 export const DEMO_SAME_SECOND_REPEAT_RATE = 0.02;
 
@@ -164,6 +167,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   write(`   exact: ${fmt(byAttribution.exact ?? 0)} of ${fmt(nonTtl)} non-TTL changes (${nonTtl === 0 ? 0 : ((100 * (byAttribution.exact ?? 0)) / nonTtl).toFixed(1)}%); the others, by reason:\n`);
   for (const [reason, count] of Object.entries(byReason).sort((a, b) => b[1] - a[1])) write(`     ${fmt(count).padStart(7)}  ${reason}\n`);
 
+  // actor-activity by a caller rather than an attribute: a role ARN selects every session of it.
+  const role = `arn:aws:iam::${DEMO_ROLE_ACCOUNT}:role/orders-service`;
+  const days = { from: params['daily-volume']?.from ?? '', to: params['daily-volume']?.to ?? '' };
+  const byRole = countBy((await runQuery({ name: 'actor-activity', params: { ...days, actor: role }, dataDir: options.dataDir })).rows, (r) => String(r.matched_by));
+  const byName = countBy((await runQuery({ name: 'actor-activity', params: { ...days, actor: 'José.Núñez@example.com' }, dataDir: options.dataDir })).rows, (r) => String(r.matched_by));
+  const sides = (counts: Record<string, number>) => ['attribute', 'principal', 'both'].map((k) => `${k} ${fmt(counts[k] ?? 0)}`).join(', ');
+  write(`\n== actor-activity by attribute or CloudTrail caller (matched_by)\n`);
+  write(`   actor=José.Núñez@example.com: ${sides(byName)}\n`);
+  write(`   actor=${role} (every session of the role): ${sides(byRole)}\n`);
+  write(`   (the demo's applications write e-mail addresses into updatedBy, never ARNs, so no change matches both ways)\n`);
+
   const files = await parquetFiles(join(options.dataDir, 'changes'));
   const runFiles = new Set(stats.files.map((f) => join(options.dataDir, f)));
   let parquetBytes = 0;
@@ -180,6 +194,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   write(`  npx ddb-audit query item-history${data} ${Object.entries(ih).map(([k, v]) => `--param ${shellQuote(`${k}=${v}`)}`).join(' ')}\n`);
   write(`  npx ddb-audit query deletes${data} --param from=${ih.from} --param to=${ih.to} --format csv\n`);
   write(`  npx ddb-audit query daily-volume${data} --param from=${ih.from} --param to=${ih.to} --format json\n`);
+  write(`  npx ddb-audit query actor-activity${data} --param from=${ih.from} --param to=${ih.to} --param actor=${role}   (what a role changed, every session)\n`);
   write(`  npx ddb-audit query change-attribution${data} --param from=${ih.from} --param to=${ih.to} --param account_id=${ih.account_id} --format json   (who made each change: docs/attribution.md)\n`);
   write(`  ls ${shellQuote(options.dataArg)}/changes/*/*/*/\n`);
   write(`  npm start again: a second run adds new changes beside the first, never over them.\n`);

@@ -45,6 +45,14 @@ function only(type: string): { id: string; props: any; dependsOn: string[] } {
   return { id, props: r.Properties, dependsOn: r.DependsOn ?? [] };
 }
 
+/** The change log's table (the stack also has cloudtrail_events, empty without a trail). */
+function changeLogTable(): { id: string; props: any } {
+  const found = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Glue::Table' && r.Properties.TableInput.Name === 'audit_changes');
+  expect(found).toHaveLength(1);
+  const [id, r] = found[0]!;
+  return { id, props: r.Properties };
+}
+
 function bucketByLogicalIdPart(part: string): { id: string; props: any } {
   const found = Object.entries(resources).filter(([id, r]) => r.Type === 'AWS::S3::Bucket' && id.includes(part));
   expect(found).toHaveLength(1);
@@ -131,7 +139,7 @@ describe('failure and Athena results buckets', () => {
 
 describe('Glue table', () => {
   test('has the data columns and partition keys derived from the change-record schema', () => {
-    const table = only('AWS::Glue::Table').props.TableInput;
+    const table = changeLogTable().props.TableInput;
     expect(table.Name).toBe(GLUE_TABLE_NAME);
     expect(table.StorageDescriptor.Columns).toEqual(glueDataColumns().map((c) => ({ Name: c.name, Type: c.type, Comment: c.comment })));
     expect(table.PartitionKeys).toEqual(gluePartitionKeys().map((c) => ({ Name: c.name, Type: c.type, Comment: c.comment })));
@@ -140,7 +148,7 @@ describe('Glue table', () => {
   });
 
   test('has no partition projection: partitions are registered, filtered through Glue partition indexes', () => {
-    const params = only('AWS::Glue::Table').props.TableInput.Parameters;
+    const params = changeLogTable().props.TableInput.Parameters;
     expect(Object.keys(params).filter((k) => k.startsWith('projection.') || k === 'storage.location.template')).toEqual([]);
     // Athena uses the indexes only with this table property (docs/queries.md, "The catalog").
     expect(params['partition_filtering.enabled']).toBe('true');
@@ -151,7 +159,7 @@ describe('Glue table', () => {
   });
 
   test('a registered partition carries the table\'s storage descriptor, at the prefix Firehose writes', () => {
-    const table = only('AWS::Glue::Table').props.TableInput.StorageDescriptor;
+    const table = changeLogTable().props.TableInput.StorageDescriptor;
     const partition = partitionInput('bkt', { account_id: '222222222222', table_name: 'Orders.v2-x_y', dt: '2026-12-01' });
     const sd = partition.StorageDescriptor!;
     expect({ InputFormat: sd.InputFormat, OutputFormat: sd.OutputFormat, SerdeInfo: sd.SerdeInfo, Compressed: sd.Compressed, StoredAsSubDirectories: sd.StoredAsSubDirectories }).toEqual({
@@ -213,7 +221,7 @@ describe('partition registration', () => {
     expect(esm.Properties.BatchSize).toBe(10);
     expect(esm.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
     const fn = (byId('PartitionsFunction', 'AWS::Lambda::Function') as [string, any][])[0]![1];
-    expect(fn.Properties.Environment.Variables).toMatchObject({ CHANGE_LOG_BUCKET: { Ref: bucketByLogicalIdPart('ChangeLog').id }, GLUE_DATABASE: { Ref: only('AWS::Glue::Database').id }, GLUE_TABLE: { Ref: only('AWS::Glue::Table').id } });
+    expect(fn.Properties.Environment.Variables).toMatchObject({ CHANGE_LOG_BUCKET: { Ref: bucketByLogicalIdPart('ChangeLog').id }, GLUE_DATABASE: { Ref: only('AWS::Glue::Database').id }, GLUE_TABLE: { Ref: changeLogTable().id } });
     const policy = (byId('PartitionsPolicy', 'AWS::IAM::Policy') as [string, any][])[0]![1];
     const glueStatements = policy.Properties.PolicyDocument.Statement.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('glue:')));
     expect(glueStatements).toHaveLength(1);
@@ -222,7 +230,7 @@ describe('partition registration', () => {
     const resource = JSON.stringify(glueStatements[0].Resource);
     expect(glueStatements[0].Resource).toHaveLength(3);
     expect(resource).toContain(':table/');
-    expect(resource).toContain(`{"Ref":"${only('AWS::Glue::Table').id}"}`);
+    expect(resource).toContain(`{"Ref":"${changeLogTable().id}"}`);
     expect(JSON.stringify(glueStatements[0].Resource)).not.toContain('*');
   });
 
@@ -258,7 +266,7 @@ describe('Firehose delivery stream', () => {
       Enabled: true,
       InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: {} } },
       OutputFormatConfiguration: { Serializer: { ParquetSerDe: {} } },
-      SchemaConfiguration: { TableName: { Ref: only('AWS::Glue::Table').id } },
+      SchemaConfiguration: { TableName: { Ref: changeLogTable().id } },
     });
   });
 

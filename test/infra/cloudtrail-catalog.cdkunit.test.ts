@@ -11,7 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { Parser } from 'node-sql-parser';
 import { ATTRIBUTION_QUERY_FILE, attributedViewSql, CloudTrailCatalog, CloudTrailCatalogProps } from '../../lib/constructs/cloudtrail-catalog';
 import { findPlaceholders } from '../../cli/query/placeholders';
-import { ATTRIBUTED_VIEW_NAME, CLOUDTRAIL_EVENT_FIELDS, CLOUDTRAIL_TABLE_NAME, columnName, glueType } from '../../schemas/cloudtrail-events';
+import { ATTRIBUTED_VIEW_NAME, CLOUDTRAIL_EVENT_FIELDS, CLOUDTRAIL_NOT_CONFIGURED_PREFIX, CLOUDTRAIL_TABLE_NAME, columnName, glueType } from '../../schemas/cloudtrail-events';
 import { buildTestApp, exampleConfig, REPO_ROOT } from '../support/audit-app';
 
 const props: CloudTrailCatalogProps = {
@@ -105,9 +105,33 @@ describe('the audit app with attribution.cloudTrail', () => {
     expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
   });
 
-  test('without it, there is no CloudTrail table', () => {
+  test('without it, the CloudTrail table still exists, empty on purpose: same columns, no projection, no trail, no view', () => {
     const { stacks } = buildTestApp(exampleConfig());
-    const names = Object.values(Template.fromStack(stacks.audit).findResources('AWS::Glue::Table')).map((t: any) => t.Properties.TableInput.Name);
-    expect(names).not.toContain(CLOUDTRAIL_TABLE_NAME);
+    const template = Template.fromStack(stacks.audit);
+    const tables = Object.values(template.findResources('AWS::Glue::Table', { Properties: { TableInput: { Name: CLOUDTRAIL_TABLE_NAME } } })) as any[];
+    expect(tables).toHaveLength(1);
+    const input = tables[0].Properties.TableInput;
+    expect(input.StorageDescriptor.Columns).toEqual(CLOUDTRAIL_EVENT_FIELDS.map((f) => ({ Name: columnName(f), Type: glueType(f) })));
+    expect(input.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['account_id', 'region', 'log_date']);
+    // No projection: Athena reads only the Data Catalog's partitions, of which there are none.
+    expect(Object.keys(input.Parameters).filter((k) => k.startsWith('projection.') || k.startsWith('storage.'))).toEqual([]);
+    // Its location is a prefix of the stack's own change-log bucket that nothing writes.
+    expect(JSON.stringify(input.StorageDescriptor.Location)).toContain(CLOUDTRAIL_NOT_CONFIGURED_PREFIX);
+    expect(JSON.stringify(input.StorageDescriptor.Location)).toMatch(/ChangeLog/);
+    expect(Object.values(template.findResources('AWS::Athena::NamedQuery')).map((q: any) => q.Properties.Name)).not.toContain(`create-view-${ATTRIBUTED_VIEW_NAME}`);
+  });
+
+  test('with and without it, the table has one construct path, so configuring a trail later updates it in place', () => {
+    const id = (config: ReturnType<typeof exampleConfig>) => Object.entries(Template.fromStack(buildTestApp(config).stacks.audit).findResources('AWS::Glue::Table', { Properties: { TableInput: { Name: CLOUDTRAIL_TABLE_NAME } } })).map(([logicalId]) => logicalId);
+    const without = id(exampleConfig());
+    expect(without).toHaveLength(1);
+    expect(id({ ...exampleConfig(), attribution: { cloudTrail: { bucket: 'org-trail-bucket' } } })).toEqual(without);
+  });
+
+  test('refuses both a trail and an empty location, or neither', () => {
+    const stack = () => new Stack(new App(), 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
+    expect(() => new CloudTrailCatalog(stack(), 'A', { ...props, emptyLocation: 's3://b/x/' })).toThrow('CloudTrailCatalog needs exactly one of bucketName (a trail) and emptyLocation (no trail); got both');
+    const { bucketName: _bucket, ...noTrail } = props;
+    expect(() => new CloudTrailCatalog(stack(), 'A', noTrail)).toThrow('got neither');
   });
 });

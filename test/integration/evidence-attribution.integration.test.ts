@@ -62,6 +62,28 @@ test('records every CloudTrail file read, with its key and SHA-256, and the pack
   expect(verified).toMatchObject({ code: 0, err: '', out: expect.stringContaining('VALID') });
 });
 
+test('evidence export --query actor-activity lists the CloudTrail files its principal matches rest on', async () => {
+  // Prepare: actor-activity reads every account's trail files of the days asked (± one)
+  const files = await cloudTrailFiles(dataDir);
+  const days = files.map((f) => f.logDate).sort();
+  const from = (days[1] as string).replace(/\//g, '-');
+  const out = join(root, 'actor-package');
+  // Act: a role ARN, every session of it (the demo's orders-service role)
+  const exported = await cli('export', '--query', 'actor-activity', '--param', `from=${from}`, '--param', `to=${from}`, '--param', 'actor=arn:aws:iam::111122223333:role/orders-service', '--data', dataDir, '--out', out, '--sign-key', keyFile);
+  // Assess
+  expect(exported).toMatchObject({ code: 0, err: '' });
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as EvidenceManifest;
+  const day = (offset: number) => new Date(Date.parse(`${from}T00:00:00Z`) + offset * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '/');
+  const expected = files.filter((f) => f.logDate >= day(-1) && f.logDate <= day(1));
+  expect(new Set(expected.map((f) => f.accountId)).size).toBeGreaterThan(1); // every account: a caller's change can be anywhere
+  expect(manifest.cloudtrail_input).toEqual({
+    table: 'ddb_audit.cloudtrail_events',
+    files: expected.map((f) => ({ key: f.key, bytes: f.size, sha256: createHash('sha256').update(readFileSync(f.path)).digest('hex') })),
+  });
+  expect(manifest.result.row_count).toBeGreaterThan(0);
+  expect((await cli('verify', out, '--public-key', `${keyFile}.pub`)).code).toBe(0);
+});
+
 test('a query that does not read CloudTrail records no CloudTrail input', async () => {
   const out = join(root, 'plain');
   expect((await cli('export', '--query', 'daily-volume', '--param', 'from=2020-01-01', '--param', 'to=2030-12-31', '--data', dataDir, '--out', out, '--sign-key', keyFile)).code).toBe(0);

@@ -149,6 +149,8 @@ describe('the local pipeline and the bundled queries', () => {
   it('actor-activity returns exactly the changes recorded with that actor', async () => {
     const rows = await query('actor-activity', { from: FROM, to: TO, actor: 'José.Núñez@example.com' });
     expect(rows.map((r) => r.event_id).sort()).toEqual(ledger.filter((e) => e.actor === 'José.Núñez@example.com').map((e) => e.eventId).sort());
+    // This folder has no CloudTrail files: every row says attribution is unavailable, none claims "no caller".
+    expect(new Set(rows.map((r) => `${r.matched_by} ${r.attribution} ${r.attribution_reason} ${r.principal_arn}`))).toEqual(new Set(['attribute none cloudtrail-unavailable null']));
   });
 
   it('daily-volume counts changes per account, table and day, and shows duplicate deliveries', async () => {
