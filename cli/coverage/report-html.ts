@@ -92,25 +92,41 @@ function checkedSection(c: CoverageReportContext): string {
 
 function gapLine(g: CoverageGap): string {
   const fill = g.filled ? `<span class="badge status-covered">FILLED</span> by <code>${val(g.filledBy ?? '?')}</code>` : '<span class="badge status-problem">NOT FILLED</span>';
-  const bounds = `from ${g.from === null ? 'unknown (before the watch first saw the stream)' : val(g.from)} to ${g.to === null ? 'open' : val(g.to)}`;
-  return `<li class="gap ${g.filled ? 'filled' : 'unfilled'}">${fill} ${val(g.state)}, ${bounds}<br><code>${val(g.gapId)}</code>: <code>${val(g.oldStreamArn ?? '?')}</code> → <code>${val(g.newStreamArn ?? '(no new stream yet)')}</code></li>`;
+  const bounds = `from <span class="ts">${g.from === null ? 'unknown (before the watch first saw the stream)' : val(g.from)}</span> to <span class="ts">${g.to === null ? 'open' : val(g.to)}</span>`;
+  return `<li class="gap ${g.filled ? 'filled' : 'unfilled'}">${fill} ${val(g.state)}, ${bounds}<br>gap <code>${val(g.gapId)}</code>: stream <code>${val(g.oldStreamArn ?? '?')}</code> → <code>${val(g.newStreamArn ?? '(no new stream yet)')}</code></li>`;
 }
 
-function gapsCell(gaps: readonly CoverageGap[]): string {
-  if (gaps.length === 0) return 'none';
+/** The gaps of one source, unfilled first, at most MAX_GAPS_LISTED. */
+function gapList(gaps: readonly CoverageGap[]): string {
   const ordered = [...gaps.filter((g) => !g.filled), ...gaps.filter((g) => g.filled)];
   const shown = ordered.slice(0, MAX_GAPS_LISTED).map(gapLine);
   if (ordered.length > MAX_GAPS_LISTED) shown.push(`<li class="more">… ${fmt(ordered.length - MAX_GAPS_LISTED)} more gap(s), all in --format json</li>`);
-  return `${fmt(gaps.length)} (${fmt(gaps.filter((g) => !g.filled).length)} not filled)<ul class="gaps">${shown.join('')}</ul>`;
+  return `<ul class="gaps">${shown.join('')}</ul>`;
 }
 
-const or = (value: string | null, none: string): string => (value === null ? `<span class="none">${none}</span>` : val(value));
+function gapsCount(gaps: readonly CoverageGap[]): string {
+  const unfilled = gaps.filter((g) => !g.filled).length;
+  if (gaps.length === 0) return 'none';
+  return `${fmt(gaps.length)}${unfilled > 0 ? `<br><span class="badge status-problem">${fmt(unfilled)} NOT FILLED</span>` : '<br>all filled'}`;
+}
+
+const or = (value: string | null, none: string): string => (value === null ? `<span class="none">${none}</span>` : `<span class="ts">${val(value)}</span>`);
+
+/** What the log holds of the source: its first row (the nearest the log has to "onboarded since"), baseline export, changes. */
+function logCell(r: CoverageRow): string {
+  return [
+    `<div><span class="k">first row</span> ${or(r.firstRowAt, 'no rows in the period')}</div>`,
+    `<div><span class="k">baseline export</span> ${or(r.baselineExportAt, 'none')}</div>`,
+    `<div><span class="k">changes</span> ${fmt(r.changes)}</div>`,
+    r.changes > 0 ? `<div><span class="k">first</span> ${or(r.firstChangeAt, '-')}</div><div><span class="k">last</span> ${or(r.lastChangeAt, '-')}</div>` : '',
+  ].join('');
+}
 
 function sourcesSection(sorted: readonly ({ row: CoverageRow } & ReturnType<typeof assessSource>)[]): string {
   const shown = sorted.slice(0, MAX_SOURCES_LISTED);
-  const heads = ['Status', 'Source', 'First row in period (onboarded since)', 'Baseline export', 'Changes', 'Gaps', 'Unreplayed failure batches', 'Error records', 'Stream status'];
+  const heads = ['Status', 'Source', 'In the log (first row = onboarded since)', 'Gaps', 'Unreplayed failure batches', 'Error records', "Stream status (the watch's view)"];
   const lines = [
-    `<p>${fmt(sorted.length)} source(s), problems first, then those not fully checked, then the covered ones.</p>`,
+    `<p>${fmt(sorted.length)} source(s), problems first, then those not fully checked, then the covered ones. Each source's gaps are listed beneath it.</p>`,
     '<table id="sources">',
     `<thead><tr>${heads.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead>`,
     '<tbody>',
@@ -121,16 +137,15 @@ function sourcesSection(sorted: readonly ({ row: CoverageRow } & ReturnType<type
         `<tr class="source" data-status="${status}">`,
         `<td class="status"><span class="badge status-${status}">${STATUS_LABEL[status]}</span>${reasons.length ? `<ul class="reasons">${reasons.map((x) => `<li>${val(x)}</li>`).join('')}</ul>` : ''}</td>`,
         `<td class="source-name"><span class="account">${val(r.accountId)}</span> / <strong class="table">${val(r.tableName)}</strong>${r.tableArn === null ? '<br><span class="none">not onboarded in cdk.json</span>' : `<br><code class="arn">${val(r.tableArn)}</code>`}</td>`,
-        `<td>${or(r.firstRowAt, 'no rows in the period')}</td>`,
-        `<td>${or(r.baselineExportAt, 'none')}</td>`,
-        `<td><span class="num">${fmt(r.changes)}</span>${r.changes > 0 ? `<br>first ${or(r.firstChangeAt, '-')}<br>last ${or(r.lastChangeAt, '-')}` : ''}</td>`,
-        `<td class="gaps-cell">${gapsCell(r.gaps)}</td>`,
+        `<td class="log">${logCell(r)}</td>`,
+        `<td class="num">${gapsCount(r.gaps)}</td>`,
         `<td class="num">${r.unreplayedBatches === null ? '<span class="none">not checked</span>' : fmt(r.unreplayedBatches)}</td>`,
         `<td class="num">${fmt(r.errorRecords)}</td>`,
-        `<td>${val(r.streamStatus)}</td>`,
+        `<td class="stream">${val(r.streamStatus)}</td>`,
         '</tr>',
       ].join(''),
     );
+    if (r.gaps.length > 0) lines.push(`<tr class="gap-detail" data-status="${status}"><td class="status"></td><td colspan="${heads.length - 1}">${gapList(r.gaps)}</td></tr>`);
   }
   if (sorted.length > shown.length) {
     const rest = sorted.slice(MAX_SOURCES_LISTED);
@@ -162,6 +177,15 @@ const STYLE = `${BASE_STYLE}.verdict { margin: 12px 0 8px; padding: 12px 16px; b
 .verdict.status-problem, .verdict.status-unverified, .verdict.status-covered { color: var(--ink); }
 .badge { display: inline-block; padding: 0 6px; border: 1px solid; border-radius: 3px; font-size: 12px; font-weight: 700; white-space: nowrap; }
 #sources { width: 100%; font-size: 13px; }
+#sources th, #sources td { overflow-wrap: normal; }
+#sources td.status { width: 170px; }
+#sources td.source-name { width: 190px; }
+#sources td.log { width: 250px; }
+#sources td.stream { width: 200px; }
+#sources td.stream, #sources code { overflow-wrap: anywhere; }
+#sources tr.gap-detail td { border-top: none; }
+.ts { white-space: nowrap; font-variant-numeric: tabular-nums; font-size: 12px; }
+.k { color: var(--muted); }
 #sources td.status { border-left: 6px solid; }
 #sources tr[data-status="problem"] td.status { border-left-color: #cf222e; background: #fff5f4; }
 #sources tr[data-status="unverified"] td.status { border-left-color: #bf8700; background: #fffcea; }
