@@ -21,7 +21,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseWatchState, WATCH_STATE_KEY, type WatchState } from '../../lambda/watch/watch-state';
-import { buildCoverage, renderCoverage } from './report';
+import { buildCoverage, COVERAGE_QUERY, renderCoverage } from './report';
 import { renderCoverageHtml } from './report-html';
 import { coverageVerdict } from './verdict';
 import { writeFileAtomic } from '../config-file/atomic-write';
@@ -36,7 +36,7 @@ import { UsageError } from '../program/command-io';
 
 export const DEFAULT_DATA_DIR = './audit-data';
 
-export const COVERAGE_QUERY = 'source-coverage';
+export { COVERAGE_QUERY };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));

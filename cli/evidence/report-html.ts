@@ -20,6 +20,7 @@ import { BASE_STYLE, fmt, html, PRINT_STYLE, renderPage, section, val } from '..
 import { changeVolume, HOURLY_MAX_DAYS, MAX_DAILY_POINTS, VolumeSeries } from './change-volume';
 import { EvidenceManifest, ManifestFile, MANIFEST_FILE, PUBLIC_KEY_FILE, REPORT_FILE, SIGNATURE_FILE } from './manifest';
 import type { ExportValue } from './values';
+import { buildCoverage, COVERAGE_QUERY } from '../coverage/report';
 
 /** Entries shown per list (partitions, accounts, tables, actors); the rest are counted in one line. */
 export const MAX_LISTED = 100;
@@ -40,6 +41,7 @@ export function renderReportHtml(input: ReportInput): string {
   const title = `Evidence package: ${m.query.name}`;
   const sections = [
     header(m),
+    ...(m.query.name === COVERAGE_QUERY ? [coverageSection(input.rows)] : []),
     askedSection(m),
     periodSection(m, input.rows),
     countsSection(m, input.rows),
@@ -59,6 +61,30 @@ function header(m: ReportInput['manifest']): string {
     `<p><strong>Reason:</strong> ${m.reason === null ? '<em>(none stated)</em>' : val(m.reason)}</p>`,
     status,
   ].join('\n');
+}
+
+/**
+ * For `--query source-coverage`: the verdict of the log's part of coverage, from the signed rows.
+ * What is not in the log (onboarded sources without a row, the watch's stream status, unreplayed
+ * failure batches) cannot be in the package; the section says so and names the command that shows it.
+ */
+function coverageSection(rows: ReportInput['rows']): string {
+  const sources = buildCoverage(rows, [], null, null);
+  const gaps = sources.flatMap((s) => s.gaps);
+  const unfilled = gaps.filter((g) => !g.filled).length;
+  const errors = sources.reduce((n, s) => n + s.errorRecords, 0);
+  const flagged = sources.filter((s) => s.errorRecords > 0 || s.gaps.some((g) => !g.filled));
+  const body = [
+    `<p class="lead" id="coverage-verdict"><strong>${fmt(sources.length)}</strong> source(s) with rows in the period; ${fmt(gaps.length)} gap(s), <strong>${fmt(unfilled)} NOT FILLED</strong>; ${fmt(errors)} error record(s).</p>`,
+  ];
+  if (flagged.length > 0) {
+    body.push('<table><caption>Sources with a gap NOT FILLED or error records</caption><thead><tr><th scope="col">Account</th><th scope="col">Table</th><th scope="col" class="num">Gaps NOT FILLED</th><th scope="col" class="num">Error records</th></tr></thead><tbody>');
+    for (const s of flagged.slice(0, MAX_LISTED)) body.push(`<tr><td>${val(s.accountId)}</td><td>${val(s.tableName)}</td><td class="num">${fmt(s.gaps.filter((g) => !g.filled).length)}</td><td class="num">${fmt(s.errorRecords)}</td></tr>`);
+    if (flagged.length > MAX_LISTED) body.push(`<tr class="more"><td colspan="4">… ${fmt(flagged.length - MAX_LISTED)} more (all in rows.jsonl)</td></tr>`);
+    body.push('</tbody></table>');
+  }
+  body.push('<p class="note">This package signs what the log holds. Not in the log, so not here: onboarded sources with no row in the period, the watch’s stream status and failure batches not yet replayed. <code>npx ddb-audit coverage --from FROM --to TO --failures DIR --html FILE</code> shows them with the full verdict.</p>');
+  return section('coverage', 'Coverage (the log’s part)', body);
 }
 
 function askedSection(m: ReportInput['manifest']): string {
