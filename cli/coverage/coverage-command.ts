@@ -157,6 +157,7 @@ export async function coverageCommand(values: CoverageOptions, io: CommandIo): P
         watchState: stateLocation && watchState ? { location: stateLocation, updatedAt: watchState.updatedAt } : null,
         failures: values.failures ? resolve(io.cwd, values.failures) : null,
       });
+      // Synchronous from temp file to rename: a Ctrl-C is handled only after it, so no temp file is left (cli/program/interrupt.ts).
       writeFileAtomic(htmlPath, page);
     }
     io.stdout(format === 'json' ? rows.map((r) => `${JSON.stringify(r)}\n`).join('') : renderCoverage(rows.map((r) => ({ ...r, tableName: escapeForTerminal(r.tableName) })), params));

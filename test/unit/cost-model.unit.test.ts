@@ -263,6 +263,7 @@ describe('price list', () => {
 
   it("assumes the collector's own Firehose packing limits (lambda/core/firehose-limits.ts), so the estimate packs as the sink does", () => {
     // prices.json copies these two numbers for the model; if the sink's limits change, the estimate must follow.
+    // (500 sub-records for de-aggregation, 1,000 KB per record before base64: https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html)
     expect(PRICES.assumptions.firehoseMaxRecordBytes.value).toBe(MAX_RECORD_BYTES);
     expect(PRICES.assumptions.firehoseMaxSubrecords.value).toBe(MAX_SUBRECORDS_PER_RECORD);
   });
