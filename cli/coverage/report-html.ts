@@ -165,7 +165,7 @@ function notesSection(): string {
 }
 
 // Status colours with their words beside them (never colour alone): red PROBLEM, amber NOT FULLY
-// CHECKED, green COVERED; each badge meets WCAG AA contrast as dark text on a light fill.
+// CHECKED, green COVERED; each badge is dark text on a light fill of its colour (contrast not measured).
 const STYLE = `${BASE_STYLE}.verdict { margin: 12px 0 8px; padding: 12px 16px; border-left: 6px solid; }
 .verdict p { margin: 0; }
 .verdict-word { font-size: 20px; font-weight: 700; letter-spacing: 0.02em; }
