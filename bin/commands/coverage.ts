@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { addOptions, withExamples } from '../../cli/program/definition';
 import type { CoverageOptions } from '../../cli/coverage/coverage-command';
+import { MAX_SOURCES_LISTED } from '../../cli/coverage/report-html';
 import type { CliContext } from '../program';
 import { runCli } from '../program';
 import type { CommandIo } from './io';
@@ -26,8 +27,9 @@ export function defineCoverage(context: CliContext): Command {
     { flags: '--watch-state <file-or-s3-uri>', description: "the watch's state object", default: 'DATA/watch/state.json when present' },
     { flags: '--failures <dir>', description: "a local copy of the failure bucket's objects (e.g. from aws s3 sync)", default: 'none: unreplayed batches not shown' },
     { flags: '--format <format>', description: 'a table, or one JSON object per source', choices: ['table', 'json'], default: 'table' },
+    { flags: '--html <file>', description: `also write the report as a self-contained HTML page: the verdict, then the sources, problems first (at most ${MAX_SOURCES_LISTED} listed; --format json has all); written atomically`, default: 'none: no page' },
   ]);
-  withExamples(command, ['npx ddb-audit coverage --from 2026-03-01 --to 2026-03-31', 'npx ddb-audit coverage --from 2026-03-01 --to 2026-03-31 --failures ./failures --format json']);
+  withExamples(command, ['npx ddb-audit coverage --from 2026-03-01 --to 2026-03-31', 'npx ddb-audit coverage --from 2026-03-01 --to 2026-03-31 --failures ./failures --format json', 'npx ddb-audit coverage --from 2026-03-01 --to 2026-03-31 --failures ./failures --html coverage-2026-03.html']);
   return command.action(
     context.action((options: CoverageOptions) => {
       const { coverageCommand } = require('../../cli/coverage/coverage-command') as typeof import('../../cli/coverage/coverage-command');

@@ -1,7 +1,8 @@
 /**
  * What `ddb-audit coverage` does (bin/commands/coverage.ts defines its options):
  * `ddb-audit coverage --from DATE --to DATE [--data DIR | --athena --workgroup WG [--database DB]]
- *    [--cdk-json PATH | --no-config] [--watch-state FILE_OR_S3_URI] [--failures DIR] [--format table|json]`
+ *    [--cdk-json PATH | --no-config] [--watch-state FILE_OR_S3_URI] [--failures DIR] [--format table|json]
+ *    [--html FILE]`
  *
  * One row per source for the period: what the log holds of it (the bundled query source-coverage),
  * the watch's current stream status (its state object: `<data>/watch/state.json` locally by default,
@@ -9,15 +10,22 @@
  * of the failure bucket's objects, e.g. from `aws s3 sync`; a batch counts as replayed when every
  * one of its changes is in the log). The onboarded list comes from cdk.json, so a source with no row
  * at all is shown, not left out. `evidence export --query source-coverage` signs the log's part.
+ * --html FILE also writes the report as a self-contained page (report-html.ts), atomically (a temp
+ * file renamed over FILE), and only once everything was read: a refusal or a failed query leaves
+ * no file. Standard output is the same table or JSON with or without it.
  *
  * Exit status: 0 report printed; 1 a query failed in Athena; 2 bad arguments or unreadable input
  * (a missing data folder, watch state or failures folder is an error, never an empty report).
  */
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseWatchState, WATCH_STATE_KEY, type WatchState } from '../../lambda/watch/watch-state';
-import { buildCoverage, renderCoverage } from './report';
+import { buildCoverage, COVERAGE_QUERY, renderCoverage } from './report';
+import { renderCoverageHtml } from './report-html';
+import { coverageVerdict } from './verdict';
+import { writeFileAtomic } from '../config-file/atomic-write';
+import { toolInfo } from '../evidence/tool-info';
 import { AthenaQueryError, QueryParamError, runQuery } from '../query';
 import { openLocalConnection } from '../query/duckdb-engine';
 import { parseFailureRecords, type FailedBatch } from '../replay/failure-records';
@@ -28,7 +36,7 @@ import { UsageError } from '../program/command-io';
 
 export const DEFAULT_DATA_DIR = './audit-data';
 
-export const COVERAGE_QUERY = 'source-coverage';
+export { COVERAGE_QUERY };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
@@ -81,6 +89,17 @@ export interface CoverageOptions {
   readonly watchState?: string;
   readonly failures?: string;
   readonly format?: string;
+  /** Also write the report as a self-contained HTML page to this file. */
+  readonly html?: string;
+}
+
+/** The --html target, checked before any work: its folder must exist and it must not be a folder. */
+function htmlTarget(file: string, io: CommandIo): string {
+  const path = resolve(io.cwd, file);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--html ${file}: is a folder; give the page's file name, e.g. ${join(file, 'coverage.html')}`);
+  const dir = dirname(path);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--html ${file}: no such folder ${dir}`);
+  return path;
 }
 
 export async function coverageCommand(values: CoverageOptions, io: CommandIo): Promise<number> {
@@ -92,13 +111,16 @@ export async function coverageCommand(values: CoverageOptions, io: CommandIo): P
     if (values.athena && values.data) throw new UsageError('--data and --athena are exclusive: local data or Athena');
     if (values.athena && values.failures) throw new UsageError('--failures reads a local folder and checks it against local --data; with --athena, sync the failure bucket and the log locally, or run ddb-audit replay --dry-run');
     if ((values.config === false) && values.cdkJson) throw new UsageError('--cdk-json and --no-config are exclusive');
+    const htmlPath = values.html === undefined ? null : htmlTarget(values.html, io);
 
     const dataDir = values.athena ? null : resolve(io.cwd, values.data ?? DEFAULT_DATA_DIR);
     if (dataDir !== null && !existsSync(dataDir)) throw new UsageError(`--data ${dataDir}: no such folder (run the pipeline or ddb-audit demo first)`);
 
     let onboarded: string[] = [];
+    let onboardedFrom: string | null = null;
     if (!(values.config === false)) {
       const path = resolve(io.cwd, values.cdkJson ?? io.env.DDB_AUDIT_CDK_JSON ?? 'cdk.json');
+      onboardedFrom = path;
       if (!existsSync(path)) throw new UsageError(`${path}: no such file (pass --cdk-json PATH, or --no-config to report only what the log holds)`);
       const sources = readCdkJson(path).context?.[CONTEXT_KEY]?.sources;
       onboarded = Array.isArray(sources) ? sources.map((s: { streamArn?: unknown }) => String(s?.streamArn)) : [];
@@ -125,7 +147,21 @@ export async function coverageCommand(values: CoverageOptions, io: CommandIo): P
 
     const rows = buildCoverage(result.rows, onboarded, watchState, failures);
     if (rows.length === 0) throw new UsageError(`no sources: cdk.json lists none and the log has no rows from ${values.from} to ${values.to}`);
+    if (htmlPath !== null) {
+      const page = renderCoverageHtml(rows, {
+        period: params,
+        createdAt: new Date().toISOString(),
+        tool: await toolInfo(),
+        logSource: values.athena ? `Athena, workgroup ${values.workgroup}${values.database ? `, database ${values.database}` : ''}` : `DuckDB over ${dataDir}`,
+        onboardedFrom,
+        watchState: stateLocation && watchState ? { location: stateLocation, updatedAt: watchState.updatedAt } : null,
+        failures: values.failures ? resolve(io.cwd, values.failures) : null,
+      });
+      // Synchronous from temp file to rename: a Ctrl-C is handled only after it, so no temp file is left (cli/program/interrupt.ts).
+      writeFileAtomic(htmlPath, page);
+    }
     io.stdout(format === 'json' ? rows.map((r) => `${JSON.stringify(r)}\n`).join('') : renderCoverage(rows.map((r) => ({ ...r, tableName: escapeForTerminal(r.tableName) })), params));
+    if (htmlPath !== null) io.stderr(`wrote the report page ${escapeForTerminal(htmlPath)}: ${coverageVerdict(rows).headline}\n`);
     return 0;
   } catch (err) {
     if (err instanceof UsageError || err instanceof QueryParamError || (err as Error).name === 'FailureRecordError') {

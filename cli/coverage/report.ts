@@ -13,6 +13,9 @@ import { parseStreamArn } from '../../lambda/core/stream-arn';
 import type { WatchState } from '../../lambda/watch/watch-state';
 import type { FailedBatch } from '../replay/failure-records';
 
+/** The bundled query (athena-queries/source-coverage.sql) whose rows buildCoverage reads. */
+export const COVERAGE_QUERY = 'source-coverage';
+
 export interface CoverageGap {
   readonly gapId: string;
   readonly state: string;

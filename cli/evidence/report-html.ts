@@ -3,17 +3,9 @@
  * asked, the period, the partitions, the counts per account, table, operation and actor, a
  * change-volume chart, the fingerprints and how to verify the package.
  *
- * Self-contained and inert. CSS and the chart (SVG) are inline; there is no script, no font, no
- * image and no link that loads anything, and a Content-Security-Policy of `default-src 'none'`
- * (only inline styles allowed) makes the browser refuse any load or script even if a value slipped
- * through: the page opens the same way on an air-gapped auditor's laptop and cannot call home.
- * CSP in a <meta http-equiv> element is standard (https://www.w3.org/TR/CSP3/#meta-element).
- *
- * Every value that comes from the log, the query or the command line is untrusted (a table writer
- * chooses the actor, e.g. `<script>`): it is written only as HTML text through `val`, which first
- * makes control, bidirectional-override and line-separator characters visible (escapeForTerminal,
- * so a value cannot reorder what the page shows) and then escapes & < > " '. Values are never
- * placed in a URL, a style or an unquoted attribute.
+ * Self-contained and inert, with every untrusted value (e.g. an actor `<script>`) written as text
+ * through `val`: the head, the CSP and the escaping are shared with coverage's page
+ * (cli/html-page.ts, which says why). The chart is inline SVG whose numbers are all computed here.
  *
  * The page is one of the package's files: it is listed in manifest.json with its SHA-256 and so
  * covered by the signature like the others. It therefore cannot show manifest.json's own hash; it
@@ -24,10 +16,11 @@
  * (change-volume.ts), so the page does not grow with the number of sources.
  */
 import { opensslVerifyCommand } from '../../lambda/digest/signing';
-import { escapeForTerminal } from '../terminal-text';
+import { BASE_STYLE, fmt, html, PRINT_STYLE, renderPage, section, val } from '../html-page';
 import { changeVolume, HOURLY_MAX_DAYS, MAX_DAILY_POINTS, VolumeSeries } from './change-volume';
 import { EvidenceManifest, ManifestFile, MANIFEST_FILE, PUBLIC_KEY_FILE, REPORT_FILE, SIGNATURE_FILE } from './manifest';
 import type { ExportValue } from './values';
+import { buildCoverage, COVERAGE_QUERY } from '../coverage/report';
 
 /** Entries shown per list (partitions, accounts, tables, actors); the rest are counted in one line. */
 export const MAX_LISTED = 100;
@@ -40,23 +33,15 @@ export interface ReportInput {
   readonly rows: readonly Record<string, ExportValue>[];
 }
 
-/** HTML text for a value we did not write: controls made visible, then & < > " ' escaped. */
-export function val(value: unknown): string {
-  return html(escapeForTerminal(value === null || value === undefined ? '' : String(value)));
-}
-
-/** HTML-escapes text this tool wrote itself (the SQL, multi-line), keeping its newlines. */
-function html(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] as string);
-}
-
-const fmt = (n: number): string => n.toLocaleString('en-US');
+/** Re-exported: the escaping every page uses (cli/html-page.ts). */
+export { val };
 
 export function renderReportHtml(input: ReportInput): string {
   const m = input.manifest;
   const title = `Evidence package: ${m.query.name}`;
   const sections = [
     header(m),
+    ...(m.query.name === COVERAGE_QUERY ? [coverageSection(input.rows)] : []),
     askedSection(m),
     periodSection(m, input.rows),
     countsSection(m, input.rows),
@@ -64,27 +49,7 @@ export function renderReportHtml(input: ReportInput): string {
     fingerprintSection(m, input.files),
     verifySection(m),
   ];
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    // Nothing may load or run: only the inline <style> below. See the module comment.
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">`,
-    '<meta name="referrer" content="no-referrer">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${val(title)}</title>`,
-    `<style>${STYLE}</style>`,
-    '</head>',
-    '<body>',
-    '<main>',
-    `<h1 id="title">${val(title)}</h1>`,
-    ...sections,
-    '</main>',
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+  return renderPage(title, STYLE, sections);
 }
 
 function header(m: ReportInput['manifest']): string {
@@ -96,6 +61,30 @@ function header(m: ReportInput['manifest']): string {
     `<p><strong>Reason:</strong> ${m.reason === null ? '<em>(none stated)</em>' : val(m.reason)}</p>`,
     status,
   ].join('\n');
+}
+
+/**
+ * For `--query source-coverage`: the verdict of the log's part of coverage, from the signed rows.
+ * What is not in the log (onboarded sources without a row, the watch's stream status, unreplayed
+ * failure batches) cannot be in the package; the section says so and names the command that shows it.
+ */
+function coverageSection(rows: ReportInput['rows']): string {
+  const sources = buildCoverage(rows, [], null, null);
+  const gaps = sources.flatMap((s) => s.gaps);
+  const unfilled = gaps.filter((g) => !g.filled).length;
+  const errors = sources.reduce((n, s) => n + s.errorRecords, 0);
+  const flagged = sources.filter((s) => s.errorRecords > 0 || s.gaps.some((g) => !g.filled));
+  const body = [
+    `<p class="lead" id="coverage-verdict"><strong>${fmt(sources.length)}</strong> source(s) with rows in the period; ${fmt(gaps.length)} gap(s), <strong>${fmt(unfilled)} NOT FILLED</strong>; ${fmt(errors)} error record(s).</p>`,
+  ];
+  if (flagged.length > 0) {
+    body.push('<table><caption>Sources with a gap NOT FILLED or error records</caption><thead><tr><th scope="col">Account</th><th scope="col">Table</th><th scope="col" class="num">Gaps NOT FILLED</th><th scope="col" class="num">Error records</th></tr></thead><tbody>');
+    for (const s of flagged.slice(0, MAX_LISTED)) body.push(`<tr><td>${val(s.accountId)}</td><td>${val(s.tableName)}</td><td class="num">${fmt(s.gaps.filter((g) => !g.filled).length)}</td><td class="num">${fmt(s.errorRecords)}</td></tr>`);
+    if (flagged.length > MAX_LISTED) body.push(`<tr class="more"><td colspan="4">… ${fmt(flagged.length - MAX_LISTED)} more (all in rows.jsonl)</td></tr>`);
+    body.push('</tbody></table>');
+  }
+  body.push('<p class="note">This package signs what the log holds. Not in the log, so not here: onboarded sources with no row in the period, the watch’s stream status and failure batches not yet replayed. <code>npx ddb-audit coverage --from FROM --to TO --failures DIR --html FILE</code> shows them with the full verdict.</p>');
+  return section('coverage', 'Coverage (the log’s part)', body);
 }
 
 function askedSection(m: ReportInput['manifest']): string {
@@ -211,10 +200,6 @@ function verifySection(m: ReportInput['manifest']): string {
   ]);
 }
 
-function section(id: string, heading: string, body: readonly string[]): string {
-  return [`<section id="${id}">`, `<h2>${heading}</h2>`, ...body.filter((b) => b !== ''), '</section>'].join('\n');
-}
-
 // --- The chart -------------------------------------------------------------------------------------
 
 const W = 960;
@@ -279,30 +264,9 @@ function chart(series: VolumeSeries): string {
   ].join('\n');
 }
 
-// System fonts only: nothing is fetched. Prints on A4/Letter without the chart overflowing.
-const STYLE = `
-:root { color-scheme: light; --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --accent: #0b5cad; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: #fff; }
-main { max-width: 1040px; margin: 0 auto; padding: 24px 28px 48px; }
-h1 { font-size: 24px; margin: 0 0 4px; }
-h2 { font-size: 18px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-.meta, .note, figcaption { color: var(--muted); }
-.note, figcaption { font-size: 13px; }
-.lead { font-size: 17px; }
-.empty { padding: 8px 12px; border-left: 4px solid #bf8700; background: #fff8c5; }
-code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; overflow-wrap: anywhere; }
-pre { background: #f6f8fa; border: 1px solid var(--line); padding: 8px 10px; white-space: pre-wrap; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
-dt { font-weight: 600; }
-dd { margin: 0; }
-table { border-collapse: collapse; margin: 8px 0 16px; font-size: 14px; }
-caption { text-align: left; font-weight: 600; padding: 4px 0; }
-th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
-th { background: #f6f8fa; }
-.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.more td { color: var(--muted); font-style: italic; }
-.counts { display: flex; flex-wrap: wrap; gap: 0 32px; align-items: flex-start; }
+// The shared base (system fonts only: nothing is fetched), then the counts, the fingerprint and the
+// chart. Prints on A4/Letter without the chart overflowing.
+const STYLE = `${BASE_STYLE}.counts { display: flex; flex-wrap: wrap; gap: 0 32px; align-items: flex-start; }
 .fingerprint code { font-size: 15px; }
 figure { margin: 8px 0; }
 svg { width: 100%; height: auto; display: block; }
@@ -311,5 +275,4 @@ svg .grid { stroke: #e6e9ed; }
 svg .axis { font-size: 12px; fill: var(--muted); }
 svg .volume-line { fill: none; stroke: var(--accent); stroke-width: 1.5; }
 svg .volume-point { fill: var(--accent); }
-@media print { main { padding: 0; } details { display: block; } }
-`;
+${PRINT_STYLE}`;

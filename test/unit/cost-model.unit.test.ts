@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { ATHENA_MINIMUM_BYTES, CostInputs, DAYS_PER_MONTH, DEFAULT_INPUTS, estimateCost, FIREHOSE_INCREMENT_BYTES, LineItem, SECONDS_PER_MONTH } from '../../cli/cost/model';
 import { checkPriceList, PriceList, PRICES, priceQuantity } from '../../cli/cost/prices';
 import rawPrices from '../../cli/cost/prices.json';
+import { MAX_RECORD_BYTES, MAX_SUBRECORDS_PER_RECORD } from '../../lambda/core/firehose-limits';
 
 /** The user's own traffic only: the heartbeat adds a fixed trickle that would blur proportionality. */
 const base: CostInputs = { ...DEFAULT_INPUTS, heartbeat: false };
@@ -258,6 +259,13 @@ describe('price list', () => {
       expect(['aws', 'secondary', 'assumption']).toContain(price.seen);
     }
     for (const figure of Object.values(PRICES.measured)) expect(figure.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it("assumes the collector's own Firehose packing limits (lambda/core/firehose-limits.ts), so the estimate packs as the sink does", () => {
+    // prices.json copies these two numbers for the model; if the sink's limits change, the estimate must follow.
+    // (500 sub-records for de-aggregation, 1,000 KB per record before base64: https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecordBatch.html)
+    expect(PRICES.assumptions.firehoseMaxRecordBytes.value).toBe(MAX_RECORD_BYTES);
+    expect(PRICES.assumptions.firehoseMaxSubrecords.value).toBe(MAX_SUBRECORDS_PER_RECORD);
   });
 
   it('refuses a price list with a missing price or a price with both a flat rate and tiers, naming each', () => {

@@ -96,6 +96,21 @@ describe('renderReportHtml', () => {
     expect(page).toContain('aws kms get-public-key');
   });
 
+  test('for source-coverage, shows the log\'s coverage verdict from the signed rows and says what the log cannot hold', () => {
+    const source = (table: string, o: Record<string, ExportValue> = {}) => ({ row_kind: 'source', account_id: '111111111111', table_name: table, changes: 3, error_records: 0, gaps: 0, unfilled_gaps: 0, ...o });
+    const gapRow = (table: string, id: string, filled: boolean) => ({ row_kind: 'gap', account_id: '111111111111', table_name: table, gap_id: id, gap_state: filled ? 'filled' : 'open', gap_filled: filled });
+    const rows = [source('Orders', { gaps: 2, unfilled_gaps: 1 }), gapRow('Orders', 'g1', false), gapRow('Orders', 'g2', true), source('Quiet'), source('Broken', { error_records: 2 })];
+    const coverage = manifest({ query: { ...manifest().query, name: 'source-coverage' }, result: { ...manifest().result, row_count: rows.length, empty: false } });
+    const page = renderReportHtml({ manifest: coverage, files: [], rows });
+    expect(page).toContain('<strong>3</strong> source(s) with rows in the period; 2 gap(s), <strong>1 NOT FILLED</strong>; 2 error record(s).');
+    expect(page).toContain('<tr><td>111111111111</td><td>Orders</td><td class="num">1</td><td class="num">0</td></tr>');
+    expect(page).toContain('<tr><td>111111111111</td><td>Broken</td><td class="num">0</td><td class="num">2</td></tr>');
+    expect(/<section id="coverage">[\s\S]*?<\/section>/.exec(page)?.[0]).not.toContain('Quiet'); // nothing missing: not listed
+    expect(page).toContain('Not in the log, so not here: onboarded sources with no row in the period');
+    // Other queries' pages have no coverage section.
+    expect(renderReportHtml({ manifest: manifest(), files: [], rows: [row({})] })).not.toContain('id="coverage"');
+  });
+
   test('is deterministic: the same package renders the same bytes', () => {
     const input = { manifest: manifest(), files: [], rows: [row({})] };
     expect(renderReportHtml(input)).toBe(renderReportHtml(input));
