@@ -2,24 +2,26 @@
  * Builds every stack of a deployment from one validated config:
  *
  *   DdbAuditCollector (audit account)                 key, buckets, Glue, Firehose streams, collector + its
- *                                                     constant-size role, Athena, alarms
- *     <- DdbAuditSource-<account>[-<n>] (each)        stream resource policies naming the collector role
+ *                                                     constant-size role, stream watch, Athena, alarms
+ *     <- DdbAuditSource-<account>[-<n>] (each)        stream (and, with the watch, table) policy statements
+ *                                                     naming the collector and watch roles
  *       <- DdbAuditMappings-<account>[-<n>] (audit)   one event source mapping per stream of that account
  *
  * Arrows are stack dependencies, so `cdk deploy --all` runs them in that order across accounts.
- * An account's mappings stack n depends on its source stack n only (same chunking, ./stack-chunks.ts),
- * so onboarding a table touches its own account's stacks and no other.
+ * Source and mappings stacks are chunked with their own capacities (./stack-chunks.ts), so an
+ * account's mappings stacks depend on all of its source stacks. Onboarding a table touches its own
+ * account's stacks and, with the watch, the audit stack's watch source list (a layer file).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AuditConfig } from '../schemas/audit-config';
-import { resolveSources, sourceAccounts } from './config/load';
+import { resolveSources, resolveWatch, sourceAccounts } from './config/load';
 import { AuditStack } from './audit-stack';
 import { MappingsStack } from './mappings-stack';
 import { SourceAccountStack } from './source-account-stack';
-import { chunksOf, MAPPINGS_PER_STACK, STREAM_POLICIES_PER_STACK } from './stack-chunks';
+import { chunksOf, MAPPINGS_PER_STACK, SOURCES_PER_SOURCE_STACK } from './stack-chunks';
 import { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, mappingsStackName, sourceStackName } from './stack-names';
-import { collectorRoleArn } from './stream-policy';
+import { collectorRoleArn, watchRoleArn } from './stream-policy';
 
 export { AUDIT_STACK_NAME, MAPPINGS_STACK_NAME, mappingsStackName, sourceStackName };
 
@@ -50,19 +52,23 @@ export function buildAuditApp(app: App, config: AuditConfig, options: AuditAppOp
   });
 
   // Literal ARN (not a token from the audit stack): a cross-account reference cannot be resolved.
-  const roleArn = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: resolved[0]?.arn.partition });
+  const location = { auditAccountId: config.auditAccountId, region: config.region, partition: resolved[0]?.arn.partition };
+  const roleArn = collectorRoleArn(location);
+  // The watch's role, named in the sources' statements only when the audit stack creates it.
+  const watchRole = resolveWatch(config).enabled ? watchRoleArn(location) : undefined;
   const sources = new Map<string, SourceAccountStack>();
   const mappings = new Map<string, MappingsStack>();
   for (const accountId of sourceAccounts(config)) {
     const ofAccount = resolved.filter((s) => s.arn.accountId === accountId);
-    const policyChunks = chunksOf(ofAccount, STREAM_POLICIES_PER_STACK);
+    const policyChunks = chunksOf(ofAccount, SOURCES_PER_SOURCE_STACK);
     policyChunks.forEach((chunk, n) => {
       const name = sourceStackName(accountId, n);
       const stack = new SourceAccountStack(app, name, {
         env: { account: accountId, region: config.region },
-        description: `ddb-audit: stream policies of source account ${accountId} granting the collector read access (part ${n + 1} of ${policyChunks.length})`,
+        description: `ddb-audit: stream and table policy statements of source account ${accountId} for the collector and the stream watch (part ${n + 1} of ${policyChunks.length})`,
         sources: chunk,
         collectorRoleArn: roleArn,
+        watchRoleArn: watchRole,
       });
       stack.addStackDependency(audit);
       sources.set(name, stack);

@@ -18,6 +18,7 @@ import {
   projectionStartDate,
   resolveDelivery,
   resolveHeartbeat,
+  resolveWatch,
   retentionApply,
   sourceAccounts,
 } from './config/load';
@@ -35,6 +36,7 @@ import { PipelineAlarms } from './constructs/pipeline-alarms';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
 import { QueryWorkgroup, WORKGROUP_NAME } from './constructs/query-workgroup';
 import { ReplayRole, replayRoleArn } from './constructs/replay-role';
+import { StreamWatch } from './constructs/stream-watch';
 import { collectorRoleArn } from './stream-policy';
 import { deliveryStreamPlan } from './config/load';
 
@@ -60,6 +62,8 @@ export class AuditStack extends Stack {
   public readonly retention?: ObjectRetention;
   /** Present when heartbeat.enabled is true (the default). */
   public readonly heartbeat?: Heartbeat;
+  /** Present when watch.enabled is true (the default): the stream-lifecycle watch (docs/coverage.md). */
+  public readonly watch?: StreamWatch;
   /** Present when attribution.cloudTrail is configured: the trail's table and the attributed view's DDL. */
   public readonly attribution?: CloudTrailCatalog;
 
@@ -161,6 +165,21 @@ export class AuditStack extends Stack {
         collectorRole: this.collector.role,
         changeLogBucket: this.buckets.changeLog,
         failureBucket: this.buckets.failures,
+        alarms: this.alarms,
+      });
+    }
+    // The stream-lifecycle watch; the source stacks name its role when it is enabled (lib/audit-app.ts).
+    const watch = resolveWatch(config);
+    if (watch.enabled) {
+      this.watch = new StreamWatch(this, 'Watch', {
+        streamArns: config.sources.map((s) => s.streamArn),
+        intervalMinutes: watch.intervalMinutes,
+        maxCallsPerSecond: watch.maxCallsPerSecond,
+        deliveryStream: this.delivery.deliveryStream,
+        deliveryStreamCount: streamPlan.streamCount,
+        overflowBucket: this.buckets.changeLog,
+        key: this.key.key,
+        accessLogsBucket: this.buckets.accessLogs,
         alarms: this.alarms,
       });
     }

@@ -27,7 +27,7 @@ import { resolve } from 'node:path';
 import type { AuditConfig, SourceConfig } from '../../schemas/audit-config';
 import { parseStreamArn } from '../../lambda/core/stream-arn';
 import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName } from '../../lib/stack-names';
-import { MAPPINGS_PER_STACK, STREAM_POLICIES_PER_STACK } from '../../lib/stack-chunks';
+import { chunkIndexOf, MAPPINGS_PER_STACK, SOURCES_PER_SOURCE_STACK } from '../../lib/stack-chunks';
 import { CONTEXT_KEY, readCdkJson, readCdkJsonText } from '../../lib/config/load';
 import { AuditConfigError, findConfigProblems } from '../../lib/config/validate';
 import { collectorRoleArn, sourceKeyPolicyStatement, streamResourcePolicy } from '../../lib/stream-policy';
@@ -177,8 +177,8 @@ function rotateNextSteps(config: AuditConfig, index: number, oldStreamArn: strin
   const arn = parseStreamArn(newStreamArn)!;
   // The source keeps its place among its account's sources, so its chunks (lib/stack-chunks.ts) stay the same.
   const ofAccount = config.sources.slice(0, index + 1).filter((s) => parseStreamArn(s.streamArn)?.accountId === arn.accountId).length;
-  const sourceStack = sourceStackName(arn.accountId, Math.floor((ofAccount - 1) / STREAM_POLICIES_PER_STACK));
-  const mappingsStack = mappingsStackName(arn.accountId, Math.floor((ofAccount - 1) / MAPPINGS_PER_STACK));
+  const sourceStack = sourceStackName(arn.accountId, chunkIndexOf(ofAccount - 1, SOURCES_PER_SOURCE_STACK));
+  const mappingsStack = mappingsStackName(arn.accountId, chunkIndexOf(ofAccount - 1, MAPPINGS_PER_STACK));
   return `${[
     `Rotated sources[${index}] in ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region})`,
     `  from ${oldStreamArn}`,
@@ -210,8 +210,8 @@ function nextSteps(config: AuditConfig, source: SourceConfig, index: number, pat
   const role = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: arn.partition });
   // The new entry is appended, so it is its account's last source: that fixes its chunk (lib/stack-chunks.ts).
   const ofAccount = config.sources.filter((s) => parseStreamArn(s.streamArn)?.accountId === arn.accountId).length;
-  const sourceStack = sourceStackName(arn.accountId, Math.floor((ofAccount - 1) / STREAM_POLICIES_PER_STACK));
-  const mappingsStack = mappingsStackName(arn.accountId, Math.floor((ofAccount - 1) / MAPPINGS_PER_STACK));
+  const sourceStack = sourceStackName(arn.accountId, chunkIndexOf(ofAccount - 1, SOURCES_PER_SOURCE_STACK));
+  const mappingsStack = mappingsStackName(arn.accountId, chunkIndexOf(ofAccount - 1, MAPPINGS_PER_STACK));
   const indent = (text: string, by: string) => text.replace(/^/gm, by);
   const lines = [
     `Added sources[${index}] to ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region}).`,
