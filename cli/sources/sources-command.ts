@@ -28,9 +28,9 @@ import type { AuditConfig, SourceConfig } from '../../schemas/audit-config';
 import { parseStreamArn } from '../../lambda/core/stream-arn';
 import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName } from '../../lib/stack-names';
 import { chunkIndexOf, MAPPINGS_PER_STACK, SOURCES_PER_SOURCE_STACK } from '../../lib/stack-chunks';
-import { CONTEXT_KEY, readCdkJson, readCdkJsonText } from '../../lib/config/load';
+import { CONTEXT_KEY, readCdkJson, readCdkJsonText, resolveWatch } from '../../lib/config/load';
 import { AuditConfigError, findConfigProblems } from '../../lib/config/validate';
-import { collectorRoleArn, sourceKeyPolicyStatement, streamResourcePolicy } from '../../lib/stream-policy';
+import { collectorRoleArn, sourceKeyPolicyStatement, streamResourcePolicy, watchRoleArn, watchTableResourcePolicy } from '../../lib/stream-policy';
 import { FileWriter, writeFileAtomic } from '../config-file/atomic-write';
 import { acquireFileLock, LockOptions } from '../config-file/file-lock';
 import { insertIntoJsonArray, replaceStringInJsonArray } from '../config-file/json-insert';
@@ -207,7 +207,10 @@ function realFile(path: string): string {
 /** What the platform team and the source account do after the entry is written. */
 function nextSteps(config: AuditConfig, source: SourceConfig, index: number, path: string): string {
   const arn = parseStreamArn(source.streamArn)!;
-  const role = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: arn.partition });
+  const location = { auditAccountId: config.auditAccountId, region: config.region, partition: arn.partition };
+  const role = collectorRoleArn(location);
+  // With the stream watch (watch.enabled, the default) its role is in the stream statement and has a table statement of its own.
+  const watch = resolveWatch(config).enabled ? watchRoleArn(location) : undefined;
   // The new entry is appended, so it is its account's last source: that fixes its chunk (lib/stack-chunks.ts).
   const ofAccount = config.sources.filter((s) => parseStreamArn(s.streamArn)?.accountId === arn.accountId).length;
   const sourceStack = sourceStackName(arn.accountId, chunkIndexOf(ofAccount - 1, SOURCES_PER_SOURCE_STACK));
@@ -219,12 +222,18 @@ function nextSteps(config: AuditConfig, source: SourceConfig, index: number, pat
     'Deploy in this order (or all at once with `npx cdk deploy --all` when both accounts are bootstrapped with trust):',
     `1. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME}`,
     '   (adds the table to the Glue partition projection and its options to the collector).',
-    `2. Source account ${arn.accountId} grants its stream to the collector role ${role}:`,
+    `2. Source account ${arn.accountId} grants its stream to the collector role ${role}${watch ? ` and the watch role ${watch}, and DescribeTable on the table to the watch role` : ''}:`,
     `     npx cdk deploy --exclusively ${sourceStack}      (with that account's credentials)`,
     '   or, if the table is defined in the source team\'s own CDK app (TableV2), they set streamResourcePolicy to',
     '   iam.PolicyDocument.fromJson() of this document (streamResourcePolicy() in lib/stream-policy.ts):',
-    indent(JSON.stringify(streamResourcePolicy(role), null, 2), '     '),
+    indent(JSON.stringify(streamResourcePolicy(role, '*', watch), null, 2), '     '),
   ];
+  if (watch !== undefined) {
+    lines.push(
+      '   and resourcePolicy (the table\'s own policy) to this document (watchTableResourcePolicy() in lib/stream-policy.ts):',
+      indent(JSON.stringify(watchTableResourcePolicy(watch), null, 2), '     '),
+    );
+  }
   if (source.kmsKeyArn !== undefined) {
     lines.push(
       `   and they add this statement to the key policy of ${source.kmsKeyArn}:`,
