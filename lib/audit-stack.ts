@@ -18,7 +18,6 @@ import {
   projectionStartDate,
   resolveDelivery,
   resolveHeartbeat,
-  resolveWatch,
   retentionApply,
   sourceAccounts,
 } from './config/load';
@@ -36,9 +35,11 @@ import { PipelineAlarms } from './constructs/pipeline-alarms';
 import { PipelineDashboard } from './constructs/pipeline-dashboard';
 import { QueryWorkgroup, WORKGROUP_NAME } from './constructs/query-workgroup';
 import { ReplayRole, replayRoleArn } from './constructs/replay-role';
-import { StreamWatch } from './constructs/stream-watch';
 import { collectorRoleArn } from './stream-policy';
 import { deliveryStreamPlan } from './config/load';
+
+/** Export of the change-log bucket's ARN (the watch stack writes oversize gap records under overflow/). */
+export const CHANGE_LOG_BUCKET_ARN_EXPORT = 'DdbAuditCollector-ChangeLogBucketArn';
 
 export interface AuditStackProps extends StackProps {
   readonly config: AuditConfig;
@@ -62,8 +63,6 @@ export class AuditStack extends Stack {
   public readonly retention?: ObjectRetention;
   /** Present when heartbeat.enabled is true (the default). */
   public readonly heartbeat?: Heartbeat;
-  /** Present when watch.enabled is true (the default): the stream-lifecycle watch (docs/coverage.md). */
-  public readonly watch?: StreamWatch;
   /** Present when attribution.cloudTrail is configured: the trail's table and the attributed view's DDL. */
   public readonly attribution?: CloudTrailCatalog;
 
@@ -168,21 +167,6 @@ export class AuditStack extends Stack {
         alarms: this.alarms,
       });
     }
-    // The stream-lifecycle watch; the source stacks name its role when it is enabled (lib/audit-app.ts).
-    const watch = resolveWatch(config);
-    if (watch.enabled) {
-      this.watch = new StreamWatch(this, 'Watch', {
-        streamArns: config.sources.map((s) => s.streamArn),
-        intervalMinutes: watch.intervalMinutes,
-        maxCallsPerSecond: watch.maxCallsPerSecond,
-        deliveryStream: this.delivery.deliveryStream,
-        deliveryStreamCount: streamPlan.streamCount,
-        overflowBucket: this.buckets.changeLog,
-        key: this.key.key,
-        accessLogsBucket: this.buckets.accessLogs,
-        alarms: this.alarms,
-      });
-    }
     this.replay = new ReplayRole(this, 'Replay', {
       failureBucket: this.buckets.failures,
       changeLogBucket: this.buckets.changeLog,
@@ -211,5 +195,8 @@ export class AuditStack extends Stack {
       [AUDIT_STACK_OUTPUT.heartbeatTable]: { value: this.heartbeat ? HEARTBEAT_TABLE_NAME : '', description: 'Heartbeat table ("" when the heartbeat is disabled)' },
     };
     for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, { ...output });
+    // Named, so the watch stack's cdk-nag acknowledgement of its overflow grant can name it
+    // (an automatic cross-stack export's name carries a hash; lib/watch-stack.ts).
+    new CfnOutput(this, 'ChangeLogBucketArnExport', { value: this.buckets.changeLog.bucketArn, exportName: CHANGE_LOG_BUCKET_ARN_EXPORT, description: 'Change-log bucket ARN, imported by the watch stack' });
   }
 }

@@ -26,7 +26,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AuditConfig, SourceConfig } from '../../schemas/audit-config';
 import { parseStreamArn } from '../../lambda/core/stream-arn';
-import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName } from '../../lib/stack-names';
+import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName, WATCH_STACK_NAME } from '../../lib/stack-names';
 import { chunkIndexOf, MAPPINGS_PER_STACK, SOURCES_PER_SOURCE_STACK } from '../../lib/stack-chunks';
 import { CONTEXT_KEY, readCdkJson, readCdkJsonText, resolveWatch } from '../../lib/config/load';
 import { AuditConfigError, findConfigProblems } from '../../lib/config/validate';
@@ -186,7 +186,7 @@ function rotateNextSteps(config: AuditConfig, index: number, oldStreamArn: strin
     '',
     'Next steps:',
     `1. Source account ${arn.accountId}: npx cdk deploy --exclusively ${sourceStack}   (grants the new stream to the collector and the watch)`,
-    `2. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME} ${mappingsStack}   (the mapping moves to the new stream and reads it from TRIM_HORIZON;`,
+    `2. Audit account ${config.auditAccountId}: npx cdk deploy ${auditStacks(config)} ${mappingsStack}   (the mapping moves to the new stream and reads it from TRIM_HORIZON;`,
     '   changes older than 24 h on the new stream are already trimmed).',
     '3. Within one watch interval the watch closes the gap (an op = \'g\' row with its bounds); then fill it:',
     '     npx ddb-audit coverage        (shows the gap, its bounds and whether it is filled)',
@@ -194,6 +194,11 @@ function rotateNextSteps(config: AuditConfig, index: number, oldStreamArn: strin
     '   incremental export of the gap\'s window (needs point-in-time recovery; 15 minutes to 24 hours; keeps the last change per key).',
     '',
   ].join('\n')}\n`;
+}
+
+/** The audit-account stacks a source change touches: the audit stack, and the watch stack (its source list) when the watch is deployed. */
+function auditStacks(config: AuditConfig): string {
+  return resolveWatch(config).enabled ? `${AUDIT_STACK_NAME} ${WATCH_STACK_NAME}` : AUDIT_STACK_NAME;
 }
 
 function realFile(path: string): string {
@@ -220,7 +225,7 @@ function nextSteps(config: AuditConfig, source: SourceConfig, index: number, pat
     `Added sources[${index}] to ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region}).`,
     '',
     'Deploy in this order (or all at once with `npx cdk deploy --all` when both accounts are bootstrapped with trust):',
-    `1. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME}`,
+    `1. Audit account ${config.auditAccountId}: npx cdk deploy ${auditStacks(config)}`,
     '   (adds the table to the Glue partition projection and its options to the collector).',
     `2. Source account ${arn.accountId} grants its stream to the collector role ${role}${watch ? ` and the watch role ${watch}, and DescribeTable on the table to the watch role` : ''}:`,
     `     npx cdk deploy --exclusively ${sourceStack}      (with that account's credentials)`,

@@ -62,6 +62,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { OVERFLOW_PREFIX } from '../../schemas/partitioning';
@@ -72,7 +74,7 @@ import { COLLECTOR_FUNCTION_NAME, watchRoleName } from '../stream-policy';
 import { deliveryStreamPatternArn, nagResourceText } from './collector-function';
 import { functionDefaults } from './function-defaults';
 import { heartbeatRateExpression } from './heartbeat';
-import { ALARM_NAME_PREFIX, PipelineAlarms } from './pipeline-alarms';
+import { ALARM_NAME_PREFIX } from './pipeline-alarms';
 
 /** Fixed names: the log group is named after the function, and runbooks name the schedule. */
 export const WATCH_FUNCTION_NAME = 'ddb-audit-stream-watch';
@@ -107,9 +109,12 @@ export interface StreamWatchProps {
   readonly overflowBucket: s3.IBucket;
   /** The audit key: encrypts the state bucket and the log group. */
   readonly key: kms.IKey;
-  /** Receives the state bucket's server access logs. */
-  readonly accessLogsBucket: s3.IBucket;
-  readonly alarms: PipelineAlarms;
+  /**
+   * The deployment's alarm topic (PipelineAlarms.topic). A topic, not PipelineAlarms: the watch lives
+   * in its own stack, and PipelineAlarms.notify would list its alarms in the audit stack's dashboard,
+   * a reference back from the audit stack (a cycle).
+   */
+  readonly alarmTopic: sns.ITopic;
   /** @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -145,12 +150,18 @@ export class StreamWatch extends Construct {
       bucketKeyEnabled: true,
       versioned: true,
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(STATE_VERSION_DAYS), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
-      serverAccessLogsBucket: props.accessLogsBucket,
-      serverAccessLogsPrefix: 'watch-state/',
       // Rebuilt by the next run if lost; the log's gap records are the durable part.
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // No server access logs: the watch lives in its own stack, and logging into the audit stack's
+    // access-logs bucket makes CDK add a logging.s3 grant there without an aws:SourceArn condition
+    // (the audit stack cannot name a bucket of a stack that depends on it). The object is written by
+    // the watch role alone, every run, and versioned: its history is the last 7 days of versions.
+    Validations.of(this.stateBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: "The watch's own state object, rewritten each run by the watch role only and versioned; access logging into the audit stack's log bucket would need an unconditioned logging.s3 grant there (cross-stack).",
+    });
     this.role = new iam.Role(this, 'Role', {
       roleName: watchRoleName(stack.region),
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -267,7 +278,7 @@ export class StreamWatch extends Construct {
       // No line means no unhealthy source; a watch that does not run is the errors alarm's and doctor's to see.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    props.alarms.notify(this.unhealthyAlarm);
+    notify(this.unhealthyAlarm, props.alarmTopic);
     this.errorsAlarm = new cloudwatch.Alarm(this, 'Errors', {
       alarmName: `${ALARM_NAME_PREFIX}WatchErrors`,
       alarmDescription: `The stream watch failed a run (e.g. gap records not delivered, or its state not readable): the next run repeats it. Read /aws/lambda/${WATCH_FUNCTION_NAME}.`,
@@ -277,20 +288,19 @@ export class StreamWatch extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    props.alarms.notify(this.errorsAlarm);
+    notify(this.errorsAlarm, props.alarmTopic);
   }
 
   private acknowledgeWildcards(stack: Stack, props: StreamWatchProps): void {
     const region = stack.region;
-    const logicalId = (bucket: s3.IBucket) => stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
     const pattern = (resourceName: string) => `arn:<AWS::Partition>:dynamodb:${region}:*:table/${resourceName}`;
     const acks: [string, string][] = [
       [pattern('*'), 'DescribeTable on every table of the region, any account: a listed ARN per source would pass IAM\'s 10,240-character inline-policy limit. Cross-account it also needs the table policy statement the source stacks add (this role only); DescribeTable reads metadata, never items.'],
       [pattern('*/stream/*'), 'DescribeStream on every stream of the region, any account, for the same reason; cross-account it also needs the stream policy statement naming this role. No GetRecords: the watch never reads changes.'],
       ['*', 'lambda:ListEventSourceMappings has no resource type in Lambda\'s action table; the watch lists the collector\'s mappings only (FunctionName).'],
       [nagResourceText(stack, deliveryStreamPatternArn(stack)), 'The delivery streams after the first, by their fixed name prefix, as the collector: one entry whatever the stream count; PutRecordBatch only.'],
-      [`<${logicalId(props.overflowBucket)}.Arn>/${OVERFLOW_PREFIX}*`, 'The sink writes a record too large for Firehose as its own object under the overflow prefix, named at run time; PutObject only.'],
-      [`<${logicalId(this.stateBucket)}.Arn>/watch/*`, "The watch's own state object(s) under watch/ in its own bucket."],
+      [nagResourceText(stack, props.overflowBucket.arnForObjects(`${OVERFLOW_PREFIX}*`)), 'The sink writes a record too large for Firehose as its own object under the overflow prefix, named at run time; PutObject only.'],
+      [nagResourceText(stack, this.stateBucket.arnForObjects('watch/*')), "The watch's own state object(s) under watch/ in its own bucket."],
     ];
     for (const [resource, reason] of acks) Validations.of(this.policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
   }
@@ -302,4 +312,10 @@ function watchSourcesDirectory(streamArns: readonly string[]): string {
   mkdirSync(join(dir, 'ddb-audit'));
   writeFileSync(join(dir, WATCH_SOURCES_LAYER_PATH), JSON.stringify(streamArns));
   return dir;
+}
+
+/** As PipelineAlarms.notify: the topic hears both the alarm and its return to OK. */
+function notify(alarm: cloudwatch.Alarm, topic: sns.ITopic): void {
+  alarm.addAlarmAction(new actions.SnsAction(topic));
+  alarm.addOkAction(new actions.SnsAction(topic));
 }

@@ -123,8 +123,8 @@ describe('failure and Athena results buckets', () => {
       .filter((r) => r.Type === 'AWS::S3::BucketPolicy')
       .filter((r) => r.Properties.PolicyDocument.Statement.some((s: any) => s.Condition?.Bool?.['aws:SecureTransport'] === 'false'))
       .map((r) => r.Properties.Bucket.Ref);
-    // access logs, change log, mapping failures, Athena results, digest inventory reports, the stream watch's state
-    expect(buckets).toHaveLength(6);
+    // access logs, change log, mapping failures, Athena results, digest inventory reports
+    expect(buckets).toHaveLength(5);
     expect(tlsOnly.sort()).toEqual(buckets.sort());
   });
 });

@@ -82,8 +82,10 @@ describe('stacks and deploy order', () => {
     for (const stack of stacks.mappings.values()) expect(stack.account).toBe(config.auditAccountId);
   });
 
-  test('deploys the collector role first, then the stream policies, then each account\'s mappings after its own policies only', () => {
-    for (const source of stacks.sources.values()) expect(source.dependencies).toEqual([stacks.audit]);
+  test('deploys the collector role first, then the watch role, then the stream policies, then each account\'s mappings after its own policies only', () => {
+    // The source stacks also wait for the watch stack: their statements name the watch role.
+    for (const source of stacks.sources.values()) expect(new Set(source.dependencies)).toEqual(new Set([stacks.audit, stacks.watch]));
+    expect(stacks.watch!.dependencies).toEqual([stacks.audit]);
     for (const account of ['222222222222', '033333333333']) {
       expect(new Set(stacks.mappings.get(mappingsStackName(account))!.dependencies)).toEqual(new Set([stacks.audit, stacks.sources.get(sourceStackName(account))]));
     }

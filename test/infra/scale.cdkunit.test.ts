@@ -19,7 +19,7 @@ import { deliveryStreamPlan, MAX_DELIVERY_STREAMS } from '../../lib/config/load'
 import { MAPPINGS_PER_STACK, SOURCES_PER_SOURCE_STACK, STACK_RESOURCE_BUDGET } from '../../lib/stack-chunks';
 import { WATCH_TABLE_SID } from '../../lib/stream-policy';
 import { RESOURCE_POLICY_STATEMENT_TYPE } from '../../lambda/resource-policy/contract';
-import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName } from '../../lib/stack-names';
+import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName, WATCH_STACK_NAME } from '../../lib/stack-names';
 import { DELIVERY_STREAM_NAME_PREFIX } from '../../lambda/core/delivery-routing';
 import { AUDIT_ACCOUNT_ID, generateScaleConfig, REGION } from '../../bench/scale-config';
 
@@ -96,21 +96,21 @@ describe('onboarding one table', () => {
   // as objects arrive (no projection enums), so the name changes nothing in the audit stack. The new
   // source has no per-source options (those are in the collector's layer, in the audit stack) and
   // does not change the delivery stream count. The stream watch's source list (its layer file, in
-  // the audit stack) does change: that one resource, and nothing else of the audit stack.
+  // the watch stack) does change: that one resource, and nothing else of the watch stack.
   const without = generateScaleConfig(3, 4);
   const after = validateAuditConfig({
     ...without,
     sources: [...without.sources, { streamArn: `arn:aws:dynamodb:${REGION}:200000000001:table/brand-new-table/stream/2026-02-01T00:00:00.000` }],
   });
 
-  it("changes only the templates of its own account's stacks, and in the audit stack only the watch's source list (a diff of two syntheses)", () => {
+  it("changes only the templates of its own account's stacks, and of the watch stack only its source list (a diff of two syntheses)", () => {
     const a = synthesizeAll(without);
     const b = synthesizeAll(after);
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
     const changed = [...b.keys()].filter((name) => a.get(name) !== b.get(name)).sort();
-    expect(changed).toEqual([AUDIT_STACK_NAME, mappingsStackName('200000000001'), sourceStackName('200000000001')].sort());
+    expect(changed).toEqual([mappingsStackName('200000000001'), sourceStackName('200000000001'), WATCH_STACK_NAME].sort());
     const resourcesOf = (text: string) => JSON.parse(text).Resources as Record<string, unknown>;
-    const [before, later] = [resourcesOf(a.get(AUDIT_STACK_NAME)!), resourcesOf(b.get(AUDIT_STACK_NAME)!)];
+    const [before, later] = [resourcesOf(a.get(WATCH_STACK_NAME)!), resourcesOf(b.get(WATCH_STACK_NAME)!)];
     const changedResources = Object.keys(later).filter((id) => JSON.stringify(before[id]) !== JSON.stringify(later[id]));
     expect(changedResources).toEqual([expect.stringMatching(/^WatchSources[0-9A-F]{8}$/)]);
     expect(Object.keys(later).sort()).toEqual(Object.keys(before).sort());
@@ -133,7 +133,7 @@ describe('an account with more tables than one stack holds', () => {
     const account = '200000000000';
     expect(sourceChunks).toBe(4);
     expect([...small.keys()].sort()).toEqual(
-      [AUDIT_STACK_NAME, ...[0, 1, 2].map((n) => mappingsStackName(account, n)), ...Array.from({ length: sourceChunks }, (_, n) => sourceStackName(account, n))].sort(),
+      [AUDIT_STACK_NAME, WATCH_STACK_NAME, ...[0, 1, 2].map((n) => mappingsStackName(account, n)), ...Array.from({ length: sourceChunks }, (_, n) => sourceStackName(account, n))].sort(),
     );
     const sizes = [...small].map(([name, text]) => ({ name, resources: Object.keys(JSON.parse(text).Resources).length, bytes: Buffer.byteLength(text) }));
     for (const size of sizes) expect({ ...size, resources: size.resources <= STACK_RESOURCE_BUDGET, bytes: size.bytes <= 800 * 1024 }).toEqual({ ...size, resources: true, bytes: true });
@@ -145,14 +145,16 @@ describe('an account with more tables than one stack holds', () => {
     expect(statementsIn(0).filter((r) => JSON.parse(r.Properties.Statement).Sid === WATCH_TABLE_SID)).toHaveLength(SOURCES_PER_SOURCE_STACK);
     // The fullest source stack is the largest the capacity allows, and it is within the budget.
     const fullest = sizes.find((s) => s.name === sourceStackName(account, 0))!;
-    expect(fullest.resources).toBe(1 + 4 + 2 * SOURCES_PER_SOURCE_STACK); // CDK metadata + the provider's four + two per source
+    const withoutMetadata = Object.values(JSON.parse(small.get(sourceStackName(account, 0))!).Resources as Record<string, Resource>).filter((r) => r.Type !== 'AWS::CDK::Metadata').length;
+    expect(withoutMetadata).toBe(4 + 2 * SOURCES_PER_SOURCE_STACK); // the provider's four + two per source (+ CDK's metadata when analytics is on)
     expect(fullest.resources).toBeLessThanOrEqual(STACK_RESOURCE_BUDGET);
   });
 
   it('takes one more table into its last chunks only: no other source moves', () => {
     const account = '200000000000';
     const changed = [...large.keys()].filter((name) => small.get(name) !== large.get(name)).sort();
-    expect(changed).toEqual([mappingsStackName(account, 2), sourceStackName(account, sourceChunks - 1)].sort());
+    // And the watch stack's source list.
+    expect(changed).toEqual([mappingsStackName(account, 2), sourceStackName(account, sourceChunks - 1), WATCH_STACK_NAME].sort());
   });
 });
 

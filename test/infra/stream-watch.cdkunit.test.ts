@@ -51,7 +51,6 @@ function watchStack(count: number, intervalMinutes = 5, deliveryStreamCount = 1)
   const stack = new Stack(new App(), `Watch${count}`, { env: { account: AUDIT, region: REGION } });
   const key = new kms.Key(stack, 'Key');
   const bucket = new s3.Bucket(stack, 'ChangeLog');
-  const accessLogs = new s3.Bucket(stack, 'AccessLogs');
   const deliveryStream = new firehose.DeliveryStream(stack, 'Stream', { destination: new firehose.S3Bucket(bucket) });
   const alarms = new PipelineAlarms(stack, 'Alarms', {
     key,
@@ -61,7 +60,7 @@ function watchStack(count: number, intervalMinutes = 5, deliveryStreamCount = 1)
     bufferIntervalSeconds: 300,
     failureBucket: bucket,
   });
-  const watch = new StreamWatch(stack, 'Watch', { streamArns: streamArns(count), intervalMinutes, maxCallsPerSecond: 50, deliveryStream, deliveryStreamCount, overflowBucket: bucket, key, accessLogsBucket: accessLogs, alarms });
+  const watch = new StreamWatch(stack, 'Watch', { streamArns: streamArns(count), intervalMinutes, maxCallsPerSecond: 50, deliveryStream, deliveryStreamCount, overflowBucket: bucket, key, alarmTopic: alarms.topic });
   return { stack, watch, resources: Template.fromStack(stack).toJSON().Resources as Record<string, Resource> };
 }
 
@@ -143,6 +142,8 @@ describe('the watch in the audit account', () => {
     expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
     expect(bucket.Properties.ObjectLockEnabled).toBeUndefined();
     expect(bucket.Properties.LifecycleConfiguration.Rules[0].NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 7 });
+    // No access logs into another stack's bucket (that would need an unconditioned logging.s3 grant there).
+    expect(bucket.Properties.LoggingConfiguration).toBeUndefined();
   });
 
   test('holds the same role policy with 500 sources as with one: constant size, region-scoped patterns, no stream reads', () => {
@@ -193,10 +194,12 @@ describe('the watch config keys', () => {
 
   test('the app deploys the watch by default and names its role in the source stacks; watch.enabled false leaves both out', () => {
     const on = buildTestApp(exampleConfig()).stacks;
-    expect(on.audit.watch).toBeDefined();
+    expect(on.watch?.stackName).toBe('DdbAuditWatch');
+    // Every source stack waits for the watch stack: its statements name the watch role, which must exist first.
+    for (const stack of on.sources.values()) expect(stack.dependencies).toContain(on.watch);
     for (const stack of on.sources.values()) expect(stack.tablePolicies.length).toBeGreaterThan(0);
     const off = buildTestApp({ ...exampleConfig(), watch: { enabled: false } }).stacks;
-    expect(off.audit.watch).toBeUndefined();
+    expect(off.watch).toBeUndefined();
     for (const stack of off.sources.values()) {
       expect(stack.tablePolicies).toEqual([]);
       for (const p of stack.streamPolicies) expect(p.policyStatement.Principal).toEqual({ AWS: collectorRoleArn({ auditAccountId: exampleConfig().auditAccountId, region: exampleConfig().region }) });

@@ -58,7 +58,8 @@ describe('sources add', () => {
     const { out } = await sources(['add', '--stream-arn', NEW_STREAM, '--kms-key-arn', 'arn:aws:kms:eu-west-1:444444444444:key/abcd-1234', '--cdk-json', path]);
 
     expect(out).toContain('Added sources[3]');
-    expect(out).toContain('npx cdk deploy DdbAuditCollector');
+    // The watch stack too: its source list (a layer file) holds the new stream.
+    expect(out).toContain('npx cdk deploy DdbAuditCollector DdbAuditWatch');
     expect(out).toContain('npx cdk deploy --exclusively DdbAuditSource-444444444444');
     expect(out).toContain('npx cdk deploy --exclusively DdbAuditMappings-444444444444 ');
     expect(out).toContain('"AWS": "arn:aws:iam::111111111111:role/ddb-audit-collector-eu-west-1"');
