@@ -1,5 +1,6 @@
 /**
- * Deploys the stream-lifecycle watch (runtime: lambda/handlers/stream-watch.ts, core lambda/watch/):
+ * Deploys the stream-lifecycle watch (runtime: lambda/handlers/stream-watch.ts, core lambda/watch/),
+ * in its own audit-account stack DdbAuditWatch (../watch-stack.ts says why):
  *
  *   EventBridge Scheduler rate(watch.intervalMinutes) --(templated target lambda:Invoke, asynchronous)-->
  *     function ddb-audit-stream-watch, role ddb-audit-watch-<region>
