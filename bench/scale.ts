@@ -5,7 +5,8 @@
  * object (other tooling reads it).
  *
  * Measured: synth time and peak RSS, stacks, resources and template bytes per stack, policy sizes,
- * the per-source options file's size and its parse time (the collector's cold-start cost).
+ * the per-source options file's size and its parse time (the collector's cold-start cost), the
+ * stream watch's source list file size (its layer; Lambda allows 250 MB unzipped with the function).
  * Modelled (labelled `*_model` where it says how): the delivery streams' active partitions with
  * every source active across midnight UTC (the same plan the app is built from), and the digest's
  * requests per hour at 1 million objects (the digest's own call model).
@@ -109,6 +110,15 @@ function optionsFileFigures(options: Record<string, unknown>): Record<string, nu
   return { source_options_file_bytes: actual.bytes, source_options_parse_ms: actual.ms, source_options_10k_sources_file_bytes: ten.bytes, source_options_10k_sources_parse_ms: ten.ms };
 }
 
+/**
+ * The stream watch's source list file (its layer, lib/constructs/stream-watch.ts): the configured
+ * stream ARNs as JSON, the bytes the layer holds, for this config and for 10,000 sources.
+ */
+function watchSourcesFigures(config: ReturnType<typeof generateScaleConfig>): Record<string, number> {
+  const bytes = (c: ReturnType<typeof generateScaleConfig>) => Buffer.byteLength(JSON.stringify(c.sources.map((s) => s.streamArn)));
+  return { watch_sources_file_bytes: bytes(config), watch_sources_10k_sources_file_bytes: bytes(generateScaleConfig(1_000, 10)) };
+}
+
 /** 10,000 sources with options on every one (the worst case for the file), 1,000 accounts x 10. */
 function generateScaleConfigAll(sources: number): ReturnType<typeof generateScaleConfig> {
   const config = generateScaleConfig(sources / 10, 10);
@@ -169,6 +179,7 @@ async function main(): Promise<void> {
     max_active_partitions_per_stream: plan.maxActivePartitions,
     max_active_partitions_model: 'every source active across midnight UTC: 2 partitions per source + 2 reserved (unknown source) per stream, hash routing as deployed',
     ...options,
+    ...watchSourcesFigures(config),
     ...digestModel(config.sources.length, resolveDelivery(config).bufferIntervalSeconds),
   };
   rmSync(outdir, { recursive: true, force: true });

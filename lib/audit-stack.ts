@@ -39,6 +39,9 @@ import { ReplayRole, replayRoleArn } from './constructs/replay-role';
 import { collectorRoleArn } from './stream-policy';
 import { deliveryStreamPlan } from './config/load';
 
+/** Export of the change-log bucket's ARN (the watch stack writes oversize gap records under overflow/). */
+export const CHANGE_LOG_BUCKET_ARN_EXPORT = 'DdbAuditCollector-ChangeLogBucketArn';
+
 export interface AuditStackProps extends StackProps {
   readonly config: AuditConfig;
   /** @default the repository's athena-queries/ */
@@ -193,5 +196,8 @@ export class AuditStack extends Stack {
       [AUDIT_STACK_OUTPUT.heartbeatTable]: { value: this.heartbeat ? HEARTBEAT_TABLE_NAME : '', description: 'Heartbeat table ("" when the heartbeat is disabled)' },
     };
     for (const [key, output] of Object.entries(outputs)) new CfnOutput(this, key, { ...output });
+    // Named, so the watch stack's cdk-nag acknowledgement of its overflow grant can name it
+    // (an automatic cross-stack export's name carries a hash; lib/watch-stack.ts).
+    new CfnOutput(this, 'ChangeLogBucketArnExport', { value: this.buckets.changeLog.bucketArn, exportName: CHANGE_LOG_BUCKET_ARN_EXPORT, description: 'Change-log bucket ARN, imported by the watch stack' });
   }
 }

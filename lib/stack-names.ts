@@ -9,6 +9,8 @@
 
 /** Audit account: key, buckets, Glue, Firehose, collector and its role, Athena, alarms. */
 export const AUDIT_STACK_NAME = 'DdbAuditCollector';
+/** Audit account: the stream-lifecycle watch (./watch-stack.ts), when watch.enabled. */
+export const WATCH_STACK_NAME = 'DdbAuditWatch';
 /**
  * The single mappings stack of deployments before per-account stacks. Deploying the per-account
  * layout leaves it in place until it is deleted (docs/scale-and-cost.md, "Upgrading to per-account stacks").

@@ -42,7 +42,7 @@ export function collectorRoleArn(location: CollectorLocation): string {
 export type StreamPolicyStatement = {
   readonly Sid: string;
   readonly Effect: 'Allow';
-  readonly Principal: { readonly AWS: string };
+  readonly Principal: { readonly AWS: string | string[] };
   readonly Action: string[];
   readonly Resource: string;
 };
@@ -80,8 +80,51 @@ export const COLLECTOR_STREAM_SID = 'DdbAuditCollectorReadsStream';
  * @param streamArn the stream ARN; `*` (the default) means "the stream this policy is attached to",
  *   which is what a TableV2 `streamResourcePolicy` needs since the stream ARN is unknown before deploy.
  */
-export function collectorStreamStatement(collectorRole: string, streamArn = '*'): StreamPolicyStatement {
-  return { Sid: COLLECTOR_STREAM_SID, Effect: 'Allow', Principal: { AWS: collectorRole }, Action: [...STREAM_READ_ACTIONS], Resource: streamArn };
+export function collectorStreamStatement(collectorRole: string, streamArn = '*', watchRole?: string): StreamPolicyStatement {
+  // With the stream watch, its role is a second principal of this one statement (one custom resource
+  // per stream, not two): cross-account access needs the identity policy too, and the watch role's
+  // allows DescribeStream only, so it cannot GetRecords through this statement.
+  const principal = watchRole === undefined ? collectorRole : [collectorRole, watchRole];
+  return { Sid: COLLECTOR_STREAM_SID, Effect: 'Allow', Principal: { AWS: principal }, Action: [...STREAM_READ_ACTIONS], Resource: streamArn };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stream-lifecycle watch (lambda/watch/, lib/constructs/stream-watch.ts, docs/coverage.md)
+// ---------------------------------------------------------------------------------------------
+
+/** Prefix of the watch's execution role name. */
+export const WATCH_ROLE_NAME_PREFIX = 'ddb-audit-watch';
+
+/** The watch role's name: fixed, like the collector's, because source accounts' policies name it before it exists. */
+export function watchRoleName(region: string): string {
+  return `${WATCH_ROLE_NAME_PREFIX}-${region}`;
+}
+
+/** The watch role's ARN, known before the role exists. */
+export function watchRoleArn(location: CollectorLocation): string {
+  return `arn:${location.partition ?? 'aws'}:iam::${location.auditAccountId}:role/${watchRoleName(location.region)}`;
+}
+
+/** The only action the watch needs on a table's resource policy. */
+export const TABLE_DESCRIBE_ACTIONS = ['dynamodb:DescribeTable'] as const;
+
+/** The Sid of our statement in a table's resource policy (the provider recognises its own statement by it). */
+export const WATCH_TABLE_SID = 'DdbAuditWatchDescribesTable';
+
+export type TablePolicyStatement = StreamPolicyStatement;
+
+/**
+ * The statement that lets the watch role read a table's stream settings (LatestStreamArn,
+ * StreamSpecification): dynamodb:DescribeTable, to the watch role only, on the table the policy is
+ * attached to. A table's resource policy covers the table and its indexes, not its streams
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-examples.html), and
+ * cross-account access needs this grant and the watch role's own identity policy
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-cross-account-access.html).
+ *
+ * @param tableArn the table ARN; `*` (the default) means "the table this policy is attached to" (TableV2 `resourcePolicy`).
+ */
+export function watchTableStatement(watchRole: string, tableArn = '*'): TablePolicyStatement {
+  return { Sid: WATCH_TABLE_SID, Effect: 'Allow', Principal: { AWS: watchRole }, Action: [...TABLE_DESCRIBE_ACTIONS], Resource: tableArn };
 }
 
 /**
@@ -92,8 +135,13 @@ export function collectorStreamStatement(collectorRole: string, streamArn = '*')
  * A stream that already has a policy keeps it: the source stack merges our statement in (by Sid);
  * by hand, add the statement to the existing document rather than replacing it.
  */
-export function streamResourcePolicy(collectorRole: string, streamArn = '*'): StreamPolicyDocument {
-  return { Version: '2012-10-17', Statement: [collectorStreamStatement(collectorRole, streamArn)] };
+export function streamResourcePolicy(collectorRole: string, streamArn = '*', watchRole?: string): StreamPolicyDocument {
+  return { Version: '2012-10-17', Statement: [collectorStreamStatement(collectorRole, streamArn, watchRole)] };
+}
+
+/** A table policy holding only the watch's statement (watchTableStatement), e.g. a TableV2 `resourcePolicy`. */
+export function watchTableResourcePolicy(watchRole: string, tableArn = '*'): StreamPolicyDocument {
+  return { Version: '2012-10-17', Statement: [watchTableStatement(watchRole, tableArn)] };
 }
 
 /**

@@ -91,6 +91,26 @@ export const AUDIT_CONFIG_SCHEMA = {
         intervalMinutes: { type: 'integer', minimum: 1, maximum: 60, description: 'Minutes between heartbeat items. @default 5' },
       },
     },
+    watch: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The stream-lifecycle watch: a scheduled check of every source\'s stream and event source mapping (docs/coverage.md).',
+      properties: {
+        enabled: { type: 'boolean', description: 'Deploy the watch (its function, role, schedule and alarms, and its statements in the source stacks). @default true' },
+        intervalMinutes: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 15,
+          description: 'Minutes between watch runs. A run may spend 80 % of its interval calling and must end inside Lambda\'s 15-minute maximum timeout, so at most 15. @default 5',
+        },
+        maxCallsPerSecond: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 250,
+          description: 'Limit on the watch\'s API calls per second, all APIs together; at most 250, a tenth of DynamoDB\'s 2,500 control-plane requests per second. @default 50',
+        },
+      },
+    },
     alarmEmail: { type: 'string', description: 'Address subscribed to the alarm topic. Optional: without it, subscribe to the topic yourself.' },
     eventSource: {
       type: 'object',
@@ -212,6 +232,13 @@ export const DEFAULT_RETENTION_APPLY: RetentionApply = 'per-object';
 export const HEARTBEAT_DEFAULTS = {
   enabled: true,
   intervalMinutes: 5,
+};
+/** The stream-lifecycle watch's settings where the config is silent. */
+export const WATCH_DEFAULTS = {
+  enabled: true,
+  intervalMinutes: 5,
+  /** 2 % of DynamoDB's 2,500 control-plane requests per second (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-control-plane.html). */
+  maxCallsPerSecond: 50,
 };
 export const DEFAULT_BYTES_SCANNED_CUTOFF_MIB = 10240;
 

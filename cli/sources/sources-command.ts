@@ -26,11 +26,11 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AuditConfig, SourceConfig } from '../../schemas/audit-config';
 import { parseStreamArn } from '../../lambda/core/stream-arn';
-import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName } from '../../lib/stack-names';
-import { MAPPINGS_PER_STACK, STREAM_POLICIES_PER_STACK } from '../../lib/stack-chunks';
-import { CONTEXT_KEY, readCdkJson, readCdkJsonText } from '../../lib/config/load';
+import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName, WATCH_STACK_NAME } from '../../lib/stack-names';
+import { chunkIndexOf, MAPPINGS_PER_STACK, SOURCES_PER_SOURCE_STACK } from '../../lib/stack-chunks';
+import { CONTEXT_KEY, readCdkJson, readCdkJsonText, resolveWatch } from '../../lib/config/load';
 import { AuditConfigError, findConfigProblems } from '../../lib/config/validate';
-import { collectorRoleArn, sourceKeyPolicyStatement, streamResourcePolicy } from '../../lib/stream-policy';
+import { collectorRoleArn, sourceKeyPolicyStatement, streamResourcePolicy, watchRoleArn, watchTableResourcePolicy } from '../../lib/stream-policy';
 import { FileWriter, writeFileAtomic } from '../config-file/atomic-write';
 import { acquireFileLock, LockOptions } from '../config-file/file-lock';
 import { insertIntoJsonArray, replaceStringInJsonArray } from '../config-file/json-insert';
@@ -177,8 +177,8 @@ function rotateNextSteps(config: AuditConfig, index: number, oldStreamArn: strin
   const arn = parseStreamArn(newStreamArn)!;
   // The source keeps its place among its account's sources, so its chunks (lib/stack-chunks.ts) stay the same.
   const ofAccount = config.sources.slice(0, index + 1).filter((s) => parseStreamArn(s.streamArn)?.accountId === arn.accountId).length;
-  const sourceStack = sourceStackName(arn.accountId, Math.floor((ofAccount - 1) / STREAM_POLICIES_PER_STACK));
-  const mappingsStack = mappingsStackName(arn.accountId, Math.floor((ofAccount - 1) / MAPPINGS_PER_STACK));
+  const sourceStack = sourceStackName(arn.accountId, chunkIndexOf(ofAccount - 1, SOURCES_PER_SOURCE_STACK));
+  const mappingsStack = mappingsStackName(arn.accountId, chunkIndexOf(ofAccount - 1, MAPPINGS_PER_STACK));
   return `${[
     `Rotated sources[${index}] in ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region})`,
     `  from ${oldStreamArn}`,
@@ -186,7 +186,7 @@ function rotateNextSteps(config: AuditConfig, index: number, oldStreamArn: strin
     '',
     'Next steps:',
     `1. Source account ${arn.accountId}: npx cdk deploy --exclusively ${sourceStack}   (grants the new stream to the collector and the watch)`,
-    `2. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME} ${mappingsStack}   (the mapping moves to the new stream and reads it from TRIM_HORIZON;`,
+    `2. Audit account ${config.auditAccountId}: npx cdk deploy ${auditStacks(config)} ${mappingsStack}   (the mapping moves to the new stream and reads it from TRIM_HORIZON;`,
     '   changes older than 24 h on the new stream are already trimmed).',
     '3. Within one watch interval the watch closes the gap (an op = \'g\' row with its bounds); then fill it:',
     '     npx ddb-audit coverage        (shows the gap, its bounds and whether it is filled)',
@@ -194,6 +194,11 @@ function rotateNextSteps(config: AuditConfig, index: number, oldStreamArn: strin
     '   incremental export of the gap\'s window (needs point-in-time recovery; 15 minutes to 24 hours; keeps the last change per key).',
     '',
   ].join('\n')}\n`;
+}
+
+/** The audit-account stacks a source change touches: the audit stack, and the watch stack (its source list) when the watch is deployed. */
+function auditStacks(config: AuditConfig): string {
+  return resolveWatch(config).enabled ? `${AUDIT_STACK_NAME} ${WATCH_STACK_NAME}` : AUDIT_STACK_NAME;
 }
 
 function realFile(path: string): string {
@@ -207,24 +212,33 @@ function realFile(path: string): string {
 /** What the platform team and the source account do after the entry is written. */
 function nextSteps(config: AuditConfig, source: SourceConfig, index: number, path: string): string {
   const arn = parseStreamArn(source.streamArn)!;
-  const role = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region, partition: arn.partition });
+  const location = { auditAccountId: config.auditAccountId, region: config.region, partition: arn.partition };
+  const role = collectorRoleArn(location);
+  // With the stream watch (watch.enabled, the default) its role is in the stream statement and has a table statement of its own.
+  const watch = resolveWatch(config).enabled ? watchRoleArn(location) : undefined;
   // The new entry is appended, so it is its account's last source: that fixes its chunk (lib/stack-chunks.ts).
   const ofAccount = config.sources.filter((s) => parseStreamArn(s.streamArn)?.accountId === arn.accountId).length;
-  const sourceStack = sourceStackName(arn.accountId, Math.floor((ofAccount - 1) / STREAM_POLICIES_PER_STACK));
-  const mappingsStack = mappingsStackName(arn.accountId, Math.floor((ofAccount - 1) / MAPPINGS_PER_STACK));
+  const sourceStack = sourceStackName(arn.accountId, chunkIndexOf(ofAccount - 1, SOURCES_PER_SOURCE_STACK));
+  const mappingsStack = mappingsStackName(arn.accountId, chunkIndexOf(ofAccount - 1, MAPPINGS_PER_STACK));
   const indent = (text: string, by: string) => text.replace(/^/gm, by);
   const lines = [
     `Added sources[${index}] to ${escapeForTerminal(path)}: table ${arn.tableName} in account ${arn.accountId} (${arn.region}).`,
     '',
     'Deploy in this order (or all at once with `npx cdk deploy --all` when both accounts are bootstrapped with trust):',
-    `1. Audit account ${config.auditAccountId}: npx cdk deploy ${AUDIT_STACK_NAME}`,
+    `1. Audit account ${config.auditAccountId}: npx cdk deploy ${auditStacks(config)}`,
     '   (adds the table to the Glue partition projection and its options to the collector).',
-    `2. Source account ${arn.accountId} grants its stream to the collector role ${role}:`,
+    `2. Source account ${arn.accountId} grants its stream to the collector role ${role}${watch ? ` and the watch role ${watch}, and DescribeTable on the table to the watch role` : ''}:`,
     `     npx cdk deploy --exclusively ${sourceStack}      (with that account's credentials)`,
     '   or, if the table is defined in the source team\'s own CDK app (TableV2), they set streamResourcePolicy to',
     '   iam.PolicyDocument.fromJson() of this document (streamResourcePolicy() in lib/stream-policy.ts):',
-    indent(JSON.stringify(streamResourcePolicy(role), null, 2), '     '),
+    indent(JSON.stringify(streamResourcePolicy(role, '*', watch), null, 2), '     '),
   ];
+  if (watch !== undefined) {
+    lines.push(
+      '   and resourcePolicy (the table\'s own policy) to this document (watchTableResourcePolicy() in lib/stream-policy.ts):',
+      indent(JSON.stringify(watchTableResourcePolicy(watch), null, 2), '     '),
+    );
+  }
   if (source.kmsKeyArn !== undefined) {
     lines.push(
       `   and they add this statement to the key policy of ${source.kmsKeyArn}:`,

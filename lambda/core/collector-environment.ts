@@ -34,8 +34,17 @@ export function readCollectorEnvironment(env: NodeJS.ProcessEnv, readFile: (path
   if (!overflowPrefix.endsWith('/')) throw new Error(`environment variable OVERFLOW_PREFIX must end with "/", got "${overflowPrefix}"`);
   const packing = env.PACKING ?? 'ndjson';
   if (packing !== 'ndjson' && packing !== 'single') throw new Error(`environment variable PACKING must be "ndjson" or "single", got "${packing}"`);
-  const names = deliveryStreamNames(deliveryStreamName, env.DELIVERY_STREAM_PREFIX ?? '', streamCount(env));
+  const names = readDeliveryStreamNames(env);
   return { deliveryStreamName, deliveryStreamNames: names, overflowBucket, overflowPrefix, packing, sourceOptions: readSourceOptions(env, readFile) };
+}
+
+/**
+ * Every delivery stream's name, index = stream, from DELIVERY_STREAM_NAME, DELIVERY_STREAM_PREFIX
+ * and DELIVERY_STREAM_COUNT. The stream watch reads them with this same function, so its gap
+ * records are routed over the same list as the collector's changes (delivery-routing.ts).
+ */
+export function readDeliveryStreamNames(env: NodeJS.ProcessEnv): string[] {
+  return deliveryStreamNames(required(env, 'DELIVERY_STREAM_NAME'), env.DELIVERY_STREAM_PREFIX ?? '', streamCount(env));
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {

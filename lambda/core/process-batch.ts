@@ -5,11 +5,10 @@
  */
 import type { ChangeRecord } from '../../schemas/change-record';
 import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
-import { deliveryStreamFor } from './delivery-routing';
-import { deliverChangeRecords, DeliveryReport, SinkClients, SinkOptions } from './firehose-sink';
+import { DeliveryReport, SinkClients, SinkOptions } from './firehose-sink';
 import { boundedLogText, type MinimalLogger } from './logger';
 import { normalizeRecords } from './normalize';
-import { parseStreamArn } from './stream-arn';
+import { deliverRouted } from './routed-delivery';
 import { DELIVERY_FAILURE_LOG_MESSAGE, METRIC, NORMALIZATION_ERROR_LOG_MESSAGE, REDACT_PATH_ON_KEY_LOG_MESSAGE } from './telemetry';
 
 export interface MinimalMetrics {
@@ -67,7 +66,7 @@ export async function processBatch(event: unknown, deps: BatchDependencies, rema
     });
   }
 
-  const report = await deliverRouted(records, deps, remainingTimeMs);
+  const report = await deliverByStream(records, deps, remainingTimeMs);
   const response: BatchResponse = { batchItemFailures: [] };
   if (report.undelivered.length > 0) {
     const retryFrom = retrySequenceNumber(streamRecords, report.undelivered[0] as number);
@@ -103,39 +102,11 @@ export async function processBatch(event: unknown, deps: BatchDependencies, rema
 }
 
 /**
- * Delivers each change to its source's stream (delivery-routing.ts), one sink call per stream, and
- * merges the reports back into indexes of `records`. A batch comes from one stream of one table,
- * so this is one call in practice; the grouping only matters for a batch no mapping sends.
+ * Delivers each change to its source's stream (routed-delivery.ts). A batch comes from one stream
+ * of one table, so this is one call in practice; the grouping only matters for a batch no mapping sends.
  */
-async function deliverRouted(records: readonly ChangeRecord[], deps: BatchDependencies, remainingTimeMs: () => number): Promise<DeliveryReport> {
-  const names = deps.deliveryStreamNames ?? [deps.sink.deliveryStreamName];
-  const groups = new Map<string, number[]>();
-  let lastArn: string | null = null;
-  let lastStream = names[0] as string;
-  for (let i = 0; i < records.length; i++) {
-    const arn = (records[i] as ChangeRecord).stream_arn;
-    if (arn !== lastArn) {
-      lastArn = arn;
-      lastStream = deliveryStreamFor(arn === null ? undefined : parseStreamArn(arn)?.tableArn, names);
-    }
-    const group = groups.get(lastStream);
-    if (group) group.push(i);
-    else groups.set(lastStream, [i]);
-  }
-  let delivered = 0;
-  let retriedEntries = 0;
-  let oversize = 0;
-  let calls = 0;
-  const undelivered: number[] = [];
-  for (const [deliveryStreamName, indexes] of groups) {
-    const report = await deliverChangeRecords(indexes.map((i) => records[i] as ChangeRecord), deps.clients, { ...deps.sink, deliveryStreamName, remainingTimeMs }, deps.logger);
-    delivered += report.delivered;
-    retriedEntries += report.retriedEntries;
-    oversize += report.oversize;
-    calls += report.calls;
-    for (const local of report.undelivered) undelivered.push(indexes[local] as number);
-  }
-  return { delivered, undelivered: undelivered.sort((a, b) => a - b), retriedEntries, oversize, calls };
+function deliverByStream(records: readonly ChangeRecord[], deps: BatchDependencies, remainingTimeMs: () => number): Promise<DeliveryReport> {
+  return deliverRouted(records, deps.deliveryStreamNames ?? [deps.sink.deliveryStreamName], deps.clients, { ...deps.sink, remainingTimeMs }, deps.logger);
 }
 
 function bounded(text: string | null): string | null {

@@ -12,7 +12,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { deliverChangeRecords } from '../core/firehose-sink';
+import { deliverRouted } from '../core/routed-delivery';
 import { METRICS_NAMESPACE } from '../core/telemetry';
 import { DESCRIBE_STREAM_PER_SECOND } from '../watch/check-sources';
 import { rateLimiter, realClock } from '../watch/rate-limit';
@@ -21,8 +21,8 @@ import { readWatchEnvironment } from '../watch/watch-environment';
 import { WATCH_STATE_KEY } from '../watch/watch-state';
 
 const SERVICE = 'ddb-audit-stream-watch';
-// `process.env.WATCH_SOURCES` is spelled out so the bundler's `define` can inline the source list.
-const config = readWatchEnvironment({ ...process.env, WATCH_SOURCES: process.env.WATCH_SOURCES });
+// Read once per execution environment, the source list file included (lambda/watch/watch-environment.ts).
+const config = readWatchEnvironment(process.env);
 const logger = new Logger({ serviceName: SERVICE });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE });
 const dynamodb = new DynamoDBClient({ maxAttempts: 1 });
@@ -62,8 +62,10 @@ export async function handler(event: { time?: string }, context: Context): Promi
         },
       },
       deliver: async (records) => {
-        const report = await deliverChangeRecords(
+        // Each gap record to the stream that carries its table's changes, by the collector's own routing.
+        const report = await deliverRouted(
           records,
+          config.deliveryStreamNames,
           { firehose, s3 },
           { deliveryStreamName: config.deliveryStreamName, packing: 'single', overflowBucket: config.overflowBucket, overflowPrefix: config.overflowPrefix, remainingTimeMs: () => context.getRemainingTimeInMillis() },
           logger,

@@ -21,8 +21,9 @@ import { observeSources, type CheckOptions, type WatchClients, type WatchSource 
 import { assessSource, type SourceHealth } from './source-health';
 import { nextWatchState, parseWatchState, streamsToDescribe, type WatchState } from './watch-state';
 
-export const UNHEALTHY_SOURCE_LOG_PREFIX = 'DDB_AUDIT_SOURCE_UNHEALTHY';
-export const WATCH_METRICS = { unhealthy: 'UnhealthySources', unknown: 'UnknownSources', checked: 'CheckedSources', gaps: 'GapRecordsWritten' } as const;
+import { UNHEALTHY_SOURCE_LOG_PREFIX, WATCH_METRICS } from './telemetry';
+
+export { UNHEALTHY_SOURCE_LOG_PREFIX, WATCH_METRICS };
 
 export interface StateStore {
   load(): Promise<string | undefined>;

@@ -13,6 +13,7 @@ import {
   DELIVERY_DEFAULTS,
   EVENT_SOURCE_DEFAULTS,
   HEARTBEAT_DEFAULTS,
+  WATCH_DEFAULTS,
   RetentionApply,
   EventSourceTuning,
   SourceConfig,
@@ -127,6 +128,11 @@ export function retentionApply(config: AuditConfig): RetentionApply {
 /** The heartbeat settings with defaults applied. */
 export function resolveHeartbeat(config: AuditConfig): typeof HEARTBEAT_DEFAULTS {
   return { ...HEARTBEAT_DEFAULTS, ...config.heartbeat };
+}
+
+/** The stream-lifecycle watch's settings with defaults applied. */
+export function resolveWatch(config: AuditConfig): typeof WATCH_DEFAULTS {
+  return { ...WATCH_DEFAULTS, ...config.watch };
 }
 
 /** Reserved concurrency of the digest function, if the config asks for it. */

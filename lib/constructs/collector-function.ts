@@ -249,12 +249,15 @@ function streamReadPatterns(stack: Stack): string[] {
   ];
 }
 
-/** How cdk-nag writes a resource in a finding id: literal parts as they are, pseudo parameters as <AWS::...>. */
+/** How cdk-nag writes a resource in a finding id: literal parts as they are, pseudo parameters as <AWS::...>, attributes as <Logical.Attr>, imports by name. */
 export function nagResourceText(stack: Stack, arn: string): string {
   const render = (value: unknown): string => {
     if (typeof value === 'string') return value;
-    const object = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
+    const object = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]]; 'Fn::GetAtt'?: [string, string]; 'Fn::ImportValue'?: string };
     if (object.Ref !== undefined) return `<${object.Ref}>`;
+    if (object['Fn::GetAtt']) return `<${object['Fn::GetAtt'].join('.')}>`;
+    // Another stack's export (a strong cross-stack reference): cdk-nag writes its name as it is.
+    if (typeof object['Fn::ImportValue'] === 'string') return object['Fn::ImportValue'];
     if (object['Fn::Join']) return object['Fn::Join'][1].map(render).join(object['Fn::Join'][0]);
     throw new Error(`nagResourceText: cannot render ${JSON.stringify(value)}`);
   };

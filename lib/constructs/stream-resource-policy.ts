@@ -10,8 +10,9 @@ import { COLLECTOR_STREAM_SID, collectorStreamStatement, STREAM_READ_ACTIONS, St
 import { ResourcePolicyProvider, ResourcePolicyStatement } from './resource-policy-provider';
 
 /** What a provider must allow for StreamResourcePolicy's statement: our Sid, the collector role, the three read actions. */
-export function collectorStreamGrant(collectorRoleArn: string): AllowedStatement {
-  return { sid: COLLECTOR_STREAM_SID, principals: [collectorRoleArn], actions: [...STREAM_READ_ACTIONS] };
+export function collectorStreamGrant(collectorRoleArn: string, watchRoleArn?: string): AllowedStatement {
+  const principals = watchRoleArn === undefined ? [collectorRoleArn] : [collectorRoleArn, watchRoleArn];
+  return { sid: COLLECTOR_STREAM_SID, principals, actions: [...STREAM_READ_ACTIONS] };
 }
 
 export interface StreamResourcePolicyProps {
@@ -19,6 +20,8 @@ export interface StreamResourcePolicyProps {
   readonly streamArn: string;
   /** The collector role ARN, granted DescribeStream, GetRecords and GetShardIterator. */
   readonly collectorRoleArn: string;
+  /** The stream watch's role, a second principal of the same statement (its own IAM allows DescribeStream only). @default none */
+  readonly watchRoleArn?: string;
 }
 
 export class StreamResourcePolicy extends Construct {
@@ -28,7 +31,7 @@ export class StreamResourcePolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: StreamResourcePolicyProps) {
     super(scope, id);
-    this.policyStatement = collectorStreamStatement(props.collectorRoleArn, props.streamArn);
+    this.policyStatement = collectorStreamStatement(props.collectorRoleArn, props.streamArn, props.watchRoleArn);
     this.statement = new ResourcePolicyStatement(this, 'Statement', { provider: props.provider, resourceArn: props.streamArn, statement: this.policyStatement });
   }
 }

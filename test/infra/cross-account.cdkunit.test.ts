@@ -12,7 +12,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { AuditConfig } from '../../schemas/audit-config';
 import { AuditAppStacks } from '../../lib/audit-app';
 import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName } from '../../lib/stack-names';
-import { collectorRoleArn, streamResourcePolicy } from '../../lib/stream-policy';
+import { COLLECTOR_STREAM_SID, collectorRoleArn, collectorStreamStatement, streamResourcePolicy, WATCH_TABLE_SID, watchRoleArn } from '../../lib/stream-policy';
 import { RESOURCE_POLICY_STATEMENT_TYPE } from '../../lambda/resource-policy/contract';
 import { buildTestApp, exampleConfig } from '../support/audit-app';
 
@@ -82,8 +82,10 @@ describe('stacks and deploy order', () => {
     for (const stack of stacks.mappings.values()) expect(stack.account).toBe(config.auditAccountId);
   });
 
-  test('deploys the collector role first, then the stream policies, then each account\'s mappings after its own policies only', () => {
-    for (const source of stacks.sources.values()) expect(source.dependencies).toEqual([stacks.audit]);
+  test('deploys the collector role first, then the watch role, then the stream policies, then each account\'s mappings after its own policies only', () => {
+    // The source stacks also wait for the watch stack: their statements name the watch role.
+    for (const source of stacks.sources.values()) expect(new Set(source.dependencies)).toEqual(new Set([stacks.audit, stacks.watch]));
+    expect(stacks.watch!.dependencies).toEqual([stacks.audit]);
     for (const account of ['222222222222', '033333333333']) {
       expect(new Set(stacks.mappings.get(mappingsStackName(account))!.dependencies)).toEqual(new Set([stacks.audit, stacks.sources.get(sourceStackName(account))]));
     }
@@ -93,45 +95,67 @@ describe('stacks and deploy order', () => {
 
 describe('source stack stream policies', () => {
   const roleArn = () => collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region });
-  const statementsOf = (account: string) => ofType(stacks.sources.get(sourceStackName(account))!, RESOURCE_POLICY_STATEMENT_TYPE);
+  const watchArn = () => watchRoleArn({ auditAccountId: config.auditAccountId, region: config.region });
+  const allStatementsOf = (account: string) => ofType(stacks.sources.get(sourceStackName(account))!, RESOURCE_POLICY_STATEMENT_TYPE);
+  const sidOf = (r: Resource) => JSON.parse(r.Properties.Statement).Sid;
+  // The stream statements (the watch's table statements have the other Sid).
+  const statementsOf = (account: string) => allStatementsOf(account).filter(([, r]) => sidOf(r) === COLLECTOR_STREAM_SID);
 
-  test('merge a statement granting exactly the three read actions to the collector role, passed as JSON text', () => {
+  test('merge a statement granting exactly the three read actions to the collector and watch roles, passed as JSON text', () => {
     const [[, orders]] = statementsOf('222222222222') as [[string, Resource]];
     expect(orders.Properties.ResourceArn).toBe(streams.orders);
     expect(typeof orders.Properties.Statement).toBe('string');
     expect(JSON.parse(orders.Properties.Statement)).toEqual({
       Sid: 'DdbAuditCollectorReadsStream',
       Effect: 'Allow',
-      Principal: { AWS: roleArn() },
+      // The watch role is the second principal; its own identity policy allows it DescribeStream only.
+      Principal: { AWS: [roleArn(), watchArn()] },
       Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
       Resource: streams.orders,
     });
+    expect(collectorStreamStatement(roleArn(), streams.orders, watchArn())).toEqual(JSON.parse(orders.Properties.Statement));
     // The same statement the documented whole-policy form holds, for teams that attach it themselves.
-    expect(streamResourcePolicy(roleArn(), streams.orders).Statement).toEqual([JSON.parse(orders.Properties.Statement)]);
+    expect(streamResourcePolicy(roleArn(), streams.orders, watchArn()).Statement).toEqual([JSON.parse(orders.Properties.Statement)]);
   });
 
   test("one statement per onboarded stream, each in its own account's stack, served by that stack's provider", () => {
     expect(statementsOf('222222222222').map(([, r]) => r.Properties.ResourceArn)).toEqual([streams.orders, streams.customers]);
     expect(statementsOf('033333333333').map(([, r]) => r.Properties.ResourceArn)).toEqual([streams.payments]);
+    // And one DescribeTable statement per table, for the watch role only (docs/coverage.md).
+    const tableOf = (stream: string) => stream.replace(/\/stream\/[^/]+$/, '');
+    const tables = (account: string) => allStatementsOf(account).filter(([, r]) => sidOf(r) === WATCH_TABLE_SID).map(([, r]) => r.Properties.ResourceArn);
+    expect(tables('222222222222')).toEqual([tableOf(streams.orders), tableOf(streams.customers)]);
+    expect(tables('033333333333')).toEqual([tableOf(streams.payments)]);
+    expect(JSON.parse(allStatementsOf('033333333333').find(([, r]) => sidOf(r) === WATCH_TABLE_SID)![1].Properties.Statement)).toEqual({
+      Sid: WATCH_TABLE_SID,
+      Effect: 'Allow',
+      Principal: { AWS: watchArn() },
+      Action: ['dynamodb:DescribeTable'],
+      Resource: tableOf(streams.payments),
+    });
     for (const account of ['222222222222', '033333333333']) {
       const [[functionId]] = ofType(stacks.sources.get(sourceStackName(account))!, 'AWS::Lambda::Function') as [[string, Resource]];
-      for (const [, r] of statementsOf(account)) expect(r.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
+      for (const [, r] of allStatementsOf(account)) expect(r.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
     }
   });
 
   test('streams are changed in parallel: the 15-second block is per resource, and the provider waits it out', () => {
-    const ids = new Set(statementsOf('222222222222').map(([id]) => id));
-    for (const [, r] of statementsOf('222222222222')) expect((r.DependsOn ?? []).filter((d) => ids.has(d))).toEqual([]);
+    const ids = new Set(allStatementsOf('222222222222').map(([id]) => id));
+    for (const [, r] of allStatementsOf('222222222222')) expect((r.DependsOn ?? []).filter((d) => ids.has(d))).toEqual([]);
   });
 
-  test("the provider may read and change resource policies of this account's streams only, with one statement whatever the number of streams", () => {
+  test("the provider may read and change resource policies of this account's streams and tables only, with one statement whatever the number of sources", () => {
     const statements = ofType(stacks.sources.get(sourceStackName('222222222222'))!, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
     expect(statements.filter((s: any) => JSON.stringify(s.Action).includes('dynamodb:'))).toEqual([
       {
         Sid: 'MergeDdbAuditStatement',
         Effect: 'Allow',
         Action: ['dynamodb:GetResourcePolicy', 'dynamodb:PutResourcePolicy', 'dynamodb:DeleteResourcePolicy'],
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:222222222222:table/*/stream/*']] },
+        Resource: [
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:222222222222:table/*/stream/*']] },
+          // The watch's DescribeTable statements go on the tables' own policies.
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:eu-west-1:222222222222:table/*']] },
+        ],
       },
     ]);
   });

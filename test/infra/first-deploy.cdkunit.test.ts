@@ -6,6 +6,7 @@
  * retention, heartbeat on) and a variant (bucket-default retention, heartbeat off, COMPLIANCE,
  * reserved digest concurrency).
  */
+import { CHANGE_LOG_BUCKET_ARN_EXPORT } from '../../lib/audit-stack';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AUDIT_STACK_OUTPUT, HEARTBEAT_TABLE_NAME } from '../../schemas/deployment';
 import type { AuditConfig } from '../../schemas/audit-config';
@@ -353,8 +354,10 @@ describe('failure bucket', () => {
 
 describe('stack outputs', () => {
   test('export every key of AUDIT_STACK_OUTPUT', () => {
-    // (The Exports* outputs are CDK's own, for the mappings stack's cross-stack references.)
-    expect(Object.keys(outputs).filter((k) => !k.startsWith('ExportsOutput')).sort()).toEqual(Object.values(AUDIT_STACK_OUTPUT).sort());
+    // (The Exports* outputs are CDK's own, for the mappings stack's cross-stack references;
+    // ChangeLogBucketArnExport is the one named export, imported by the watch stack.)
+    expect(Object.keys(outputs).filter((k) => !k.startsWith('ExportsOutput') && k !== 'ChangeLogBucketArnExport').sort()).toEqual(Object.values(AUDIT_STACK_OUTPUT).sort());
+    expect(outputs.ChangeLogBucketArnExport.Export).toEqual({ Name: CHANGE_LOG_BUCKET_ARN_EXPORT });
     expect(outputs[AUDIT_STACK_OUTPUT.heartbeatTable].Value).toBe(HEARTBEAT_TABLE_NAME);
     expect(outputs[AUDIT_STACK_OUTPUT.glueTable].Value).toBe('ddb_audit.audit_changes');
   });

@@ -16,8 +16,10 @@ import { AuditStack } from '../../lib/audit-stack';
 import { buildAuditApp } from '../../lib/audit-app';
 import { AuditConfigError, validateAuditConfig } from '../../lib/config/validate';
 import { deliveryStreamPlan, MAX_DELIVERY_STREAMS } from '../../lib/config/load';
-import { MAPPINGS_PER_STACK, STREAM_POLICIES_PER_STACK } from '../../lib/stack-chunks';
-import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName } from '../../lib/stack-names';
+import { MAPPINGS_PER_STACK, SOURCES_PER_SOURCE_STACK, STACK_RESOURCE_BUDGET } from '../../lib/stack-chunks';
+import { WATCH_TABLE_SID } from '../../lib/stream-policy';
+import { RESOURCE_POLICY_STATEMENT_TYPE } from '../../lambda/resource-policy/contract';
+import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName, WATCH_STACK_NAME } from '../../lib/stack-names';
 import { DELIVERY_STREAM_NAME_PREFIX } from '../../lambda/core/delivery-routing';
 import { AUDIT_ACCOUNT_ID, generateScaleConfig, REGION } from '../../bench/scale-config';
 
@@ -93,19 +95,25 @@ describe('onboarding one table', () => {
   // Account 200000000001 gets a table whose name no account has. The Glue table registers partitions
   // as objects arrive (no projection enums), so the name changes nothing in the audit stack. The new
   // source has no per-source options (those are in the collector's layer, in the audit stack) and
-  // does not change the delivery stream count.
+  // does not change the delivery stream count. The stream watch's source list (its layer file, in
+  // the watch stack) does change: that one resource, and nothing else of the watch stack.
   const without = generateScaleConfig(3, 4);
   const after = validateAuditConfig({
     ...without,
     sources: [...without.sources, { streamArn: `arn:aws:dynamodb:${REGION}:200000000001:table/brand-new-table/stream/2026-02-01T00:00:00.000` }],
   });
 
-  it("changes only the templates of its own account's stacks (a diff of two syntheses)", () => {
+  it("changes only the templates of its own account's stacks, and of the watch stack only its source list (a diff of two syntheses)", () => {
     const a = synthesizeAll(without);
     const b = synthesizeAll(after);
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
     const changed = [...b.keys()].filter((name) => a.get(name) !== b.get(name)).sort();
-    expect(changed).toEqual([mappingsStackName('200000000001'), sourceStackName('200000000001')].sort());
+    expect(changed).toEqual([mappingsStackName('200000000001'), sourceStackName('200000000001'), WATCH_STACK_NAME].sort());
+    const resourcesOf = (text: string) => JSON.parse(text).Resources as Record<string, unknown>;
+    const [before, later] = [resourcesOf(a.get(WATCH_STACK_NAME)!), resourcesOf(b.get(WATCH_STACK_NAME)!)];
+    const changedResources = Object.keys(later).filter((id) => JSON.stringify(before[id]) !== JSON.stringify(later[id]));
+    expect(changedResources).toEqual([expect.stringMatching(/^WatchSources[0-9A-F]{8}$/)]);
+    expect(Object.keys(later).sort()).toEqual(Object.keys(before).sort());
   }, 240_000);
 });
 
@@ -118,23 +126,35 @@ describe('an account with more tables than one stack holds', () => {
     large = synthesizeAll(oneAccount(MAPPINGS_PER_STACK * 2 + 2));
   }, 300_000);
 
-  it('is split into fixed-capacity mappings and source stacks, each at most 400 resources and 800 KB', () => {
+  // 601 tables: mappings chunks of 300 (300, 300, 1), source chunks of 197 with the watch's two statements each (197 x 3, 10).
+  const sourceChunks = Math.ceil((MAPPINGS_PER_STACK * 2 + 1) / SOURCES_PER_SOURCE_STACK);
+
+  it(`is split into fixed-capacity mappings and source stacks, each at most ${STACK_RESOURCE_BUDGET} resources and 800 KB, the fullest source stack included`, () => {
     const account = '200000000000';
+    expect(sourceChunks).toBe(4);
     expect([...small.keys()].sort()).toEqual(
-      [AUDIT_STACK_NAME, ...[0, 1, 2].flatMap((n) => [mappingsStackName(account, n), sourceStackName(account, n)])].sort(),
+      [AUDIT_STACK_NAME, WATCH_STACK_NAME, ...[0, 1, 2].map((n) => mappingsStackName(account, n)), ...Array.from({ length: sourceChunks }, (_, n) => sourceStackName(account, n))].sort(),
     );
-    for (const [name, text] of small) {
-      expect({ name, resources: Object.keys(JSON.parse(text).Resources).length <= 400, bytes: Buffer.byteLength(text) <= 800 * 1024 }).toEqual({ name, resources: true, bytes: true });
-    }
+    const sizes = [...small].map(([name, text]) => ({ name, resources: Object.keys(JSON.parse(text).Resources).length, bytes: Buffer.byteLength(text) }));
+    for (const size of sizes) expect({ ...size, resources: size.resources <= STACK_RESOURCE_BUDGET, bytes: size.bytes <= 800 * 1024 }).toEqual({ ...size, resources: true, bytes: true });
     const mappingsIn = (n: number) => Object.values(JSON.parse(small.get(mappingsStackName(account, n))!).Resources as Record<string, Resource>).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping').length;
     expect([0, 1, 2].map(mappingsIn)).toEqual([MAPPINGS_PER_STACK, MAPPINGS_PER_STACK, 1]);
-    expect(STREAM_POLICIES_PER_STACK).toBe(MAPPINGS_PER_STACK);
+    // Each source stack: one stream statement and one table statement (the watch's) per source.
+    const statementsIn = (n: number) => Object.values(JSON.parse(small.get(sourceStackName(account, n))!).Resources as Record<string, Resource>).filter((r) => r.Type === RESOURCE_POLICY_STATEMENT_TYPE);
+    expect(Array.from({ length: sourceChunks }, (_, n) => statementsIn(n).length)).toEqual([2 * SOURCES_PER_SOURCE_STACK, 2 * SOURCES_PER_SOURCE_STACK, 2 * SOURCES_PER_SOURCE_STACK, 2 * 10]);
+    expect(statementsIn(0).filter((r) => JSON.parse(r.Properties.Statement).Sid === WATCH_TABLE_SID)).toHaveLength(SOURCES_PER_SOURCE_STACK);
+    // The fullest source stack is the largest the capacity allows, and it is within the budget.
+    const fullest = sizes.find((s) => s.name === sourceStackName(account, 0))!;
+    const withoutMetadata = Object.values(JSON.parse(small.get(sourceStackName(account, 0))!).Resources as Record<string, Resource>).filter((r) => r.Type !== 'AWS::CDK::Metadata').length;
+    expect(withoutMetadata).toBe(4 + 2 * SOURCES_PER_SOURCE_STACK); // the provider's four + two per source (+ CDK's metadata when analytics is on)
+    expect(fullest.resources).toBeLessThanOrEqual(STACK_RESOURCE_BUDGET);
   });
 
-  it('takes one more table into its last chunk only: no other source moves', () => {
+  it('takes one more table into its last chunks only: no other source moves', () => {
     const account = '200000000000';
     const changed = [...large.keys()].filter((name) => small.get(name) !== large.get(name)).sort();
-    expect(changed).toEqual([mappingsStackName(account, 2), sourceStackName(account, 2)].sort());
+    // And the watch stack's source list.
+    expect(changed).toEqual([mappingsStackName(account, 2), sourceStackName(account, sourceChunks - 1), WATCH_STACK_NAME].sort());
   });
 });
 

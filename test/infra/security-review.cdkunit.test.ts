@@ -12,14 +12,15 @@
  *   - a bucket without all four public access blocks, without default encryption, or without a
  *     policy denying every request that is not TLS;
  *   - a stream resource policy granting more than DescribeStream, GetRecords and GetShardIterator,
- *     to anyone but the collector role, or on another resource than its own stream;
+ *     to anyone but the collector and watch roles, or on another resource than its own stream; a
+ *     table resource policy granting more than DescribeTable, to anyone but the watch role;
  *   - an unencrypted Firehose stream (server-side or at its S3 destination) or Athena workgroup
  *     results that are not KMS-encrypted or whose settings clients may override.
  * An exception that no longer matches anything also fails, so the list stays true.
  */
 import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { RESOURCE_POLICY_STATEMENT_TYPE } from '../../lambda/resource-policy/contract';
-import { collectorRoleArn, STREAM_READ_ACTIONS, streamResourcePolicy } from '../../lib/stream-policy';
+import { COLLECTOR_STREAM_SID, collectorRoleArn, STREAM_READ_ACTIONS, streamResourcePolicy, WATCH_TABLE_SID, watchRoleArn } from '../../lib/stream-policy';
 import type { AuditConfig } from '../../schemas/audit-config';
 import { buildTestApp, exampleConfig } from '../support/audit-app';
 
@@ -64,6 +65,30 @@ const WILDCARD_EXCEPTIONS: readonly { finding: RegExp; reason: string }[] = [
   {
     finding: /^DdbAuditSource-\d{12} ResourcePolicyProviderPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:dynamodb:[a-z0-9-]+:\d{12}:table\/\*\/stream\/\* \(dynamodb:GetResourcePolicy,dynamodb:PutResourcePolicy,dynamodb:DeleteResourcePolicy\)$/,
     reason: "The source stack's policy provider may change resource policies of its own account's streams by ARN pattern, not one ARN per stream: listed ARNs would pass IAM's 10,240-character inline-policy limit at about 90 streams. The function writes only the statements it was deployed for (our Sid, the collector role, the three read actions) and removes only statements of that Sid, whoever invokes it.",
+  },
+  {
+    finding: /^DdbAuditSource-\d{12}(-\d+)? ResourcePolicyProviderPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:dynamodb:[a-z0-9-]+:\d{12}:table\/\* \(dynamodb:GetResourcePolicy,dynamodb:PutResourcePolicy,dynamodb:DeleteResourcePolicy\)$/,
+    reason: "With the stream watch, the same provider also merges the watch's DescribeTable statement into its own account's TABLE policies, by the same ARN pattern and for the same reason (constant size); it writes only the statements it was deployed for (ALLOWED_STATEMENTS: the watch's Sid, the watch role, dynamodb:DescribeTable).",
+  },
+  {
+    finding: /^DdbAuditWatch WatchPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:dynamodb:[a-z0-9-]+:\*:table\/\* \(dynamodb:DescribeTable\)$/,
+    reason: "The stream watch describes every onboarded table of the region, in any source account, by ARN pattern: a listed ARN per source would pass IAM's 10,240-character inline-policy limit at about 100 sources. Cross-account, DescribeTable also needs the table policy statement that only the source stacks add (the watch role only); DescribeTable reads metadata, never items.",
+  },
+  {
+    finding: /^DdbAuditWatch WatchPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:dynamodb:[a-z0-9-]+:\*:table\/\*\/stream\/\* \(dynamodb:DescribeStream\)$/,
+    reason: 'The stream watch describes every onboarded stream of the region by ARN pattern, for the same reason; cross-account it also needs the stream statement naming the watch role. DescribeStream only: no GetRecords or GetShardIterator, the watch never reads changes.',
+  },
+  {
+    finding: /^DdbAuditWatch WatchPolicy\w+ Policy resource \* \(lambda:ListEventSourceMappings\)$/,
+    reason: "lambda:ListEventSourceMappings has no resource type in Lambda's action table (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html); the watch lists the collector's mappings only (FunctionName), and the action reads configuration, never data.",
+  },
+  {
+    finding: /^DdbAuditWatch WatchPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:firehose:[a-z0-9-]+:\d{12}:deliverystream\/ddb-audit-changes-\* \(firehose:PutRecordBatch\)$/,
+    reason: "The watch delivers each gap record to its table's delivery stream (the collector's routing), so it has the collector's grant: the streams after the first by their fixed name prefix in the audit account, one entry whatever the stream count, PutRecordBatch only.",
+  },
+  {
+    finding: /^DdbAuditWatch WatchPolicy\w+ Policy resource \{"Fn::ImportValue":"DdbAuditCollector-ChangeLogBucketArn"\}\/overflow\/\* \(s3:PutObject\)$/,
+    reason: "The watch writes a gap record too large for Firehose whole under the change log's overflow/ prefix, as the collector does; the bucket is the audit stack's, imported by its named export, so the object-prefix rule (resources of the same template) cannot see it. PutObject only, under overflow/ only.",
   },
   {
     finding: /^DdbAuditCollector CollectorPolicy\w+ Policy resource arn:\$\{AWS::Partition\}:firehose:[a-z0-9-]+:\d{12}:deliverystream\/ddb-audit-changes-\* \(firehose:PutRecordBatch\)$/,
@@ -177,9 +202,9 @@ function findings(): string[] {
 }
 
 describe('security review of the synthesized templates', () => {
-  it('synthesizes the audit stack, and one source stack and one mappings stack per source account', () => {
+  it('synthesizes the audit stack, the watch stack, and one source stack and one mappings stack per source account', () => {
     const accounts = new Set(config.sources.map((s) => s.streamArn.split(':')[4]));
-    expect(stacks.map((s) => s.name).sort()).toEqual(['DdbAuditCollector', ...[...accounts].flatMap((a) => [`DdbAuditSource-${a}`, `DdbAuditMappings-${a}`])].sort());
+    expect(stacks.map((s) => s.name).sort()).toEqual(['DdbAuditCollector', 'DdbAuditWatch', ...[...accounts].flatMap((a) => [`DdbAuditSource-${a}`, `DdbAuditMappings-${a}`])].sort());
   });
 
   it('has no wildcard grant, grant to anyone, or unconditioned service grant beyond the documented exceptions', () => {
@@ -224,28 +249,37 @@ describe('security review of the synthesized templates', () => {
     expect(problems).toEqual([]);
   });
 
-  it('grants each source stream exactly the three read actions, to the collector role only, on that stream only', () => {
+  it('grants each source stream exactly the three read actions to the collector and watch roles, and each table DescribeTable to the watch role only, each on its own resource', () => {
     // Prepare
-    const role = collectorRoleArn({ auditAccountId: config.auditAccountId, region: config.region });
-    const granted: string[] = [];
+    const location = { auditAccountId: config.auditAccountId, region: config.region };
+    const role = collectorRoleArn(location);
+    const watch = watchRoleArn(location);
+    const streams: string[] = [];
+    const tables: string[] = [];
     const problems: string[] = [];
-    // Act: every statement a source stack merges into a stream's policy (Custom::DdbAuditResourcePolicyStatement).
+    // Act: every statement a source stack merges into a stream's or table's policy (Custom::DdbAuditResourcePolicyStatement).
     for (const stack of stacks.filter((s) => s.name.startsWith('DdbAuditSource-'))) {
       for (const [id, r] of Object.entries(stack.resources).filter(([, r]) => r.Type.startsWith('Custom::'))) {
         expect({ id, type: r.Type }).toEqual({ id, type: RESOURCE_POLICY_STATEMENT_TYPE });
-        const stream = r.Properties?.ResourceArn as string;
+        const resource = r.Properties?.ResourceArn as string;
         const s = JSON.parse(r.Properties?.Statement as string) as Json;
-        granted.push(stream);
+        // The stream statement names both roles (the watch role's own IAM allows it DescribeStream only); the table statement the watch role only.
+        const isTable = s.Sid === WATCH_TABLE_SID;
+        (isTable ? tables : streams).push(resource);
+        const principal = isTable ? { AWS: watch } : { AWS: [role, watch] };
+        const actions = isTable ? ['dynamodb:DescribeTable'] : [...STREAM_READ_ACTIONS];
+        if (!isTable && s.Sid !== COLLECTOR_STREAM_SID) problems.push(`${id}: Sid ${JSON.stringify(s.Sid)}`);
         if (s.Effect !== 'Allow') problems.push(`${id}: effect ${JSON.stringify(s.Effect)}`);
-        if (JSON.stringify(s.Principal) !== JSON.stringify({ AWS: role })) problems.push(`${id}: principal ${JSON.stringify(s.Principal)}`);
-        if (JSON.stringify([...list<string>(s.Action)].sort()) !== JSON.stringify([...STREAM_READ_ACTIONS].sort())) problems.push(`${id}: actions ${JSON.stringify(s.Action)}`);
-        if (list<string>(s.Resource).some((res) => res !== stream)) problems.push(`${id}: resource ${JSON.stringify(s.Resource)} on ${stream}`);
+        if (JSON.stringify(s.Principal) !== JSON.stringify(principal)) problems.push(`${id}: principal ${JSON.stringify(s.Principal)}`);
+        if (JSON.stringify([...list<string>(s.Action)].sort()) !== JSON.stringify(actions.sort())) problems.push(`${id}: actions ${JSON.stringify(s.Action)}`);
+        if (list<string>(s.Resource).some((res) => res !== resource)) problems.push(`${id}: resource ${JSON.stringify(s.Resource)} on ${resource}`);
         if (s.NotPrincipal !== undefined || s.NotAction !== undefined || s.NotResource !== undefined) problems.push(`${id}: NotPrincipal/NotAction/NotResource`);
       }
     }
     // Assess
     expect(problems).toEqual([]);
-    expect(granted.sort()).toEqual(config.sources.map((s) => s.streamArn).sort());
+    expect(streams.sort()).toEqual(config.sources.map((s) => s.streamArn).sort());
+    expect(tables.sort()).toEqual(config.sources.map((s) => s.streamArn.replace(/\/stream\/[^/]+$/, '')).sort());
     // The same document for teams that attach it themselves (TableV2 streamResourcePolicy).
     expect(streamResourcePolicy(role).Statement).toEqual([{ Sid: 'DdbAuditCollectorReadsStream', Effect: 'Allow', Principal: { AWS: role }, Action: [...STREAM_READ_ACTIONS], Resource: '*' }]);
   });

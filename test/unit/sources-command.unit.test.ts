@@ -58,7 +58,8 @@ describe('sources add', () => {
     const { out } = await sources(['add', '--stream-arn', NEW_STREAM, '--kms-key-arn', 'arn:aws:kms:eu-west-1:444444444444:key/abcd-1234', '--cdk-json', path]);
 
     expect(out).toContain('Added sources[3]');
-    expect(out).toContain('npx cdk deploy DdbAuditCollector');
+    // The watch stack too: its source list (a layer file) holds the new stream.
+    expect(out).toContain('npx cdk deploy DdbAuditCollector DdbAuditWatch');
     expect(out).toContain('npx cdk deploy --exclusively DdbAuditSource-444444444444');
     expect(out).toContain('npx cdk deploy --exclusively DdbAuditMappings-444444444444 ');
     expect(out).toContain('"AWS": "arn:aws:iam::111111111111:role/ddb-audit-collector-eu-west-1"');
@@ -68,6 +69,39 @@ describe('sources add', () => {
     expect(out).toContain('two concurrent readers');
     expect(out.indexOf('DdbAuditCollector')).toBeLessThan(out.indexOf('DdbAuditSource-444444444444'));
     expect(out.indexOf('DdbAuditSource-444444444444')).toBeLessThan(out.indexOf('DdbAuditMappings'));
+  });
+
+  test("names the source stack chunk the new table lands in: the 198th table of an account is in DdbAuditSource-<account>-1, its mapping still in chunk 0", async () => {
+    // Prepare: account 444444444444 already has 197 tables, a full source stack (lib/stack-chunks.ts).
+    const path = tempCdkJson();
+    const cdk = JSON.parse(readFileSync(path, 'utf8'));
+    for (let i = 0; i < 197; i++) cdk.context.audit.sources.push({ streamArn: `arn:aws:dynamodb:eu-west-1:444444444444:table/Table${i}/stream/2026-03-01T00:00:00.000` });
+    writeFileSync(path, JSON.stringify(cdk, null, 2));
+
+    // Act
+    const { out, err } = await sources(['add', '--stream-arn', NEW_STREAM, '--cdk-json', path]);
+
+    // Assess
+    expect(err).toBe('');
+    expect(out).toContain('npx cdk deploy --exclusively DdbAuditSource-444444444444-1 ');
+    expect(out).not.toContain('DdbAuditSource-444444444444 ');
+    expect(out).toContain('npx cdk deploy --exclusively DdbAuditMappings-444444444444 ');
+  });
+
+  test('with the watch (the default), the documents for a team\'s own TableV2 name the watch role in the stream policy and grant it DescribeTable on the table', async () => {
+    const path = tempCdkJson();
+    const { out } = await sources(['add', '--stream-arn', NEW_STREAM, '--cdk-json', path]);
+    expect(out).toContain('"arn:aws:iam::111111111111:role/ddb-audit-watch-eu-west-1"');
+    expect(out).toContain('"Sid": "DdbAuditWatchDescribesTable"');
+    expect(out).toContain('"dynamodb:DescribeTable"');
+
+    const off = tempCdkJson();
+    const cdk = JSON.parse(readFileSync(off, 'utf8'));
+    cdk.context.audit.watch = { enabled: false };
+    writeFileSync(off, JSON.stringify(cdk, null, 2));
+    const without = await sources(['add', '--stream-arn', NEW_STREAM, '--cdk-json', off]);
+    expect(without.out).not.toContain('ddb-audit-watch');
+    expect(without.out).toContain('"AWS": "arn:aws:iam::111111111111:role/ddb-audit-collector-eu-west-1"');
   });
 
   test('refuses a stream already onboarded and leaves cdk.json untouched', async () => {

@@ -45,6 +45,8 @@ describe('sources rotate', () => {
     expect(out).toContain(`to   ${ORDERS_NEW}`);
     expect(out).toContain('npx cdk deploy --exclusively DdbAuditSource-222222222222');
     expect(out).toContain('DdbAuditMappings');
+    // The watch stack's source list holds the configured stream ARN: it must be deployed with the new one.
+    expect(out).toContain('npx cdk deploy DdbAuditCollector DdbAuditWatch DdbAuditMappings-222222222222');
     expect(out).toContain('ddb-audit coverage');
     expect(out).toContain('incremental export');
     expect(out.indexOf('cdk deploy')).toBeLessThan(out.indexOf('ddb-audit coverage'));

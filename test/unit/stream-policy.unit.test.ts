@@ -1,4 +1,6 @@
 /** lib/stream-policy: the names and documents a source account relies on before the audit side exists. */
+import fc from 'fast-check';
+import { chunkIndexOf, chunksOf } from '../../lib/stack-chunks';
 import { collectorRoleArn, collectorRoleName, sourceKeyPolicyStatement, streamResourcePolicy } from '../../lib/stream-policy';
 
 test('the collector role name is fixed per region and its ARN is known in advance', () => {
@@ -35,5 +37,17 @@ test('the key-policy statement lets the collector decrypt and describe the key, 
     Principal: { AWS: 'arn:aws:iam::111111111111:role/r' },
     Action: ['kms:Decrypt', 'kms:DescribeKey'],
     Resource: '*',
+  });
+});
+
+describe('chunkIndexOf (the stack the CLI names for a source)', () => {
+  it('is the chunk chunksOf puts the item in, for any list and capacity', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer(), { minLength: 1, maxLength: 700 }), fc.integer({ min: 1, max: 400 }), (items, capacity) => {
+        const chunks = chunksOf(items.map((_, i) => i), capacity);
+        for (let i = 0; i < items.length; i++) expect(chunks[chunkIndexOf(i, capacity)]).toContain(i);
+      }),
+    );
+    expect(() => chunkIndexOf(-1, 197)).toThrow('position must be a non-negative integer, got -1');
   });
 });
