@@ -7,9 +7,14 @@
  * 1. Fixtures: CloudTrail records shaped as AWS's documented DynamoDB examples
  *    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/understanding-ddb-log-entries.html),
  *    one scenario per case the join must handle, each asserted with its attribution and reason.
+ *    Snapshot rows (op r, from `ddb-audit backfill`) and gap records (op g, from the stream watch)
+ *    go through the collector's sink to the same local Firehose, as those commands send them.
  * 2. A generated workload: every row is compared with an independent model of the join rule, and
- *    every exact row with the ledger of who really made the change.
+ *    every exact row with the ledger of who really made the change; then, as a property, snapshots
+ *    and gap records laid over the changes' items and seconds change no change's attribution.
  */
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,8 +23,14 @@ import { runQuery } from '../../cli/query';
 import { CloudTrailRecord, writeCloudTrailFile } from '../../local/cloudtrail/files';
 import { CallerEntry, demoCloudTrail, deliveryFiles } from '../../local/demo/cloudtrail-workload';
 import { demoSourceOptions, generateWorkload, LedgerEntry } from '../../local/demo/workload';
-import { CollectorHandler, startLocalPipeline } from '../../local/pipeline';
+import { CollectorHandler, LOCAL_OVERFLOW_BUCKET, LOCAL_STREAM_NAME, startLocalPipeline } from '../../local/pipeline';
+import { deliverChangeRecords } from '../../lambda/core/firehose-sink';
+import { silentLogger } from '../../lambda/core/logger';
+import { normalizeSnapshotItem } from '../../lambda/core/normalize';
+import { gapIdOf, gapRecord } from '../../lambda/watch/gap-record';
 import { ATTRIBUTION_WINDOW_SECONDS } from '../../schemas/cloudtrail-events';
+import type { ChangeRecord } from '../../schemas/change-record';
+import { OVERFLOW_PREFIX } from '../../schemas/partitioning';
 import { expectedAttribution, sortedKey } from '../support/attribution-model';
 
 function loadHandlerIsolated(): CollectorHandler {
@@ -31,10 +42,22 @@ function loadHandlerIsolated(): CollectorHandler {
   return handler as CollectorHandler;
 }
 
-async function ingest(dataDir: string, events: Iterable<DynamoDBStreamEvent>, sourceOptions = {}): Promise<void> {
+/**
+ * Stream events through the collector; `records` (snapshot and gap rows, which backfill and the
+ * watch write) through the collector's sink to the same local Firehose, as those commands send them.
+ */
+async function ingest(dataDir: string, events: Iterable<DynamoDBStreamEvent>, sourceOptions = {}, records: readonly ChangeRecord[] = []): Promise<void> {
   const pipeline = await startLocalPipeline({ dataDir, sourceOptions, writer: 'inline', loadHandler: loadHandlerIsolated });
   try {
     for (const event of events) expect((await pipeline.invoke(event)).batchItemFailures).toEqual([]);
+    if (records.length > 0) {
+      const clients = {
+        firehose: new FirehoseClient({ endpoint: pipeline.firehose.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+        s3: new S3Client({ endpoint: pipeline.firehose.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      };
+      const report = await deliverChangeRecords([...records], clients, { deliveryStreamName: LOCAL_STREAM_NAME, packing: 'single', overflowBucket: LOCAL_OVERFLOW_BUCKET, overflowPrefix: OVERFLOW_PREFIX, remainingTimeMs: () => 60_000 }, silentLogger);
+      expect(report.undelivered).toEqual([]);
+    }
     await pipeline.firehose.flush();
   } finally {
     await pipeline.close();
@@ -96,7 +119,7 @@ function trailRecord(eventName: string, eventTime: string, requestParameters: Re
 }
 
 let sequence = 100000000000000000000n;
-function change(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', seconds: number, keys: Record<string, { S: string } | { N: string }>, options: { table?: string; region?: string; ttl?: boolean; eventId: string }): DynamoDBRecord {
+function change(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', seconds: number, keys: Record<string, { S: string } | { N: string }>, options: { table?: string; region?: string; ttl?: boolean; eventId: string; account?: string }): DynamoDBRecord {
   sequence += 1n;
   const region = options.region ?? REGION;
   const image = { ...keys, AlbumTitle: { S: 'Somewhat Famous' } };
@@ -115,12 +138,23 @@ function change(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', seconds: number, keys
       SizeBytes: 100,
       StreamViewType: 'NEW_AND_OLD_IMAGES',
     },
-    eventSourceARN: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${options.table ?? 'Music'}/stream/2026-01-15T10:00:00.000`,
+    eventSourceARN: `arn:aws:dynamodb:${region}:${options.account ?? ACCOUNT}:table/${options.table ?? 'Music'}/stream/2026-01-15T10:00:00.000`,
     ...(options.ttl ? { userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } } : {}),
   };
 }
 const song = (title: string) => ({ Artist: { S: ARTIST }, SongTitle: { S: title } });
 const songKey = (title: string) => ({ Artist: ARTIST, SongTitle: title });
+
+/** A `ddb-audit backfill` row: the item's state at an export taken at `exportTime`, normalized as backfill does. */
+function snapshot(tableArn: string, exportTime: string, item: Record<string, { S: string } | { N: string }>, keyAttributes: readonly string[]): ChangeRecord {
+  return normalizeSnapshotItem({ exportArn: `${tableArn}/export/01772359200000-abcdef12`, tableArn, exportTime, keyAttributes, item });
+}
+const MUSIC_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/Music`;
+const MUSIC_OLD_STREAM = `${MUSIC_ARN}/stream/2026-01-15T10:00:00.000`;
+/** A gap record as the stream watch writes it when Music's stream is replaced. */
+const musicGap = (seconds: number) =>
+  gapRecord({ gapId: gapIdOf(MUSIC_ARN, MUSIC_OLD_STREAM), tableArn: MUSIC_ARN, oldStreamArn: MUSIC_OLD_STREAM, newStreamArn: null, from: at(seconds - 60), to: null, detectedAt: at(seconds), state: 'open', at: at(seconds) });
+const UNTRAILED = '444455556666'; // its changes reach the log; no CloudTrail file of it is there
 
 describe('change-attribution on fixtures shaped as AWS documents CloudTrail DynamoDB events', () => {
   let dataDir: string;
@@ -153,10 +187,24 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
       change('INSERT', 900, { id: { N: '43' } }, { eventId: 'number-key-plain', table: 'Counters' }),
       change('REMOVE', 960, song('Deleted'), { eventId: 'delete-exact' }),
       change('MODIFY', 50399, song('Midnight'), { eventId: 'midnight' }), // 23:59:59
+      // A real change beside a backfill snapshot of its item in the same second.
+      change('INSERT', 1080, song('Snapshot Beside'), { eventId: 'beside-snapshot' }),
+      // A change in an account with no CloudTrail input at all.
+      change('INSERT', 1200, { id: { N: '7' } }, { eventId: 'untrailed', table: 'Counters', account: UNTRAILED }),
     ];
     const byStream = new Map<string, DynamoDBRecord[]>();
     for (const r of records) byStream.set(r.eventSourceARN as string, [...(byStream.get(r.eventSourceARN as string) ?? []), r]);
-    await ingest(dataDir, [...byStream.values()].map((Records) => ({ Records })));
+    const album = { AlbumTitle: { S: 'Somewhat Famous' } };
+    const rowsOfOthers: ChangeRecord[] = [
+      // A snapshot of an item whose only call in its second wrote nothing the stream saw (an
+      // unconditional PutItem of the same item state: DynamoDB writes no stream record for a write
+      // that changes nothing): the call is real, the snapshot is not its change.
+      snapshot(MUSIC_ARN, at(1020), { ...song('Snapshot Alone'), ...album }, ['Artist', 'SongTitle']),
+      snapshot(MUSIC_ARN, at(1080), { ...song('Snapshot Beside'), ...album }, ['Artist', 'SongTitle']),
+      // The watch's record of a gap in Music's stream, in a second with a transaction on Music.
+      musicGap(1140),
+    ];
+    await ingest(dataDir, [...byStream.values()].map((Records) => ({ Records })), {}, rowsOfOthers);
 
     const failed = { errorCode: 'ConditionalCheckFailedException', errorMessage: 'The conditional request failed', userIdentity: ALICE };
     const trail: CloudTrailRecord[] = [
@@ -198,6 +246,10 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
       trailRecord('DeleteItem', at(960), { tableName: 'Music', key: songKey('Deleted') }, { userIdentity: ALICE }),
       // Completed at midnight: delivered in the next day's folder.
       trailRecord('UpdateItem', '2026-03-02T00:00:00Z', { tableName: 'Music', key: songKey('Midnight') }),
+      // Calls of the snapshots' items in their seconds, and a transaction on Music in the gap's.
+      trailRecord('PutItem', at(1020), { tableName: 'Music', key: songKey('Snapshot Alone'), item: ['Artist', 'SongTitle', 'AlbumTitle'] }, { userIdentity: ALICE }),
+      trailRecord('PutItem', at(1080), { tableName: 'Music', key: songKey('Snapshot Beside'), item: ['Artist', 'SongTitle', 'AlbumTitle'] }),
+      trailRecord('TransactWriteItems', at(1140), { requestItems: [{ operation: 'Put', tableName: 'Music', key: songKey('T-Gap'), items: ['Artist', 'SongTitle'] }] }),
     ];
     await writeTrail(dataDir, trail);
     const result = await runQuery({ name: 'change-attribution', params: { from: '2026-03-01', to: '2026-03-01' }, dataDir });
@@ -238,8 +290,32 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
     ['number-key-plain', 'exact', 'single-item-call', bob, 1],
     ['delete-exact', 'exact', 'single-item-call', alice, 1],
     ['midnight', 'exact', 'single-item-call', bob, 1],
+    ['beside-snapshot', 'exact', 'single-item-call', bob, 1],
+    ['untrailed', 'none', 'cloudtrail-unavailable', null, 0],
   ])('%s is attributed %s (%s)', (eventId, attribution, reason, principal, candidates) => {
     expect(outcome(eventId)).toEqual({ attribution, reason, principal, candidates });
+  });
+
+  const byKey = (itemKey: string, op: string) => [...rows.values()].filter((r) => r.item_key === itemKey && r.event_name === op);
+
+  it('never attributes a snapshot, though a call of its item in its second exists', () => {
+    for (const title of ['Snapshot Alone', 'Snapshot Beside']) {
+      const found = byKey(JSON.stringify(songKey(title)), 'SNAPSHOT');
+      expect(found.map((r) => ({ attribution: r.attribution, reason: r.attribution_reason, principal: r.principal_arn, event: r.cloudtrail_event_id, candidates: r.candidate_count }))).toEqual([
+        { attribution: 'none', reason: 'snapshot', principal: null, event: null, candidates: 0 },
+      ]);
+    }
+  });
+
+  it('never attributes a gap record, though a call on its table in its second exists', () => {
+    const gap = [...rows.values()].filter((r) => r.event_name === 'GAP');
+    expect(gap.map((r) => [r.attribution, r.attribution_reason, r.principal_arn, r.candidate_count])).toEqual([['none', 'gap-record', null, 0]]);
+  });
+
+  it('says cloudtrail-unavailable only where no CloudTrail input exists, and no-cloudtrail-event where it does', () => {
+    const unavailable = [...rows.values()].filter((r) => r.attribution_reason === 'cloudtrail-unavailable');
+    expect(unavailable.map((r) => [r.event_id, r.account_id, r.region])).toEqual([['untrailed', UNTRAILED, REGION]]);
+    expect(outcome('window-plus-2').reason).toBe('no-cloudtrail-event');
   });
 
   it('states the window it uses, one second either side, and keeps to it', () => {
@@ -248,7 +324,7 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
   });
 
   it('returns one row per change, with the caller details of the call it matched', () => {
-    expect(rows.size).toBe(23);
+    expect(rows.size).toBe(25 + 3); // 25 changes, 2 snapshots, 1 gap record
     expect(rows.get('put-exact')).toMatchObject({
       principal_type: 'AssumedRole',
       session_issuer_arn: `arn:aws:iam::${ACCOUNT}:role/users`,
