@@ -16,7 +16,8 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fc from 'fast-check';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runQuery } from '../../cli/query';
@@ -417,6 +418,43 @@ describe('change-attribution on a generated workload, row by row against the led
     );
     expect(failedBeside.length).toBeGreaterThan(0);
   });
+
+  it('keeps every change\'s attribution when snapshots and gap records of its items and seconds are added (generated)', async () => {
+    // Prepare: a generated choice of changes (exact and ambiguous ones among them), a snapshot of
+    // each one's item in its very second, as `ddb-audit backfill` would write one, and a gap record
+    // of each chosen change's table in the same second, as the stream watch would.
+    const typed = (itemKey: string) => Object.fromEntries(Object.entries(JSON.parse(itemKey) as Record<string, string | number>).map(([k, v]) => [k, typeof v === 'number' ? { N: String(v) } : { S: v }]));
+    const before = new Map(rows.map((r) => [String(r.event_id), r]));
+    const nonTtl = ledger.filter((e) => !e.ttl);
+    const [chosen] = fc.sample(fc.uniqueArray(fc.constantFrom(...nonTtl), { minLength: 150, maxLength: 250, selector: (e) => e.eventId }), { seed: 1313, numRuns: 1 }) as [LedgerEntry[]];
+    const sameState = chosen.map((e) => snapshot(`arn:aws:dynamodb:${e.region}:${e.accountId}:table/${e.tableName}`, e.eventTime, typed(e.itemKey), Object.keys(JSON.parse(e.itemKey) as object)));
+    expect(sameState.map((r) => r.item_key)).toEqual(chosen.map((e) => e.itemKey)); // each snapshot is the change's item
+    const gaps = chosen.map((e) => {
+      const table = `arn:aws:dynamodb:${e.region}:${e.accountId}:table/${e.tableName}`;
+      const old = `${table}/stream/2026-01-01T00:00:00.000`;
+      return gapRecord({ gapId: gapIdOf(table, old), tableArn: table, oldStreamArn: old, newStreamArn: null, from: null, to: null, detectedAt: e.eventTime, state: 'open', at: e.eventTime });
+    });
+    expect(new Set(chosen.map((e) => before.get(e.eventId)?.attribution))).toEqual(new Set(['exact', 'ambiguous', 'none']));
+    const withOthers = mkdtempSync(join(tmpdir(), 'ddb-audit-attribution-snapshots-'));
+    try {
+      cpSync(dataDir, withOthers, { recursive: true });
+      // One row per event_id, as the queries de-duplicate (a snapshot's id is its export and item, a gap's its table and state).
+      const others = [...new Map([...sameState, ...gaps].map((r) => [r.event_id, r])).values()];
+      await ingest(withOthers, [], {}, others);
+      // Act
+      const after = (await runQuery({ name: 'change-attribution', params: { from: '2026-03-01', to: '2026-03-02' }, dataDir: withOthers })).rows;
+      // Assess: every change reads as before; every added row is none, with its own reason and no caller
+      const view = (r: Record<string, unknown>) => ({ id: r.event_id, attribution: r.attribution, reason: r.attribution_reason, candidates: r.candidate_count, event: r.cloudtrail_event_id, principal: r.principal_arn });
+      const changes = after.filter((r) => before.has(String(r.event_id)));
+      expect(changes.map(view)).toEqual(rows.map(view));
+      const added = after.filter((r) => !before.has(String(r.event_id)));
+      expect(added.map((r) => r.event_id).sort()).toEqual(others.map((r) => r.event_id).sort());
+      for (const r of added) expect(view(r)).toEqual({ ...view(r), attribution: 'none', reason: r.event_name === 'SNAPSHOT' ? 'snapshot' : 'gap-record', candidates: 0, event: null, principal: null });
+      expect(new Set(added.map((r) => r.event_name))).toEqual(new Set(['SNAPSHOT', 'GAP']));
+    } finally {
+      rmSync(withOthers, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('principal selects exactly the changes attributed to that caller, by its ARN or by its role', async () => {
     const byPrincipal = new Map<string, string[]>();
