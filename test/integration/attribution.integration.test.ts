@@ -17,11 +17,16 @@ import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import fc from 'fast-check';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runQuery } from '../../cli/query';
-import { CloudTrailRecord, writeCloudTrailFile } from '../../local/cloudtrail/files';
+import { QUERY_DIR, runQuery } from '../../cli/query';
+import { openLocalConnection } from '../../cli/query/duckdb-engine';
+import { queryCommand } from '../../cli/query/query-command';
+import { ATTRIBUTION_QUERY_FILE, attributedViewSql } from '../../lib/constructs/cloudtrail-catalog';
+import { ATTRIBUTED_VIEW_NAME } from '../../schemas/cloudtrail-events';
+import { cloudTrailFiles, CloudTrailRecord, writeCloudTrailFile } from '../../local/cloudtrail/files';
+import { captureIo } from '../support/capture-io';
 import { CallerEntry, demoCloudTrail, deliveryFiles } from '../../local/demo/cloudtrail-workload';
 import { demoSourceOptions, generateWorkload, LedgerEntry } from '../../local/demo/workload';
 import { CollectorHandler, LOCAL_OVERFLOW_BUCKET, LOCAL_STREAM_NAME, startLocalPipeline } from '../../local/pipeline';
@@ -70,6 +75,22 @@ async function writeTrail(dataDir: string, records: readonly CloudTrailRecord[])
   for (const file of deliveryFiles(records, 5)) await writeCloudTrailFile(dataDir, file, file.records);
 }
 
+
+/**
+ * The view audit_changes_attributed, created from the same DDL the deployment saves
+ * (lib/constructs/cloudtrail-catalog.ts), over a data folder's change log and CloudTrail files, on DuckDB.
+ */
+async function viewRows(dataDir: string): Promise<Map<string, Record<string, unknown>>> {
+  const trail = (await cloudTrailFiles(dataDir)).map((f) => f.path);
+  const connection = await openLocalConnection(dataDir, undefined, trail);
+  try {
+    await connection.run(attributedViewSql(readFileSync(join(QUERY_DIR, ATTRIBUTION_QUERY_FILE), 'utf8')));
+    const reader = await connection.runAndReadAll(`SELECT event_id, attribution, attribution_reason, principal_arn, candidate_count FROM ${ATTRIBUTED_VIEW_NAME}`);
+    return new Map(reader.getRowObjectsJS().map((r) => [String(r.event_id), { attribution: r.attribution, reason: r.attribution_reason, principal: r.principal_arn ?? null, candidates: Number(r.candidate_count) }]));
+  } finally {
+    connection.closeSync();
+  }
+}
 
 const ACCOUNT = '111122223333';
 const REGION = 'us-west-2';
@@ -319,6 +340,13 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
     expect(outcome('window-plus-2').reason).toBe('no-cloudtrail-event');
   });
 
+  it('the view audit_changes_attributed attributes every row as the query does: snapshots, gap records and cloudtrail-unavailable included', async () => {
+    const view = await viewRows(dataDir);
+    const query = new Map([...rows.entries()].map(([id, r]) => [id, { attribution: r.attribution, reason: r.attribution_reason, principal: r.principal_arn, candidates: r.candidate_count }]));
+    expect(view).toEqual(query);
+    for (const reason of ['snapshot', 'gap-record', 'cloudtrail-unavailable', 'no-cloudtrail-event']) expect([...view.values()].some((r) => r.reason === reason)).toBe(true);
+  });
+
   it('states the window it uses, one second either side, and keeps to it', () => {
     expect(ATTRIBUTION_WINDOW_SECONDS).toBe(1);
     expect([outcome('window-minus-1').attribution, outcome('window-plus-1').attribution, outcome('window-plus-2').attribution]).toEqual(['exact', 'exact', 'none']);
@@ -350,6 +378,60 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
     expect(result.cloudTrailFiles).toEqual([]);
     const other = await runQuery({ name: 'change-attribution', params: { from: '2026-03-01', to: '2026-03-01', account_id: '999999999999' }, dataDir });
     expect(other.cloudTrailFiles).toEqual([]);
+  });
+});
+
+describe('change-attribution and the view with no CloudTrail input at all', () => {
+  let dataDir: string;
+  const DAY = '2026-03-01';
+
+  beforeAll(async () => {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    dataDir = mkdtempSync(join(tmpdir(), 'ddb-audit-attribution-untrailed-'));
+    const records = [
+      change('INSERT', 60, song('Untrailed Put'), { eventId: 'put' }),
+      change('MODIFY', 120, song('Untrailed Update'), { eventId: 'update', account: UNTRAILED }),
+      change('REMOVE', 180, song('Untrailed TTL'), { eventId: 'ttl', ttl: true }),
+    ];
+    const byStream = new Map<string, DynamoDBRecord[]>();
+    for (const r of records) byStream.set(r.eventSourceARN as string, [...(byStream.get(r.eventSourceARN as string) ?? []), r]);
+    const album = { AlbumTitle: { S: 'Somewhat Famous' } };
+    await ingest(dataDir, [...byStream.values()].map((Records) => ({ Records })), {}, [snapshot(MUSIC_ARN, at(240), { ...song('Untrailed Snapshot'), ...album }, ['Artist', 'SongTitle']), musicGap(300)]);
+  }, 120_000);
+
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const expected = {
+    put: { attribution: 'none', reason: 'cloudtrail-unavailable', principal: null, candidates: 0 },
+    update: { attribution: 'none', reason: 'cloudtrail-unavailable', principal: null, candidates: 0 },
+    ttl: { attribution: 'ttl', reason: 'ttl-expiry', principal: null, candidates: 0 },
+  };
+  const outcomes = (rows: readonly Record<string, unknown>[]) =>
+    Object.fromEntries(rows.map((r) => [r.event_name === 'SNAPSHOT' ? 'snapshot' : r.event_name === 'GAP' ? 'gap' : String(r.event_id), { attribution: r.attribution, reason: r.attribution_reason, principal: r.principal_arn, candidates: r.candidate_count }]));
+  const others = {
+    snapshot: { attribution: 'none', reason: 'snapshot', principal: null, candidates: 0 },
+    gap: { attribution: 'none', reason: 'gap-record', principal: null, candidates: 0 },
+  };
+
+  it('says cloudtrail-unavailable for every change, never no-cloudtrail-event, and warns', async () => {
+    const result = await runQuery({ name: 'change-attribution', params: { from: DAY, to: DAY }, dataDir });
+    expect(outcomes(result.rows)).toEqual({ ...expected, ...others });
+    expect(result.cloudTrailFiles).toEqual([]);
+    expect(result.warnings).toEqual([expect.stringMatching(/^no CloudTrail log files under cloudtrail\/ in the data folder for 2026-03-01 to 2026-03-01 \(± 1 day\): principal attribution is unavailable/)]);
+  });
+
+  it('the view says the same', async () => {
+    const view = await viewRows(dataDir);
+    const byId = Object.fromEntries([...view.entries()].map(([id, r]) => [id.startsWith('snapshot:') ? 'snapshot' : id.startsWith('gap/') ? 'gap' : id, r]));
+    expect(byId).toEqual({ ...expected, ...others });
+  });
+
+  it('ddb-audit query change-attribution prints the rows, and the warning once on stderr', async () => {
+    const io = captureIo({ cwd: dataDir });
+    const code = await queryCommand('change-attribution', { param: [`from=${DAY}`, `to=${DAY}`], data: dataDir, format: 'csv' }, io);
+    expect(code).toBe(0);
+    expect(io.out.join('').trim().split('\n')).toHaveLength(1 + 5);
+    expect(io.err.join('').split('\n').filter((line) => line !== '')).toEqual([expect.stringMatching(/^ddb-audit query: warning: no CloudTrail log files under cloudtrail\//)]);
   });
 });
 
