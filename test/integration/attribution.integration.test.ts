@@ -218,9 +218,10 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
     for (const r of records) byStream.set(r.eventSourceARN as string, [...(byStream.get(r.eventSourceARN as string) ?? []), r]);
     const album = { AlbumTitle: { S: 'Somewhat Famous' } };
     const rowsOfOthers: ChangeRecord[] = [
-      // A snapshot of an item whose only call in its second wrote nothing the stream saw (an
-      // unconditional PutItem of the same item state: DynamoDB writes no stream record for a write
-      // that changes nothing): the call is real, the snapshot is not its change.
+      // A snapshot of an item whose only call in its second has no change of its own in the log
+      // (a write that modified nothing, since a stream record is written for the items that were
+      // modified, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html,
+      // or one the log did not read): the call is real, the snapshot is not its change.
       snapshot(MUSIC_ARN, at(1020), { ...song('Snapshot Alone'), ...album }, ['Artist', 'SongTitle']),
       snapshot(MUSIC_ARN, at(1080), { ...song('Snapshot Beside'), ...album }, ['Artist', 'SongTitle']),
       // The watch's record of a gap in Music's stream, in a second with a transaction on Music.
