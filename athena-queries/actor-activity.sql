@@ -31,11 +31,10 @@
 --   cloudtrail_events: log_date from the day before :from to the day after :to, every account.
 --   Every change of those days is attributed, not only :actor's: a caller's change can carry any
 --   actor, and exact needs to know that no other change of the item claims the call.
--- The join (CTEs scoped … attributed) is change-attribution.sql's, less its account, table and
---   item filters; test/unit/actor-activity-join.unit.test.ts keeps the two the same. Its rule,
---   window and reasons: change-attribution.sql's header. One reason is this query's own:
---   cloudtrail-unavailable (none): cloudtrail_events holds no DynamoDB write event at all for the
---   change's account and region in the days read, so nothing can be said of its caller.
+-- The join (CTEs scoped … judged: candidates, attribution and attribution_reason) is
+--   change-attribution.sql's, less its account, table and item filters;
+--   test/unit/actor-activity-join.unit.test.ts keeps the two the same. Its rule, window and
+--   reasons (snapshot, gap-record, cloudtrail-unavailable among them): change-attribution.sql's header.
 WITH scoped AS (
   -- change_key: event_id, or record_hash for error records that have no event_id
   SELECT *, coalesce(event_id, record_hash) AS change_key
@@ -65,7 +64,11 @@ change_keys AS (
       '":"', '":'), '",', ','), '"$', '') AS key_text,
     CAST(floor(to_unixtime(event_time)) AS BIGINT) AS change_second
   FROM changes
-  WHERE delivery = 1 AND NOT is_ttl_expiry AND item_key IS NOT NULL AND event_time IS NOT NULL
+  -- Only the stream's changes (op c, u, d) are writes a caller made. A snapshot (op r, from
+  -- `ddb-audit backfill`: the item's state at an export) and a gap record (op g, the log's own
+  -- statement of a window it did not read) are no one's call: as candidates they would take an
+  -- unrelated call as exact, or make a real change of the item in the same second ambiguous.
+  WHERE delivery = 1 AND op IN ('c', 'u', 'd') AND NOT is_ttl_expiry AND item_key IS NOT NULL AND event_time IS NOT NULL
 ),
 change_window AS (
   SELECT c.*, c.change_second + o.offset_seconds AS match_second
@@ -165,6 +168,12 @@ table_hints AS (
     )
   GROUP BY w.change_key
 ),
+trail_coverage AS (
+  -- The accounts and regions for which the CloudTrail days read hold any DynamoDB write event. A
+  -- change elsewhere cannot be attributed at all: that is "unavailable", not "no call matched".
+  SELECT DISTINCT recipientaccountid AS account_id, awsregion AS region
+  FROM trail
+),
 attributed AS (
   SELECT
     c.*,
@@ -175,19 +184,44 @@ attributed AS (
     kh.failed_calls,
     th.transact_calls,
     th.batch_calls,
-    th.partiql_calls
+    th.partiql_calls,
+    v.account_id IS NOT NULL AS has_cloudtrail
   FROM changes c
   LEFT JOIN per_change pc ON pc.change_key = c.change_key
   LEFT JOIN per_event pe ON pe.eventid = pc.first_event
   LEFT JOIN key_hints kh ON kh.change_key = c.change_key
   LEFT JOIN table_hints th ON th.change_key = c.change_key
+  LEFT JOIN trail_coverage v ON v.account_id = c.account_id AND v.region = c.region
   WHERE c.delivery = 1
 ),
-trail_coverage AS (
-  -- The accounts and regions for which the CloudTrail days read hold any DynamoDB write event. A
-  -- change elsewhere cannot be attributed at all: that is "unavailable", not "no call matched".
-  SELECT DISTINCT recipientaccountid AS account_id, awsregion AS region
-  FROM trail
+judged AS (
+  -- attribution (a contract: exact, ambiguous, none, ttl) and its reason, the first that applies.
+  -- A snapshot or a gap record is none with a reason of its own: it is not a change by a caller.
+  SELECT
+    a.*,
+    CASE
+      WHEN a.is_ttl_expiry THEN 'ttl'
+      WHEN a.exact_event IS NOT NULL THEN 'exact'
+      WHEN a.candidate_count > 0 THEN 'ambiguous'
+      ELSE 'none'
+    END AS attribution,
+    CASE
+      WHEN a.is_ttl_expiry THEN 'ttl-expiry'
+      WHEN a.op = 'r' THEN 'snapshot'
+      WHEN a.op = 'g' THEN 'gap-record'
+      WHEN a.exact_event IS NOT NULL THEN 'single-item-call'
+      WHEN a.candidate_count > 0 THEN 'competing-candidates'
+      WHEN a.item_key IS NULL OR a.event_time IS NULL THEN 'no-key-or-time'
+      WHEN a.replica_calls > 0 THEN 'global-table-replica'
+      WHEN a.transact_calls > 0 THEN 'transact-write-items'
+      WHEN a.batch_calls > 0 THEN 'batch-write-item'
+      WHEN a.partiql_calls > 0 THEN 'partiql'
+      WHEN a.failed_conditions > 0 THEN 'conditional-check-failed'
+      WHEN a.failed_calls > 0 THEN 'failed-call'
+      WHEN NOT a.has_cloudtrail THEN 'cloudtrail-unavailable'
+      ELSE 'no-cloudtrail-event'
+    END AS attribution_reason
+  FROM attributed a
 ),
 caller AS (
   -- When :actor is a role (arn:P:iam::A:role/[PATH/]NAME, or arn:P:sts::A:assumed-role/NAME with
@@ -206,26 +240,6 @@ caller AS (
 activity AS (
   SELECT
     a.*,
-    CASE
-      WHEN a.is_ttl_expiry THEN 'ttl'
-      WHEN a.exact_event IS NOT NULL THEN 'exact'
-      WHEN a.candidate_count > 0 THEN 'ambiguous'
-      ELSE 'none'
-    END AS attribution,
-    CASE
-      WHEN a.is_ttl_expiry THEN 'ttl-expiry'
-      WHEN a.exact_event IS NOT NULL THEN 'single-item-call'
-      WHEN a.candidate_count > 0 THEN 'competing-candidates'
-      WHEN a.item_key IS NULL OR a.event_time IS NULL THEN 'no-key-or-time'
-      WHEN a.replica_calls > 0 THEN 'global-table-replica'
-      WHEN a.transact_calls > 0 THEN 'transact-write-items'
-      WHEN a.batch_calls > 0 THEN 'batch-write-item'
-      WHEN a.partiql_calls > 0 THEN 'partiql'
-      WHEN a.failed_conditions > 0 THEN 'conditional-check-failed'
-      WHEN a.failed_calls > 0 THEN 'failed-call'
-      WHEN v.account_id IS NULL THEN 'cloudtrail-unavailable'
-      ELSE 'no-cloudtrail-event'
-    END AS attribution_reason,
     t.useridentity.arn AS principal_arn,
     t.useridentity.type AS principal_type,
     t.useridentity.sessioncontext.sessionissuer.arn AS session_issuer_arn,
@@ -234,17 +248,16 @@ activity AS (
     t.eventid AS cloudtrail_event_id,
     t.eventname AS cloudtrail_event_name,
     t.eventtime AS cloudtrail_event_time
-  FROM attributed a
+  FROM judged a
   LEFT JOIN trail t ON t.eventid = a.exact_event
-  LEFT JOIN trail_coverage v ON v.account_id = a.account_id AND v.region = a.region
 ),
 matched AS (
   SELECT
     x.*,
     coalesce(x.actor = :actor, false) AS by_attribute,
-    -- Only an exact attribution names a caller: an ambiguous one never matches here. Nor does a
-    -- snapshot (op r: the item's state at an export) or a gap record (op g): neither is a change.
-    coalesce(x.attribution = 'exact' AND coalesce(x.op, '') NOT IN ('r', 'g') AND (x.principal_arn = :actor OR x.session_issuer_arn = :actor OR strpos(x.principal_arn, c.role_sessions) = 1), false) AS by_principal
+    -- Only an exact attribution names a caller: an ambiguous one never matches here. A snapshot
+    -- (op r) or a gap record (op g) is never exact: the join does not take them as candidates.
+    coalesce(x.attribution = 'exact' AND (x.principal_arn = :actor OR x.session_issuer_arn = :actor OR strpos(x.principal_arn, c.role_sessions) = 1), false) AS by_principal
   FROM activity x
   CROSS JOIN caller c
 )

@@ -30,12 +30,21 @@
 --   (both are whole seconds: the stream's ApproximateCreationDateTime and the call's completion).
 --   exact needs one candidate call for the change AND no other change of the item claiming that
 --   call; anything else with a candidate is ambiguous: a wrong name is worse than none.
+--   Only the stream's changes (op c, u, d) are candidates: a snapshot (op r) or a gap record (op g)
+--   is never matched and never counted against a real change of its item.
 -- Reasons (attribution_reason): single-item-call (exact); competing-candidates (ambiguous);
---   ttl-expiry; and for none, the first that applies: no-key-or-time (an error record),
+--   ttl-expiry; and for none, the first that applies: snapshot (op r, a row of `ddb-audit
+--   backfill`: the item's state at an export, no one's call), gap-record (op g: the log's own
+--   record of a window it did not read), no-key-or-time (an error record),
 --   global-table-replica (the matching call is in another region: this change was replicated),
 --   transact-write-items, batch-write-item, partiql (a call of that kind on the table in the
 --   window: not joined by key, see docs/attribution.md), conditional-check-failed / failed-call
---   (only a failed call matches: it changed nothing), no-cloudtrail-event.
+--   (only a failed call matches: it changed nothing), cloudtrail-unavailable (cloudtrail_events
+--   holds no DynamoDB write event at all for the change's account and region in the days read:
+--   no trail, data events off there, or no files locally; nothing can be said of its caller),
+--   no-cloudtrail-event (CloudTrail input exists there, and no call meets this change).
+-- The join (CTEs scoped … judged) is shared, as text, with actor-activity.sql
+--   (test/unit/actor-activity-join.unit.test.ts) and is the view audit_changes_attributed.
 WITH scoped AS (
   -- change_key: event_id, or record_hash for error records that have no event_id
   SELECT *, coalesce(event_id, record_hash) AS change_key
@@ -68,7 +77,11 @@ change_keys AS (
       '":"', '":'), '",', ','), '"$', '') AS key_text,
     CAST(floor(to_unixtime(event_time)) AS BIGINT) AS change_second
   FROM changes
-  WHERE delivery = 1 AND NOT is_ttl_expiry AND item_key IS NOT NULL AND event_time IS NOT NULL
+  -- Only the stream's changes (op c, u, d) are writes a caller made. A snapshot (op r, from
+  -- `ddb-audit backfill`: the item's state at an export) and a gap record (op g, the log's own
+  -- statement of a window it did not read) are no one's call: as candidates they would take an
+  -- unrelated call as exact, or make a real change of the item in the same second ambiguous.
+  WHERE delivery = 1 AND op IN ('c', 'u', 'd') AND NOT is_ttl_expiry AND item_key IS NOT NULL AND event_time IS NOT NULL
 ),
 change_window AS (
   SELECT c.*, c.change_second + o.offset_seconds AS match_second
@@ -169,6 +182,12 @@ table_hints AS (
     )
   GROUP BY w.change_key
 ),
+trail_coverage AS (
+  -- The accounts and regions for which the CloudTrail days read hold any DynamoDB write event. A
+  -- change elsewhere cannot be attributed at all: that is "unavailable", not "no call matched".
+  SELECT DISTINCT recipientaccountid AS account_id, awsregion AS region
+  FROM trail
+),
 attributed AS (
   SELECT
     c.*,
@@ -179,13 +198,44 @@ attributed AS (
     kh.failed_calls,
     th.transact_calls,
     th.batch_calls,
-    th.partiql_calls
+    th.partiql_calls,
+    v.account_id IS NOT NULL AS has_cloudtrail
   FROM changes c
   LEFT JOIN per_change pc ON pc.change_key = c.change_key
   LEFT JOIN per_event pe ON pe.eventid = pc.first_event
   LEFT JOIN key_hints kh ON kh.change_key = c.change_key
   LEFT JOIN table_hints th ON th.change_key = c.change_key
+  LEFT JOIN trail_coverage v ON v.account_id = c.account_id AND v.region = c.region
   WHERE c.delivery = 1
+),
+judged AS (
+  -- attribution (a contract: exact, ambiguous, none, ttl) and its reason, the first that applies.
+  -- A snapshot or a gap record is none with a reason of its own: it is not a change by a caller.
+  SELECT
+    a.*,
+    CASE
+      WHEN a.is_ttl_expiry THEN 'ttl'
+      WHEN a.exact_event IS NOT NULL THEN 'exact'
+      WHEN a.candidate_count > 0 THEN 'ambiguous'
+      ELSE 'none'
+    END AS attribution,
+    CASE
+      WHEN a.is_ttl_expiry THEN 'ttl-expiry'
+      WHEN a.op = 'r' THEN 'snapshot'
+      WHEN a.op = 'g' THEN 'gap-record'
+      WHEN a.exact_event IS NOT NULL THEN 'single-item-call'
+      WHEN a.candidate_count > 0 THEN 'competing-candidates'
+      WHEN a.item_key IS NULL OR a.event_time IS NULL THEN 'no-key-or-time'
+      WHEN a.replica_calls > 0 THEN 'global-table-replica'
+      WHEN a.transact_calls > 0 THEN 'transact-write-items'
+      WHEN a.batch_calls > 0 THEN 'batch-write-item'
+      WHEN a.partiql_calls > 0 THEN 'partiql'
+      WHEN a.failed_conditions > 0 THEN 'conditional-check-failed'
+      WHEN a.failed_calls > 0 THEN 'failed-call'
+      WHEN NOT a.has_cloudtrail THEN 'cloudtrail-unavailable'
+      ELSE 'no-cloudtrail-event'
+    END AS attribution_reason
+  FROM attributed a
 )
 SELECT
   a.event_time,
@@ -193,26 +243,9 @@ SELECT
   a.table_name,
   a.item_key,
   a.event_name,
-  CASE
-    WHEN a.is_ttl_expiry THEN 'ttl'
-    WHEN a.exact_event IS NOT NULL THEN 'exact'
-    WHEN a.candidate_count > 0 THEN 'ambiguous'
-    ELSE 'none'
-  END AS attribution,
+  a.attribution,
   t.useridentity.arn AS principal_arn,
-  CASE
-    WHEN a.is_ttl_expiry THEN 'ttl-expiry'
-    WHEN a.exact_event IS NOT NULL THEN 'single-item-call'
-    WHEN a.candidate_count > 0 THEN 'competing-candidates'
-    WHEN a.item_key IS NULL OR a.event_time IS NULL THEN 'no-key-or-time'
-    WHEN a.replica_calls > 0 THEN 'global-table-replica'
-    WHEN a.transact_calls > 0 THEN 'transact-write-items'
-    WHEN a.batch_calls > 0 THEN 'batch-write-item'
-    WHEN a.partiql_calls > 0 THEN 'partiql'
-    WHEN a.failed_conditions > 0 THEN 'conditional-check-failed'
-    WHEN a.failed_calls > 0 THEN 'failed-call'
-    ELSE 'no-cloudtrail-event'
-  END AS attribution_reason,
+  a.attribution_reason,
   t.useridentity.type AS principal_type,
   t.useridentity.sessioncontext.sessionissuer.arn AS session_issuer_arn,
   t.sourceipaddress AS source_ip,
@@ -228,7 +261,7 @@ SELECT
   a.event_id,
   a.sequence_number,
   a.record_hash
-FROM attributed a
+FROM judged a
 LEFT JOIN trail t ON t.eventid = a.exact_event
 WHERE :principal = '*' OR t.useridentity.arn = :principal OR t.useridentity.sessioncontext.sessionissuer.arn = :principal
 ORDER BY a.account_id, a.table_name, a.event_time, a.item_key, lpad(a.sequence_number, 40, '0')

@@ -12,6 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { publicKeyFingerprint, Signer } from '../../lambda/digest/signing';
 import { sha256Hex } from '../../lambda/digest/sha256';
 import type { PartitionRef, QueryResult, RunQueryRequest } from '../query';
+import { UNAVAILABLE_REASON } from '../query';
 import { csvLine } from './csv';
 import {
   CSV_FILE,
@@ -109,7 +110,16 @@ async function writePackage(dir: string, result: QueryResult, options: ExportOpt
     },
     result: { row_count: rows.length, empty: rows.length === 0, columns, partitions_covered: partitions.list, partitions_source: partitions.source },
     record_hashes: isChangeRows ? rows.map((r) => String(r.record_hash)) : null,
-    ...(readsCloudTrail(result) ? { cloudtrail_input: { table: `${GLUE_DATABASE_NAME}.${CLOUDTRAIL_TABLE_NAME}`, files: result.cloudTrailFiles ? [...result.cloudTrailFiles] : null } } : {}),
+    ...(readsCloudTrail(result)
+      ? {
+          cloudtrail_input: {
+            table: `${GLUE_DATABASE_NAME}.${CLOUDTRAIL_TABLE_NAME}`,
+            files: result.cloudTrailFiles ? [...result.cloudTrailFiles] : null,
+            attribution_unavailable: attributionUnavailable(rows),
+            ...(result.warnings && result.warnings.length > 0 ? { warnings: [...result.warnings] } : {}),
+          },
+        }
+      : {}),
     signing: {
       algorithm: options.signer.algorithm,
       signature_file: SIGNATURE_FILE,
@@ -128,6 +138,24 @@ async function writePackage(dir: string, result: QueryResult, options: ExportOpt
   await writeFile(join(dir, MANIFEST_FILE), manifestBytes);
   await writeFile(join(dir, SIGNATURE_FILE), signature);
   return manifest;
+}
+
+/**
+ * Where the rows could not be attributed for want of CloudTrail input (attribution_reason
+ * cloudtrail-unavailable, given by the attribution join), by account and region: a signed package
+ * must not read as "nobody is attributed" without saying why.
+ */
+function attributionUnavailable(rows: readonly Record<string, ExportValue>[]): { account_id: string; region: string; rows: number }[] {
+  const where = new Map<string, { account_id: string; region: string; rows: number }>();
+  for (const row of rows) {
+    if (row.attribution_reason !== UNAVAILABLE_REASON) continue;
+    const account_id = typeof row.account_id === 'string' ? row.account_id : '(unknown)';
+    const region = typeof row.region === 'string' ? row.region : '(unknown)';
+    const at = `${account_id}\u0000${region}`;
+    const seen = where.get(at) ?? { account_id, region, rows: 0 };
+    where.set(at, { ...seen, rows: seen.rows + 1 });
+  }
+  return [...where.values()].sort((a, b) => a.account_id.localeCompare(b.account_id) || a.region.localeCompare(b.region));
 }
 
 /** A query that read the CloudTrail table: local runs list its files; the SQL names it either way. */

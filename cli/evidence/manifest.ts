@@ -72,6 +72,16 @@ export interface EvidenceManifest {
   readonly cloudtrail_input?: {
     readonly table: string;
     readonly files: readonly { readonly key: string; readonly bytes: number; readonly sha256: string }[] | null;
+    /**
+     * The accounts and regions whose rows say attribution_reason cloudtrail-unavailable (no
+     * DynamoDB write event at all there in the CloudTrail days read), with their row counts,
+     * sorted; [] when none does. Their rows name no caller because none could be looked up, not
+     * because none was found. Absent in packages exported before it was recorded (still v2: an
+     * added, optional field; verify reads neither).
+     */
+    readonly attribution_unavailable?: readonly { readonly account_id: string; readonly region: string; readonly rows: number }[];
+    /** What the query said beside its rows (e.g. no CloudTrail file for the days asked); absent when nothing. */
+    readonly warnings?: readonly string[];
   };
   readonly files: readonly ManifestFile[];
   readonly signing: {

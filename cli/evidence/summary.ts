@@ -4,6 +4,8 @@ import { opensslVerifyCommand } from '../../lambda/digest/signing';
 import { EvidenceManifest, MANIFEST_FILE, PUBLIC_KEY_FILE, REPORT_FILE, SIGNATURE_FILE, SUMMARY_FILE } from './manifest';
 
 const PARTITIONS_LISTED = 50;
+/** Accounts/regions without CloudTrail input named in the summary; the manifest lists every one. */
+const UNAVAILABLE_LISTED = 50;
 
 /** `manifest` without files (the summary is itself one of them). */
 export function renderSummary(manifest: Omit<EvidenceManifest, 'files'>, dataFiles: EvidenceManifest['files']): string {
@@ -45,6 +47,14 @@ export function renderSummary(manifest: Omit<EvidenceManifest, 'files'>, dataFil
         ? `- The attribution rests on CloudTrail log records of \`${m.cloudtrail_input.table}\`; Athena does not report which objects a query read, so no file list is recorded.`
         : `- The attribution rests on ${files.length} CloudTrail log file(s) of the data folder, each listed with its SHA-256 in ${MANIFEST_FILE} (\`cloudtrail_input\`): compare them with the trail's objects in S3.`,
     );
+    const unavailable = m.cloudtrail_input.attribution_unavailable ?? [];
+    for (const u of unavailable.slice(0, UNAVAILABLE_LISTED)) {
+      lines.push(
+        `- **Attribution unavailable for account ${u.account_id} region ${u.region}: no CloudTrail input.** Its ${u.rows} row(s) say attribution_reason \`cloudtrail-unavailable\`: \`${m.cloudtrail_input.table}\` holds no DynamoDB write event for that account and region in the days read, so those rows name no caller because none could be looked up, not because the trail saw no call.`,
+      );
+    }
+    if (unavailable.length > UNAVAILABLE_LISTED) lines.push(`- … and ${unavailable.length - UNAVAILABLE_LISTED} more accounts/regions without CloudTrail input, listed in ${MANIFEST_FILE} (\`cloudtrail_input.attribution_unavailable\`)`);
+    for (const warning of m.cloudtrail_input.warnings ?? []) lines.push(`- **The query warned:** ${warning}`);
   }
   lines.push('');
 

@@ -76,7 +76,10 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
   };
 }
 
-/** The attribution_reason of a change whose account and region have no CloudTrail input (actor-activity.sql). */
+/**
+ * The attribution_reason of a change whose account and region have no CloudTrail input: given by
+ * the join change-attribution.sql, actor-activity.sql and the view audit_changes_attributed share.
+ */
 export const UNAVAILABLE_REASON = 'cloudtrail-unavailable';
 
 /**

@@ -239,8 +239,8 @@ describe('actor-activity on fixtures: by the actor attribute, by the CloudTrail 
       // Act
       const attributed = await runQuery({ name: 'change-attribution', params: { from: DAY, to: DAY }, dataDir: snapshotDir });
       const rows = (await activity(snapshotDir, BOB.arn)).rows;
-      // Assess: the join does pair it with bob's call; actor-activity still does not claim it
-      expect(attributed.rows.map((r) => [r.event_id, r.attribution, r.principal_arn])).toEqual([['snapshot', 'exact', BOB.arn]]);
+      // Assess: the join never takes a snapshot as a candidate, so neither query names bob for it
+      expect(attributed.rows.map((r) => [r.event_id, r.attribution, r.attribution_reason, r.principal_arn, r.candidate_count])).toEqual([['snapshot', 'none', 'snapshot', null, 0]]);
       expect(rows).toEqual([]);
     } finally {
       rmSync(snapshotDir, { recursive: true, force: true });

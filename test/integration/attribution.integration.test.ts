@@ -7,19 +7,36 @@
  * 1. Fixtures: CloudTrail records shaped as AWS's documented DynamoDB examples
  *    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/understanding-ddb-log-entries.html),
  *    one scenario per case the join must handle, each asserted with its attribution and reason.
+ *    Snapshot rows (op r, from `ddb-audit backfill`) and gap records (op g, from the stream watch)
+ *    go through the collector's sink to the same local Firehose, as those commands send them.
  * 2. A generated workload: every row is compared with an independent model of the join rule, and
- *    every exact row with the ledger of who really made the change.
+ *    every exact row with the ledger of who really made the change; then, as a property, snapshots
+ *    and gap records laid over the changes' items and seconds change no change's attribution.
  */
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { mkdtempSync, rmSync } from 'node:fs';
+import fc from 'fast-check';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runQuery } from '../../cli/query';
-import { CloudTrailRecord, writeCloudTrailFile } from '../../local/cloudtrail/files';
+import { QUERY_DIR, runQuery } from '../../cli/query';
+import { openLocalConnection } from '../../cli/query/duckdb-engine';
+import { queryCommand } from '../../cli/query/query-command';
+import { ATTRIBUTION_QUERY_FILE, attributedViewSql } from '../../lib/constructs/cloudtrail-catalog';
+import { ATTRIBUTED_VIEW_NAME } from '../../schemas/cloudtrail-events';
+import { cloudTrailFiles, CloudTrailRecord, writeCloudTrailFile } from '../../local/cloudtrail/files';
+import { captureIo } from '../support/capture-io';
 import { CallerEntry, demoCloudTrail, deliveryFiles } from '../../local/demo/cloudtrail-workload';
 import { demoSourceOptions, generateWorkload, LedgerEntry } from '../../local/demo/workload';
-import { CollectorHandler, startLocalPipeline } from '../../local/pipeline';
+import { CollectorHandler, LOCAL_OVERFLOW_BUCKET, LOCAL_STREAM_NAME, startLocalPipeline } from '../../local/pipeline';
+import { deliverChangeRecords } from '../../lambda/core/firehose-sink';
+import { silentLogger } from '../../lambda/core/logger';
+import { normalizeSnapshotItem } from '../../lambda/core/normalize';
+import { gapIdOf, gapRecord } from '../../lambda/watch/gap-record';
 import { ATTRIBUTION_WINDOW_SECONDS } from '../../schemas/cloudtrail-events';
+import type { ChangeRecord } from '../../schemas/change-record';
+import { OVERFLOW_PREFIX } from '../../schemas/partitioning';
 import { expectedAttribution, sortedKey } from '../support/attribution-model';
 
 function loadHandlerIsolated(): CollectorHandler {
@@ -31,10 +48,22 @@ function loadHandlerIsolated(): CollectorHandler {
   return handler as CollectorHandler;
 }
 
-async function ingest(dataDir: string, events: Iterable<DynamoDBStreamEvent>, sourceOptions = {}): Promise<void> {
+/**
+ * Stream events through the collector; `records` (snapshot and gap rows, which backfill and the
+ * watch write) through the collector's sink to the same local Firehose, as those commands send them.
+ */
+async function ingest(dataDir: string, events: Iterable<DynamoDBStreamEvent>, sourceOptions = {}, records: readonly ChangeRecord[] = []): Promise<void> {
   const pipeline = await startLocalPipeline({ dataDir, sourceOptions, writer: 'inline', loadHandler: loadHandlerIsolated });
   try {
     for (const event of events) expect((await pipeline.invoke(event)).batchItemFailures).toEqual([]);
+    if (records.length > 0) {
+      const clients = {
+        firehose: new FirehoseClient({ endpoint: pipeline.firehose.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+        s3: new S3Client({ endpoint: pipeline.firehose.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      };
+      const report = await deliverChangeRecords([...records], clients, { deliveryStreamName: LOCAL_STREAM_NAME, packing: 'single', overflowBucket: LOCAL_OVERFLOW_BUCKET, overflowPrefix: OVERFLOW_PREFIX, remainingTimeMs: () => 60_000 }, silentLogger);
+      expect(report.undelivered).toEqual([]);
+    }
     await pipeline.firehose.flush();
   } finally {
     await pipeline.close();
@@ -46,6 +75,22 @@ async function writeTrail(dataDir: string, records: readonly CloudTrailRecord[])
   for (const file of deliveryFiles(records, 5)) await writeCloudTrailFile(dataDir, file, file.records);
 }
 
+
+/**
+ * The view audit_changes_attributed, created from the same DDL the deployment saves
+ * (lib/constructs/cloudtrail-catalog.ts), over a data folder's change log and CloudTrail files, on DuckDB.
+ */
+async function viewRows(dataDir: string): Promise<Map<string, Record<string, unknown>>> {
+  const trail = (await cloudTrailFiles(dataDir)).map((f) => f.path);
+  const connection = await openLocalConnection(dataDir, undefined, trail);
+  try {
+    await connection.run(attributedViewSql(readFileSync(join(QUERY_DIR, ATTRIBUTION_QUERY_FILE), 'utf8')));
+    const reader = await connection.runAndReadAll(`SELECT event_id, attribution, attribution_reason, principal_arn, candidate_count FROM ${ATTRIBUTED_VIEW_NAME}`);
+    return new Map(reader.getRowObjectsJS().map((r) => [String(r.event_id), { attribution: r.attribution, reason: r.attribution_reason, principal: r.principal_arn ?? null, candidates: Number(r.candidate_count) }]));
+  } finally {
+    connection.closeSync();
+  }
+}
 
 const ACCOUNT = '111122223333';
 const REGION = 'us-west-2';
@@ -96,7 +141,7 @@ function trailRecord(eventName: string, eventTime: string, requestParameters: Re
 }
 
 let sequence = 100000000000000000000n;
-function change(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', seconds: number, keys: Record<string, { S: string } | { N: string }>, options: { table?: string; region?: string; ttl?: boolean; eventId: string }): DynamoDBRecord {
+function change(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', seconds: number, keys: Record<string, { S: string } | { N: string }>, options: { table?: string; region?: string; ttl?: boolean; eventId: string; account?: string }): DynamoDBRecord {
   sequence += 1n;
   const region = options.region ?? REGION;
   const image = { ...keys, AlbumTitle: { S: 'Somewhat Famous' } };
@@ -115,12 +160,23 @@ function change(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', seconds: number, keys
       SizeBytes: 100,
       StreamViewType: 'NEW_AND_OLD_IMAGES',
     },
-    eventSourceARN: `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${options.table ?? 'Music'}/stream/2026-01-15T10:00:00.000`,
+    eventSourceARN: `arn:aws:dynamodb:${region}:${options.account ?? ACCOUNT}:table/${options.table ?? 'Music'}/stream/2026-01-15T10:00:00.000`,
     ...(options.ttl ? { userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } } : {}),
   };
 }
 const song = (title: string) => ({ Artist: { S: ARTIST }, SongTitle: { S: title } });
 const songKey = (title: string) => ({ Artist: ARTIST, SongTitle: title });
+
+/** A `ddb-audit backfill` row: the item's state at an export taken at `exportTime`, normalized as backfill does. */
+function snapshot(tableArn: string, exportTime: string, item: Record<string, { S: string } | { N: string }>, keyAttributes: readonly string[]): ChangeRecord {
+  return normalizeSnapshotItem({ exportArn: `${tableArn}/export/01772359200000-abcdef12`, tableArn, exportTime, keyAttributes, item });
+}
+const MUSIC_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/Music`;
+const MUSIC_OLD_STREAM = `${MUSIC_ARN}/stream/2026-01-15T10:00:00.000`;
+/** A gap record as the stream watch writes it when Music's stream is replaced. */
+const musicGap = (seconds: number) =>
+  gapRecord({ gapId: gapIdOf(MUSIC_ARN, MUSIC_OLD_STREAM), tableArn: MUSIC_ARN, oldStreamArn: MUSIC_OLD_STREAM, newStreamArn: null, from: at(seconds - 60), to: null, detectedAt: at(seconds), state: 'open', at: at(seconds) });
+const UNTRAILED = '444455556666'; // its changes reach the log; no CloudTrail file of it is there
 
 describe('change-attribution on fixtures shaped as AWS documents CloudTrail DynamoDB events', () => {
   let dataDir: string;
@@ -153,10 +209,25 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
       change('INSERT', 900, { id: { N: '43' } }, { eventId: 'number-key-plain', table: 'Counters' }),
       change('REMOVE', 960, song('Deleted'), { eventId: 'delete-exact' }),
       change('MODIFY', 50399, song('Midnight'), { eventId: 'midnight' }), // 23:59:59
+      // A real change beside a backfill snapshot of its item in the same second.
+      change('INSERT', 1080, song('Snapshot Beside'), { eventId: 'beside-snapshot' }),
+      // A change in an account with no CloudTrail input at all.
+      change('INSERT', 1200, { id: { N: '7' } }, { eventId: 'untrailed', table: 'Counters', account: UNTRAILED }),
     ];
     const byStream = new Map<string, DynamoDBRecord[]>();
     for (const r of records) byStream.set(r.eventSourceARN as string, [...(byStream.get(r.eventSourceARN as string) ?? []), r]);
-    await ingest(dataDir, [...byStream.values()].map((Records) => ({ Records })));
+    const album = { AlbumTitle: { S: 'Somewhat Famous' } };
+    const rowsOfOthers: ChangeRecord[] = [
+      // A snapshot of an item whose only call in its second has no change of its own in the log
+      // (a write that modified nothing, since a stream record is written for the items that were
+      // modified, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html,
+      // or one the log did not read): the call is real, the snapshot is not its change.
+      snapshot(MUSIC_ARN, at(1020), { ...song('Snapshot Alone'), ...album }, ['Artist', 'SongTitle']),
+      snapshot(MUSIC_ARN, at(1080), { ...song('Snapshot Beside'), ...album }, ['Artist', 'SongTitle']),
+      // The watch's record of a gap in Music's stream, in a second with a transaction on Music.
+      musicGap(1140),
+    ];
+    await ingest(dataDir, [...byStream.values()].map((Records) => ({ Records })), {}, rowsOfOthers);
 
     const failed = { errorCode: 'ConditionalCheckFailedException', errorMessage: 'The conditional request failed', userIdentity: ALICE };
     const trail: CloudTrailRecord[] = [
@@ -198,6 +269,10 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
       trailRecord('DeleteItem', at(960), { tableName: 'Music', key: songKey('Deleted') }, { userIdentity: ALICE }),
       // Completed at midnight: delivered in the next day's folder.
       trailRecord('UpdateItem', '2026-03-02T00:00:00Z', { tableName: 'Music', key: songKey('Midnight') }),
+      // Calls of the snapshots' items in their seconds, and a transaction on Music in the gap's.
+      trailRecord('PutItem', at(1020), { tableName: 'Music', key: songKey('Snapshot Alone'), item: ['Artist', 'SongTitle', 'AlbumTitle'] }, { userIdentity: ALICE }),
+      trailRecord('PutItem', at(1080), { tableName: 'Music', key: songKey('Snapshot Beside'), item: ['Artist', 'SongTitle', 'AlbumTitle'] }),
+      trailRecord('TransactWriteItems', at(1140), { requestItems: [{ operation: 'Put', tableName: 'Music', key: songKey('T-Gap'), items: ['Artist', 'SongTitle'] }] }),
     ];
     await writeTrail(dataDir, trail);
     const result = await runQuery({ name: 'change-attribution', params: { from: '2026-03-01', to: '2026-03-01' }, dataDir });
@@ -238,8 +313,39 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
     ['number-key-plain', 'exact', 'single-item-call', bob, 1],
     ['delete-exact', 'exact', 'single-item-call', alice, 1],
     ['midnight', 'exact', 'single-item-call', bob, 1],
+    ['beside-snapshot', 'exact', 'single-item-call', bob, 1],
+    ['untrailed', 'none', 'cloudtrail-unavailable', null, 0],
   ])('%s is attributed %s (%s)', (eventId, attribution, reason, principal, candidates) => {
     expect(outcome(eventId)).toEqual({ attribution, reason, principal, candidates });
+  });
+
+  const byKey = (itemKey: string, op: string) => [...rows.values()].filter((r) => r.item_key === itemKey && r.event_name === op);
+
+  it('never attributes a snapshot, though a call of its item in its second exists', () => {
+    for (const title of ['Snapshot Alone', 'Snapshot Beside']) {
+      const found = byKey(JSON.stringify(songKey(title)), 'SNAPSHOT');
+      expect(found.map((r) => ({ attribution: r.attribution, reason: r.attribution_reason, principal: r.principal_arn, event: r.cloudtrail_event_id, candidates: r.candidate_count }))).toEqual([
+        { attribution: 'none', reason: 'snapshot', principal: null, event: null, candidates: 0 },
+      ]);
+    }
+  });
+
+  it('never attributes a gap record, though a call on its table in its second exists', () => {
+    const gap = [...rows.values()].filter((r) => r.event_name === 'GAP');
+    expect(gap.map((r) => [r.attribution, r.attribution_reason, r.principal_arn, r.candidate_count])).toEqual([['none', 'gap-record', null, 0]]);
+  });
+
+  it('says cloudtrail-unavailable only where no CloudTrail input exists, and no-cloudtrail-event where it does', () => {
+    const unavailable = [...rows.values()].filter((r) => r.attribution_reason === 'cloudtrail-unavailable');
+    expect(unavailable.map((r) => [r.event_id, r.account_id, r.region])).toEqual([['untrailed', UNTRAILED, REGION]]);
+    expect(outcome('window-plus-2').reason).toBe('no-cloudtrail-event');
+  });
+
+  it('the view audit_changes_attributed attributes every row as the query does: snapshots, gap records and cloudtrail-unavailable included', async () => {
+    const view = await viewRows(dataDir);
+    const query = new Map([...rows.entries()].map(([id, r]) => [id, { attribution: r.attribution, reason: r.attribution_reason, principal: r.principal_arn, candidates: r.candidate_count }]));
+    expect(view).toEqual(query);
+    for (const reason of ['snapshot', 'gap-record', 'cloudtrail-unavailable', 'no-cloudtrail-event']) expect([...view.values()].some((r) => r.reason === reason)).toBe(true);
   });
 
   it('states the window it uses, one second either side, and keeps to it', () => {
@@ -248,7 +354,7 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
   });
 
   it('returns one row per change, with the caller details of the call it matched', () => {
-    expect(rows.size).toBe(23);
+    expect(rows.size).toBe(25 + 3); // 25 changes, 2 snapshots, 1 gap record
     expect(rows.get('put-exact')).toMatchObject({
       principal_type: 'AssumedRole',
       session_issuer_arn: `arn:aws:iam::${ACCOUNT}:role/users`,
@@ -273,6 +379,60 @@ describe('change-attribution on fixtures shaped as AWS documents CloudTrail Dyna
     expect(result.cloudTrailFiles).toEqual([]);
     const other = await runQuery({ name: 'change-attribution', params: { from: '2026-03-01', to: '2026-03-01', account_id: '999999999999' }, dataDir });
     expect(other.cloudTrailFiles).toEqual([]);
+  });
+});
+
+describe('change-attribution and the view with no CloudTrail input at all', () => {
+  let dataDir: string;
+  const DAY = '2026-03-01';
+
+  beforeAll(async () => {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    dataDir = mkdtempSync(join(tmpdir(), 'ddb-audit-attribution-untrailed-'));
+    const records = [
+      change('INSERT', 60, song('Untrailed Put'), { eventId: 'put' }),
+      change('MODIFY', 120, song('Untrailed Update'), { eventId: 'update', account: UNTRAILED }),
+      change('REMOVE', 180, song('Untrailed TTL'), { eventId: 'ttl', ttl: true }),
+    ];
+    const byStream = new Map<string, DynamoDBRecord[]>();
+    for (const r of records) byStream.set(r.eventSourceARN as string, [...(byStream.get(r.eventSourceARN as string) ?? []), r]);
+    const album = { AlbumTitle: { S: 'Somewhat Famous' } };
+    await ingest(dataDir, [...byStream.values()].map((Records) => ({ Records })), {}, [snapshot(MUSIC_ARN, at(240), { ...song('Untrailed Snapshot'), ...album }, ['Artist', 'SongTitle']), musicGap(300)]);
+  }, 120_000);
+
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const expected = {
+    put: { attribution: 'none', reason: 'cloudtrail-unavailable', principal: null, candidates: 0 },
+    update: { attribution: 'none', reason: 'cloudtrail-unavailable', principal: null, candidates: 0 },
+    ttl: { attribution: 'ttl', reason: 'ttl-expiry', principal: null, candidates: 0 },
+  };
+  const outcomes = (rows: readonly Record<string, unknown>[]) =>
+    Object.fromEntries(rows.map((r) => [r.event_name === 'SNAPSHOT' ? 'snapshot' : r.event_name === 'GAP' ? 'gap' : String(r.event_id), { attribution: r.attribution, reason: r.attribution_reason, principal: r.principal_arn, candidates: r.candidate_count }]));
+  const others = {
+    snapshot: { attribution: 'none', reason: 'snapshot', principal: null, candidates: 0 },
+    gap: { attribution: 'none', reason: 'gap-record', principal: null, candidates: 0 },
+  };
+
+  it('says cloudtrail-unavailable for every change, never no-cloudtrail-event, and warns', async () => {
+    const result = await runQuery({ name: 'change-attribution', params: { from: DAY, to: DAY }, dataDir });
+    expect(outcomes(result.rows)).toEqual({ ...expected, ...others });
+    expect(result.cloudTrailFiles).toEqual([]);
+    expect(result.warnings).toEqual([expect.stringMatching(/^no CloudTrail log files under cloudtrail\/ in the data folder for 2026-03-01 to 2026-03-01 \(± 1 day\): principal attribution is unavailable/)]);
+  });
+
+  it('the view says the same', async () => {
+    const view = await viewRows(dataDir);
+    const byId = Object.fromEntries([...view.entries()].map(([id, r]) => [id.startsWith('snapshot:') ? 'snapshot' : id.startsWith('gap/') ? 'gap' : id, r]));
+    expect(byId).toEqual({ ...expected, ...others });
+  });
+
+  it('ddb-audit query change-attribution prints the rows, and the warning once on stderr', async () => {
+    const io = captureIo({ cwd: dataDir });
+    const code = await queryCommand('change-attribution', { param: [`from=${DAY}`, `to=${DAY}`], data: dataDir, format: 'csv' }, io);
+    expect(code).toBe(0);
+    expect(io.out.join('').trim().split('\n')).toHaveLength(1 + 5);
+    expect(io.err.join('').split('\n').filter((line) => line !== '')).toEqual([expect.stringMatching(/^ddb-audit query: warning: no CloudTrail log files under cloudtrail\//)]);
   });
 });
 
@@ -341,6 +501,43 @@ describe('change-attribution on a generated workload, row by row against the led
     );
     expect(failedBeside.length).toBeGreaterThan(0);
   });
+
+  it('keeps every change\'s attribution when snapshots and gap records of its items and seconds are added (generated)', async () => {
+    // Prepare: a generated choice of changes (exact and ambiguous ones among them), a snapshot of
+    // each one's item in its very second, as `ddb-audit backfill` would write one, and a gap record
+    // of each chosen change's table in the same second, as the stream watch would.
+    const typed = (itemKey: string) => Object.fromEntries(Object.entries(JSON.parse(itemKey) as Record<string, string | number>).map(([k, v]) => [k, typeof v === 'number' ? { N: String(v) } : { S: v }]));
+    const before = new Map(rows.map((r) => [String(r.event_id), r]));
+    const nonTtl = ledger.filter((e) => !e.ttl);
+    const [chosen] = fc.sample(fc.uniqueArray(fc.constantFrom(...nonTtl), { minLength: 150, maxLength: 250, selector: (e) => e.eventId }), { seed: 1313, numRuns: 1 }) as [LedgerEntry[]];
+    const sameState = chosen.map((e) => snapshot(`arn:aws:dynamodb:${e.region}:${e.accountId}:table/${e.tableName}`, e.eventTime, typed(e.itemKey), Object.keys(JSON.parse(e.itemKey) as object)));
+    expect(sameState.map((r) => r.item_key)).toEqual(chosen.map((e) => e.itemKey)); // each snapshot is the change's item
+    const gaps = chosen.map((e) => {
+      const table = `arn:aws:dynamodb:${e.region}:${e.accountId}:table/${e.tableName}`;
+      const old = `${table}/stream/2026-01-01T00:00:00.000`;
+      return gapRecord({ gapId: gapIdOf(table, old), tableArn: table, oldStreamArn: old, newStreamArn: null, from: null, to: null, detectedAt: e.eventTime, state: 'open', at: e.eventTime });
+    });
+    expect(new Set(chosen.map((e) => before.get(e.eventId)?.attribution))).toEqual(new Set(['exact', 'ambiguous', 'none']));
+    const withOthers = mkdtempSync(join(tmpdir(), 'ddb-audit-attribution-snapshots-'));
+    try {
+      cpSync(dataDir, withOthers, { recursive: true });
+      // One row per event_id, as the queries de-duplicate (a snapshot's id is its export and item, a gap's its table and state).
+      const others = [...new Map([...sameState, ...gaps].map((r) => [r.event_id, r])).values()];
+      await ingest(withOthers, [], {}, others);
+      // Act
+      const after = (await runQuery({ name: 'change-attribution', params: { from: '2026-03-01', to: '2026-03-02' }, dataDir: withOthers })).rows;
+      // Assess: every change reads as before; every added row is none, with its own reason and no caller
+      const view = (r: Record<string, unknown>) => ({ id: r.event_id, attribution: r.attribution, reason: r.attribution_reason, candidates: r.candidate_count, event: r.cloudtrail_event_id, principal: r.principal_arn });
+      const changes = after.filter((r) => before.has(String(r.event_id)));
+      expect(changes.map(view)).toEqual(rows.map(view));
+      const added = after.filter((r) => !before.has(String(r.event_id)));
+      expect(added.map((r) => r.event_id).sort()).toEqual(others.map((r) => r.event_id).sort());
+      for (const r of added) expect(view(r)).toEqual({ ...view(r), attribution: 'none', reason: r.event_name === 'SNAPSHOT' ? 'snapshot' : 'gap-record', candidates: 0, event: null, principal: null });
+      expect(new Set(added.map((r) => r.event_name))).toEqual(new Set(['SNAPSHOT', 'GAP']));
+    } finally {
+      rmSync(withOthers, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('principal selects exactly the changes attributed to that caller, by its ARN or by its role', async () => {
     const byPrincipal = new Map<string, string[]>();

@@ -1,10 +1,11 @@
 /**
  * `ddb-audit evidence export --query change-attribution` on the demo's data folder (its Parquet
  * and its CloudTrail files): the manifest records which CloudTrail files the attribution rests
- * on, with their keys and SHA-256, and the package verifies.
+ * on, with their keys and SHA-256, and the package verifies; where rows say cloudtrail-unavailable,
+ * the manifest and summary.md name each account and region without CloudTrail input.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as evidence } from '../../bin/commands/evidence';
@@ -54,7 +55,9 @@ test('records every CloudTrail file read, with its key and SHA-256, and the pack
   expect(manifest.cloudtrail_input).toEqual({
     table: 'ddb_audit.cloudtrail_events',
     files: expected.map((f) => ({ key: f.key, bytes: f.size, sha256: createHash('sha256').update(readFileSync(f.path)).digest('hex') })),
+    attribution_unavailable: [], // every account and region of the demo has CloudTrail input
   });
+  expect(readFileSync(join(out, 'summary.md'), 'utf8')).not.toContain('Attribution unavailable');
   expect(manifest.cloudtrail_input?.files?.every((f) => f.key.startsWith('cloudtrail/AWSLogs/') && f.key.endsWith('.json.gz'))).toBe(true);
   expect(manifest.record_hashes?.length).toBe(manifest.result.row_count);
   expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(`The attribution rests on ${expected.length} CloudTrail log file(s)`);
@@ -79,6 +82,7 @@ test('evidence export --query actor-activity lists the CloudTrail files its prin
   expect(manifest.cloudtrail_input).toEqual({
     table: 'ddb_audit.cloudtrail_events',
     files: expected.map((f) => ({ key: f.key, bytes: f.size, sha256: createHash('sha256').update(readFileSync(f.path)).digest('hex') })),
+    attribution_unavailable: [],
   });
   expect(manifest.result.row_count).toBeGreaterThan(0);
   expect((await cli('verify', out, '--public-key', `${keyFile}.pub`)).code).toBe(0);
@@ -101,6 +105,59 @@ test('on Athena, which does not say which objects it read, names the CloudTrail 
     signer: ed25519Signer(generateEd25519KeyPair().privateKeyPem),
     tool: { version: '0', gitCommit: 'unknown' },
   });
-  expect(manifest.cloudtrail_input).toEqual({ table: 'ddb_audit.cloudtrail_events', files: null });
+  expect(manifest.cloudtrail_input).toEqual({ table: 'ddb_audit.cloudtrail_events', files: null, attribution_unavailable: [] });
   expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('Athena does not report which objects a query read, so no file list is recorded');
+});
+
+test.each(['change-attribution', 'actor-activity'])('evidence export --query %s names every account and region without CloudTrail input, in the manifest and summary.md', async (query) => {
+  // Prepare: the demo's folder with one account's trail files gone (its data events off, say)
+  const folder = join(root, `untrailed-${query}`);
+  cpSync(dataDir, folder, { recursive: true });
+  rmSync(join(folder, 'cloudtrail', 'AWSLogs', '444455556666'), { recursive: true, force: true });
+  const days = (await cloudTrailFiles(folder)).map((f) => f.logDate).sort();
+  const from = (days[1] as string).replace(/\//g, '-');
+  const out = join(root, `untrailed-${query}-package`);
+  const actor = query === 'actor-activity' ? ['--param', 'actor=alice@example.com'] : [];
+  // Act
+  const exported = await cli('export', '--query', query, '--param', `from=${from}`, '--param', `to=${from}`, ...actor, '--data', folder, '--out', out, '--sign-key', keyFile);
+  // Assess
+  expect(exported).toMatchObject({ code: 0, err: '' });
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as EvidenceManifest;
+  const rows = readFileSync(join(out, 'rows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const unavailable = rows.filter((r) => r.attribution_reason === 'cloudtrail-unavailable');
+  expect(unavailable.length).toBeGreaterThan(0);
+  expect(new Set(unavailable.map((r) => r.account_id))).toEqual(new Set(['444455556666']));
+  expect(manifest.cloudtrail_input?.attribution_unavailable).toEqual([{ account_id: '444455556666', region: 'us-east-1', rows: unavailable.length }]);
+  const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+  expect(summary).toContain(`- **Attribution unavailable for account 444455556666 region us-east-1: no CloudTrail input.** Its ${unavailable.length} row(s) say attribution_reason \`cloudtrail-unavailable\``);
+  expect((await cli('verify', out, '--public-key', `${keyFile}.pub`)).code).toBe(0);
+});
+
+test('on Athena, rows that say cloudtrail-unavailable are named by account and region, with the query\'s warning', async () => {
+  // No local Athena exists: the runner is replaced by the result shape Athena's engine returns.
+  const { sql } = renderQuery('change-attribution', { from: '2026-03-01', to: '2026-03-01' });
+  const columns = ['event_id', 'account_id', 'region', 'attribution', 'attribution_reason'].map((name) => ({ name, type: 'varchar' }));
+  const row = (id: string, account: string, region: string, attribution: string, reason: string) => ({ event_id: id, account_id: account, region, attribution, attribution_reason: reason });
+  const warning = '2 row(s) have attribution_reason cloudtrail-unavailable: …';
+  const out = join(root, 'athena-unavailable');
+  const { manifest } = await exportEvidence({
+    runQuery: async () => ({
+      sql,
+      engine: 'athena',
+      executionId: 'q-2',
+      startedAt: '2026-03-03T10:00:00.000Z',
+      endedAt: '2026-03-03T10:00:02.000Z',
+      columns,
+      rows: [row('a', '222233334444', 'eu-west-1', 'none', 'cloudtrail-unavailable'), row('b', '111122223333', 'us-east-1', 'exact', 'single-item-call'), row('c', '222233334444', 'eu-west-1', 'none', 'cloudtrail-unavailable')],
+      warnings: [warning],
+    }),
+    request: { name: 'change-attribution', params: { from: '2026-03-01', to: '2026-03-01' }, athena: { workgroup: 'ddb-audit' } },
+    outDir: out,
+    signer: ed25519Signer(generateEd25519KeyPair().privateKeyPem),
+    tool: { version: '0', gitCommit: 'unknown' },
+  });
+  expect(manifest.cloudtrail_input).toEqual({ table: 'ddb_audit.cloudtrail_events', files: null, attribution_unavailable: [{ account_id: '222233334444', region: 'eu-west-1', rows: 2 }], warnings: [warning] });
+  const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+  expect(summary).toContain('- **Attribution unavailable for account 222233334444 region eu-west-1: no CloudTrail input.** Its 2 row(s)');
+  expect(summary).toContain(`- **The query warned:** ${warning}`);
 });

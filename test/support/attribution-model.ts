@@ -2,7 +2,8 @@
  * An independent statement of change-attribution's join rule (docs/attribution.md), over the
  * CloudTrail records a test wrote and the workload's ledger: what each change's attribution,
  * reason, candidate count and matched event must be. Shared by the change-attribution and
- * actor-activity tests, so both queries are held to the same rule.
+ * actor-activity tests, so both queries are held to the same rule. The ledger holds stream changes
+ * only: snapshot and gap rows (never candidates) are asserted where the tests add them.
  */
 import type { CloudTrailRecord } from '../../local/cloudtrail/files';
 import type { LedgerEntry } from '../../local/demo/workload';
@@ -61,7 +62,10 @@ export function expectedAttribution(ledger: readonly LedgerEntry[], records: rea
           ? 'partiql'
           : keyMatches(e).some((r) => r.errorCode === 'ConditionalCheckFailedException')
             ? 'conditional-check-failed'
-            : 'no-cloudtrail-event';
+            : // No CloudTrail input at all for the change's account and region (the records given are the days read)
+              !records.some((r) => sameRegion(r, e))
+              ? 'cloudtrail-unavailable'
+              : 'no-cloudtrail-event';
     out.set(e.eventId, { attribution: 'none', reason, candidates: 0, event: null });
   }
   return out;

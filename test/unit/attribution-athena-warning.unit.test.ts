@@ -1,7 +1,8 @@
 /**
- * `ddb-audit query actor-activity --athena`: when Athena's rows say cloudtrail-unavailable (a
- * deployment without a trail, whose cloudtrail_events is empty on purpose), the command warns once
- * on stderr, naming where, beside the rows. Athena has no local peer, so its client is mocked
+ * `ddb-audit query change-attribution|actor-activity --athena`: when Athena's rows say
+ * cloudtrail-unavailable (a deployment without a trail, whose cloudtrail_events is empty on
+ * purpose, or an account/region whose data events are off), the command warns once on stderr,
+ * naming where, beside the rows. Both queries share the join that gives the reason. Athena has no local peer, so its client is mocked
  * (aws-sdk-client-mock); the rows are spelled as Athena returns them (text, NULL as a missing value).
  */
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
@@ -11,8 +12,13 @@ import { captureIo } from '../support/capture-io';
 
 const COLUMNS = ['event_id', 'account_id', 'region', 'matched_by', 'attribution', 'attribution_reason', 'principal_arn'];
 
-describe('actor-activity on Athena', () => {
-  const athena = mockClient(AthenaClient);
+// One mock for the file: a second mockClient of the same class would replace the first's stubs.
+const athena = mockClient(AthenaClient);
+
+describe.each([
+  ['actor-activity', ['from=2026-03-01', 'to=2026-03-01', 'actor=alice@example.com']],
+  ['change-attribution', ['from=2026-03-01', 'to=2026-03-01']],
+])('%s on Athena', (query, param) => {
   afterEach(() => athena.reset());
 
   function answer(rows: (string | null)[][]): void {
@@ -27,7 +33,7 @@ describe('actor-activity on Athena', () => {
   }
   const run = async () => {
     const io = captureIo();
-    const code = await queryCommand('actor-activity', { param: ['from=2026-03-01', 'to=2026-03-01', 'actor=alice@example.com'], athena: true, workgroup: 'ddb-audit', format: 'csv' }, io);
+    const code = await queryCommand(query, { param, athena: true, workgroup: 'ddb-audit', format: 'csv' }, io);
     return { code, out: io.out.join(''), err: io.err.join('') };
   };
 
