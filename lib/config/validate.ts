@@ -54,7 +54,7 @@ interface SourceCheckContext {
 
 /** Returns the problems found; an empty list means the config is valid. */
 export function findConfigProblems(input: unknown): string[] {
-  if (input === undefined || input === null) return ['no "audit" context found: add it to cdk.json (see README, Configuration)'];
+  if (input === undefined || input === null) return ['no "audit" context found: add it to cdk.json (see docs/configuration.md)'];
   const problems = validateShape(input) ? [] : (validateShape.errors ?? []).map((e) => describeSchemaError(e, input));
   if (!isObject(input)) return problems;
   for (const check of CONFIG_CHECKS) check(input, problems);

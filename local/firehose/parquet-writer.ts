@@ -5,7 +5,7 @@
  * all come from the change-record schema (DATA_FIELDS, DUCKDB_TYPES); nothing is named here.
  *
  * Why DuckDB: it converts our 28-column, ~1.5 KB rows at about 100,000 rows/s on one core, where
- * parquetjs-lite managed about 4,200 (see the README's performance table).
+ * parquetjs-lite managed about 4,200 (docs/performance.md, "The local pipeline").
  *
  * What the files hold, as Athena reads Firehose's: data columns only, lower-case, in schema order;
  * timestamps INT64 TIMESTAMP_MILLIS (UTC: see parquet-footer.ts); arrays as 3-level LIST of

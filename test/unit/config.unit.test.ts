@@ -70,7 +70,7 @@ describe('validation', () => {
 
   test('says where to add the config when there is none', () => {
     expect(() => validateAuditConfig(undefined)).toThrow(AuditConfigError);
-    expect(findConfigProblems(undefined)).toEqual(['no "audit" context found: add it to cdk.json (see README, Configuration)']);
+    expect(findConfigProblems(undefined)).toEqual(['no "audit" context found: add it to cdk.json (see docs/configuration.md)']);
   });
 });
 
