@@ -133,6 +133,8 @@ interface Step {
   readonly release: Release;
   /** A permutation key: the affected stacks deploy in the order of these numbers. */
   readonly order: readonly number[];
+  /** Instead of `order`: the stacks by chunk number, and then every remaining source must hold its statements at every write, moved or not. */
+  readonly gainingFirst?: 'ascending' | 'descending';
 }
 
 /** Runs the steps from nothing deployed; throws when a statement goes missing or the end state is wrong. */
@@ -151,10 +153,11 @@ function run(steps: readonly Step[]): void {
     // deploys, in any design where the two stacks are independent (docs/scale-and-cost.md says so).
     // Once the gaining stack has deployed, nothing may take the statement away again: that is what a
     // Sid shared by all chunks breaks.
-    const holds = () => current.filter((s) => step.config.includes(s) && (chunkOf(previousChunks, s) === chunkOf(chunks, s) || deployed.has(chunkOf(chunks, s))));
+    const holds = () => current.filter((s) => step.config.includes(s) && (step.gainingFirst !== undefined || chunkOf(previousChunks, s) === chunkOf(chunks, s) || deployed.has(chunkOf(chunks, s))));
     pending = holds();
     const affected = [...new Set([...world.stacks.keys(), ...chunks.keys()])];
-    const ordered = affected.map((chunk, i) => ({ chunk, key: step.order[i % step.order.length] ?? 0 })).sort((a, b) => a.key - b.key);
+    const key = (chunk: number, i: number) => (step.gainingFirst === 'ascending' ? chunk : step.gainingFirst === 'descending' ? -chunk : (step.order[i % step.order.length] ?? 0));
+    const ordered = affected.map((chunk, i) => ({ chunk, key: key(chunk, i) })).sort((a, b) => a.key - b.key);
     for (const { chunk } of ordered) {
       world.deploy(chunk, chunks[chunk] ?? [], step.release);
       deployed.add(chunk);
@@ -236,6 +239,31 @@ describe('source stacks: a source that moves between chunks keeps its statements
     for (const upgradeOrder of [[0, 1, 2], [1, 2, 0], [2, 1, 0]]) {
       expect(() => run([{ config, capacity: 300, release: ONE_SID, order: [0] }, { config, capacity: SOURCES_PER_SOURCE_STACK, release: PER_CHUNK, order: upgradeOrder }])).not.toThrow();
     }
+  });
+
+  it('with no gap at all when the gaining stacks deploy first: after removals the account\'s source stacks in ascending order (docs/scale-and-cost.md)', () => {
+    const removals = fc.record({ size: fc.integer({ min: 0, max: 16 }), capacity: fc.integer({ min: 1, max: 5 }), rounds: fc.array(fc.array(fc.nat(), { maxLength: 4 }), { minLength: 1, maxLength: 4 }) });
+    fc.assert(
+      fc.property(removals, ({ size, capacity, rounds }) => {
+        let config = Array.from({ length: size }, (_, i) => i);
+        const steps: Step[] = [{ config, capacity, release: PER_CHUNK, order: [0] }];
+        for (const round of rounds) {
+          config = applyEdits(config, round.map((at) => ({ kind: 'remove' as const, at })), { n: size });
+          steps.push({ config, capacity, release: PER_CHUNK, order: [0], gainingFirst: 'ascending' });
+        }
+        run(steps);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('with no gap at all in the capacity upgrade (5 -> 3 standing for 300 -> 197) when the source stacks deploy in descending order', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 25 }), (size) => {
+        const config = Array.from({ length: size }, (_, i) => i);
+        run([{ config, capacity: 5, release: ONE_SID, order: [0] }, { config, capacity: 3, release: PER_CHUNK, order: [0], gainingFirst: 'descending' }]);
+      }),
+    );
   });
 
   it('with one Sid for every chunk (the defect), the same property finds a source whose statement is lost', () => {
