@@ -86,6 +86,7 @@ export function buildAuditApp(app: App, config: AuditConfig, options: AuditAppOp
         sources: chunk,
         collectorRoleArn: roleArn,
         watchRoleArn: watchRole,
+        chunk: n,
       });
       stack.addStackDependency(audit);
       // The statements name the watch role, which must exist first.

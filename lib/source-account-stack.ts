@@ -19,7 +19,7 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ResolvedSource } from './config/load';
 import { ResourcePolicyProvider } from './constructs/resource-policy-provider';
-import { collectorStreamGrant, StreamResourcePolicy } from './constructs/stream-resource-policy';
+import { collectorStreamGrant, legacyRemovals, StreamResourcePolicy } from './constructs/stream-resource-policy';
 import { WatchTablePolicy, watchTableGrant } from './constructs/watch-table-policy';
 import { CLOUDFORMATION_RESOURCES_PER_STACK, SOURCE_STACK_FIXED_RESOURCES, sourceStackResources, sourceStackResourcesPerSource } from './stack-chunks';
 
@@ -33,6 +33,13 @@ export interface SourceAccountStackProps extends StackProps {
    * @default no watch statements
    */
   readonly watchRoleArn?: string;
+  /**
+   * Which of the account's source stacks this is (0-based, ../stack-chunks.ts): its statements carry
+   * that chunk's Sids (collectorStreamSid, watchTableSid in ./stream-policy.ts) and its provider may
+   * write only those, so a source that moves between stacks is never left without a statement.
+   * @default 0
+   */
+  readonly chunk?: number;
 }
 
 export class SourceAccountStack extends Stack {
@@ -47,9 +54,14 @@ export class SourceAccountStack extends Stack {
     super(scope, id, props);
     const watchRole = props.watchRoleArn;
     assertFitsOneStack(props.sources.length, watchRole !== undefined, id);
+    const chunk = props.chunk ?? 0;
     this.policyProvider = new ResourcePolicyProvider(this, 'ResourcePolicyProvider', {
       resourceKinds: watchRole === undefined ? ['stream'] : ['stream', 'table'],
-      allowedStatements: watchRole === undefined ? [collectorStreamGrant(props.collectorRoleArn)] : [collectorStreamGrant(props.collectorRoleArn, watchRole), watchTableGrant(watchRole)],
+      allowedStatements: [
+        collectorStreamGrant(props.collectorRoleArn, watchRole, chunk),
+        ...(watchRole === undefined ? [] : [watchTableGrant(watchRole, chunk)]),
+        ...legacyRemovals(chunk, watchRole !== undefined),
+      ],
     });
     for (const source of props.sources) {
       this.streamPolicies.push(
@@ -58,10 +70,11 @@ export class SourceAccountStack extends Stack {
           streamArn: source.config.streamArn,
           collectorRoleArn: props.collectorRoleArn,
           watchRoleArn: watchRole,
+          chunk,
         }),
       );
       if (watchRole !== undefined) {
-        this.tablePolicies.push(new WatchTablePolicy(this, `TablePolicy-${source.arn.tableName}`, { provider: this.policyProvider, tableArn: source.arn.tableArn, watchRoleArn: watchRole }));
+        this.tablePolicies.push(new WatchTablePolicy(this, `TablePolicy-${source.arn.tableName}`, { provider: this.policyProvider, tableArn: source.arn.tableArn, watchRoleArn: watchRole, chunk }));
       }
     }
   }

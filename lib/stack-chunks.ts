@@ -7,12 +7,33 @@
  * on, `capacity` each (MAPPINGS_PER_STACK for mappings stacks, SOURCES_PER_SOURCE_STACK for source
  * stacks). `ddb-audit sources add` appends to the config, so onboarding a table never moves another
  * source: it lands in the account's last chunk (or opens a new one). Removing a source moves the
- * first source of each later chunk of that account one chunk down: its mapping is deleted in one
- * stack and created in the other from TRIM_HORIZON (the stream's 24 h of records are read again;
- * consumers de-duplicate on event_id), and its policy statements are removed by one stack and merged
- * again by the other under the same Sid. That is harmless only if the stack that loses the source is
- * deployed before the one that gains it: the provider's Delete removes the statement of our Sid
- * whichever stack wrote it last (docs/scale-and-cost.md says the order to deploy in).
+ * first source of each later chunk of that account one chunk down, and a change of capacity (this
+ * release: source stacks 300 -> 197) moves many sources up. The stack that loses a source and the
+ * one that gains it are independent stacks, deployed in either order:
+ *
+ * - Policy statements (source stacks): each chunk writes Sids of its own (collectorStreamSid,
+ *   watchTableSid in ./stream-policy.ts; chunk 0 keeps the legacy Sids). A move is therefore a
+ *   Create of the gaining chunk's Sid and a Delete of the losing chunk's Sid, never the same Sid
+ *   twice, so whichever stack deploys first, both deployed leave exactly the gaining chunk's
+ *   statement. If the gaining stack deploys first both statements exist for a while; if the losing
+ *   stack does, the resource has no statement of ours until the gaining stack deploys (the
+ *   collector's reads are denied meanwhile; how the mapping behaves then is not verified against
+ *   real AWS, and the watch's DescribeTable is denied too). Deploying the gaining
+ *   stack first avoids that window: after a removal, the account's source stacks in ascending
+ *   order; for the capacity change, descending (docs/scale-and-cost.md). With one Sid for all
+ *   chunks (before this release) a gaining stack deployed first merged the same Sid (no change) and
+ *   the losing stack's Delete then removed it for good: test/unit/stream-policy-chunk-moves.unit.test.ts.
+ * - Event source mappings (mappings stacks): not keyed by Sid; Lambda allows one mapping per stream
+ *   and function. If the gaining stack deploys first, its CreateEventSourceMapping fails with
+ *   ResourceConflictException (Lambda's error reference: "The resource already exists, or another
+ *   operation is in progress",
+ *   https://docs.aws.amazon.com/botocore/latest/reference/services/lambda/client/exceptions/ResourceConflictException.html;
+ *   the "... mapping already exists" message text is what users report, not documented) and that stack rolls back, with
+ *   nothing changed: deploy the losing stack, then the gaining one again. If the losing stack
+ *   deploys first, the stream has no mapping until the gaining stack creates one from
+ *   TRIM_HORIZON: the stream's 24 h of records are read again (consumers de-duplicate on
+ *   event_id), so nothing is lost if the gaining stack follows within hours. After a removal,
+ *   deploy the account's mappings stacks in descending order.
  *
  * Chunking by a stable hash was the alternative; it moves nothing on removal, but the number of
  * hash buckets must be fixed up front, which either wastes stacks for small accounts or caps large

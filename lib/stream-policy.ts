@@ -53,10 +53,35 @@ export interface StreamPolicyDocument {
 }
 
 /**
- * The Sid of our statement in a stream's policy. The source stack's provider recognises its own
- * statement by it, among any the source team has there: never reuse it for another statement.
+ * The Sid of our statement in a stream's policy, as source stack 0 of an account writes it (and as
+ * every source stack wrote it before per-chunk Sids). The source stack's provider recognises its
+ * own statement by it, among any the source team has there: never reuse it for another statement.
+ * Source stack k > 0 writes collectorStreamSid(k).
  */
 export const COLLECTOR_STREAM_SID = 'DdbAuditCollectorReadsStream';
+
+/**
+ * The Sid that source stack `chunk` of an account (lib/stack-chunks.ts) gives its statements: the
+ * legacy Sid for chunk 0, the legacy Sid + `Chunk<k>` for chunk k > 0.
+ *
+ * Why per chunk: a source moves between source stacks (a removal moves the first source of each
+ * later chunk down; a change of SOURCES_PER_SOURCE_STACK moves many), and the losing and gaining
+ * stacks deploy in no fixed order. With one Sid for all chunks, a gaining stack deployed first
+ * merges the same Sid (no change) and the losing stack's cleanup Delete then removes it: the grant
+ * is gone. With a Sid per chunk every move is "create Sid B, delete Sid A" on different Sids, so in
+ * either order the stream holds at least one of them at every moment, and exactly the new chunk's
+ * one once both stacks have deployed (test/unit/stream-policy-chunk-moves.unit.test.ts).
+ * Chunk 0 keeps the legacy Sid, so an existing deployment's first sources see no change.
+ * IAM's Sid grammar is letters and digits only (lambda/resource-policy/policy-document.ts).
+ */
+export function collectorStreamSid(chunk: number): string {
+  return chunkedSid(COLLECTOR_STREAM_SID, chunk);
+}
+
+function chunkedSid(legacy: string, chunk: number): string {
+  if (!Number.isInteger(chunk) || chunk < 0) throw new Error(`source stack chunk must be a non-negative integer, got ${chunk}`);
+  return chunk === 0 ? legacy : `${legacy}Chunk${chunk}`;
+}
 
 /**
  * The statement that lets the collector role read a stream: exactly DescribeStream, GetRecords and
@@ -79,13 +104,14 @@ export const COLLECTOR_STREAM_SID = 'DdbAuditCollectorReadsStream';
  * @param collectorRole the collector role ARN (see collectorRoleArn)
  * @param streamArn the stream ARN; `*` (the default) means "the stream this policy is attached to",
  *   which is what a TableV2 `streamResourcePolicy` needs since the stream ARN is unknown before deploy.
+ * @param chunk the account's source stack that holds the source (its Sid: collectorStreamSid)
  */
-export function collectorStreamStatement(collectorRole: string, streamArn = '*', watchRole?: string): StreamPolicyStatement {
+export function collectorStreamStatement(collectorRole: string, streamArn = '*', watchRole?: string, chunk = 0): StreamPolicyStatement {
   // With the stream watch, its role is a second principal of this one statement (one custom resource
   // per stream, not two): cross-account access needs the identity policy too, and the watch role's
   // allows DescribeStream only, so it cannot GetRecords through this statement.
   const principal = watchRole === undefined ? collectorRole : [collectorRole, watchRole];
-  return { Sid: COLLECTOR_STREAM_SID, Effect: 'Allow', Principal: { AWS: principal }, Action: [...STREAM_READ_ACTIONS], Resource: streamArn };
+  return { Sid: collectorStreamSid(chunk), Effect: 'Allow', Principal: { AWS: principal }, Action: [...STREAM_READ_ACTIONS], Resource: streamArn };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -108,8 +134,13 @@ export function watchRoleArn(location: CollectorLocation): string {
 /** The only action the watch needs on a table's resource policy. */
 export const TABLE_DESCRIBE_ACTIONS = ['dynamodb:DescribeTable'] as const;
 
-/** The Sid of our statement in a table's resource policy (the provider recognises its own statement by it). */
+/** The Sid of our statement in a table's resource policy, as source stack 0 writes it (the provider recognises its own statement by it). */
 export const WATCH_TABLE_SID = 'DdbAuditWatchDescribesTable';
+
+/** The table statement's Sid in source stack `chunk`: per chunk, for the reason collectorStreamSid gives. */
+export function watchTableSid(chunk: number): string {
+  return chunkedSid(WATCH_TABLE_SID, chunk);
+}
 
 export type TablePolicyStatement = StreamPolicyStatement;
 
@@ -122,9 +153,10 @@ export type TablePolicyStatement = StreamPolicyStatement;
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/rbac-cross-account-access.html).
  *
  * @param tableArn the table ARN; `*` (the default) means "the table this policy is attached to" (TableV2 `resourcePolicy`).
+ * @param chunk the account's source stack that holds the source (its Sid: watchTableSid)
  */
-export function watchTableStatement(watchRole: string, tableArn = '*'): TablePolicyStatement {
-  return { Sid: WATCH_TABLE_SID, Effect: 'Allow', Principal: { AWS: watchRole }, Action: [...TABLE_DESCRIBE_ACTIONS], Resource: tableArn };
+export function watchTableStatement(watchRole: string, tableArn = '*', chunk = 0): TablePolicyStatement {
+  return { Sid: watchTableSid(chunk), Effect: 'Allow', Principal: { AWS: watchRole }, Action: [...TABLE_DESCRIBE_ACTIONS], Resource: tableArn };
 }
 
 /**
@@ -135,13 +167,13 @@ export function watchTableStatement(watchRole: string, tableArn = '*'): TablePol
  * A stream that already has a policy keeps it: the source stack merges our statement in (by Sid);
  * by hand, add the statement to the existing document rather than replacing it.
  */
-export function streamResourcePolicy(collectorRole: string, streamArn = '*', watchRole?: string): StreamPolicyDocument {
-  return { Version: '2012-10-17', Statement: [collectorStreamStatement(collectorRole, streamArn, watchRole)] };
+export function streamResourcePolicy(collectorRole: string, streamArn = '*', watchRole?: string, chunk = 0): StreamPolicyDocument {
+  return { Version: '2012-10-17', Statement: [collectorStreamStatement(collectorRole, streamArn, watchRole, chunk)] };
 }
 
 /** A table policy holding only the watch's statement (watchTableStatement), e.g. a TableV2 `resourcePolicy`. */
-export function watchTableResourcePolicy(watchRole: string, tableArn = '*'): StreamPolicyDocument {
-  return { Version: '2012-10-17', Statement: [watchTableStatement(watchRole, tableArn)] };
+export function watchTableResourcePolicy(watchRole: string, tableArn = '*', chunk = 0): StreamPolicyDocument {
+  return { Version: '2012-10-17', Statement: [watchTableStatement(watchRole, tableArn, chunk)] };
 }
 
 /**

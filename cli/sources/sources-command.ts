@@ -190,8 +190,9 @@ function rotateNextSteps(config: AuditConfig, index: number, oldStreamArn: strin
     '   changes older than 24 h on the new stream are already trimmed).',
     '3. Within one watch interval the watch closes the gap (an op = \'g\' row with its bounds); then fill it:',
     '     npx ddb-audit coverage        (shows the gap, its bounds and whether it is filled)',
-    '   and re-deliver the window from an export (docs/coverage.md, "Filling a gap"): a full export at the gap\'s end, or an',
-    '   incremental export of the gap\'s window (needs point-in-time recovery; 15 minutes to 24 hours; keeps the last change per key).',
+    '   and re-deliver the table\'s state from a full export at or after the gap\'s end (DYNAMODB_JSON), with',
+    '     npx ddb-audit backfill --export EXPORT --key-attributes PK[,SK] --gap-id GAP_ID --data DIR',
+    '   (docs/coverage.md, "Filling a gap"; backfill reads full exports only, and refuses an incremental one).',
     '',
   ].join('\n')}\n`;
 }
@@ -218,7 +219,8 @@ function nextSteps(config: AuditConfig, source: SourceConfig, index: number, pat
   const watch = resolveWatch(config).enabled ? watchRoleArn(location) : undefined;
   // The new entry is appended, so it is its account's last source: that fixes its chunk (lib/stack-chunks.ts).
   const ofAccount = config.sources.filter((s) => parseStreamArn(s.streamArn)?.accountId === arn.accountId).length;
-  const sourceStack = sourceStackName(arn.accountId, chunkIndexOf(ofAccount - 1, SOURCES_PER_SOURCE_STACK));
+  const sourceChunk = chunkIndexOf(ofAccount - 1, SOURCES_PER_SOURCE_STACK);
+  const sourceStack = sourceStackName(arn.accountId, sourceChunk);
   const mappingsStack = mappingsStackName(arn.accountId, chunkIndexOf(ofAccount - 1, MAPPINGS_PER_STACK));
   const indent = (text: string, by: string) => text.replace(/^/gm, by);
   const lines = [
@@ -226,17 +228,18 @@ function nextSteps(config: AuditConfig, source: SourceConfig, index: number, pat
     '',
     'Deploy in this order (or all at once with `npx cdk deploy --all` when both accounts are bootstrapped with trust):',
     `1. Audit account ${config.auditAccountId}: npx cdk deploy ${auditStacks(config)}`,
-    '   (adds the table to the Glue partition projection and its options to the collector).',
+    '   (gives the collector the table\'s options; the Glue catalog needs no change: the table\'s partitions are',
+    '   registered as its first changes arrive, and `npx ddb-audit catalog sync` registers any that are missing).',
     `2. Source account ${arn.accountId} grants its stream to the collector role ${role}${watch ? ` and the watch role ${watch}, and DescribeTable on the table to the watch role` : ''}:`,
     `     npx cdk deploy --exclusively ${sourceStack}      (with that account's credentials)`,
     '   or, if the table is defined in the source team\'s own CDK app (TableV2), they set streamResourcePolicy to',
-    '   iam.PolicyDocument.fromJson() of this document (streamResourcePolicy() in lib/stream-policy.ts):',
-    indent(JSON.stringify(streamResourcePolicy(role, '*', watch), null, 2), '     '),
+    `   iam.PolicyDocument.fromJson() of this document (streamResourcePolicy() in lib/stream-policy.ts; the Sid is ${sourceStack}'s):`,
+    indent(JSON.stringify(streamResourcePolicy(role, '*', watch, sourceChunk), null, 2), '     '),
   ];
   if (watch !== undefined) {
     lines.push(
       '   and resourcePolicy (the table\'s own policy) to this document (watchTableResourcePolicy() in lib/stream-policy.ts):',
-      indent(JSON.stringify(watchTableResourcePolicy(watch), null, 2), '     '),
+      indent(JSON.stringify(watchTableResourcePolicy(watch, '*', sourceChunk), null, 2), '     '),
     );
   }
   if (source.kmsKeyArn !== undefined) {

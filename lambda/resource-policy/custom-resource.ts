@@ -109,7 +109,8 @@ export async function handleResourcePolicyEvent(event: CloudFormationCustomResou
       const target = parsePhysicalResourceId(event.PhysicalResourceId);
       // Not an id of ours (a Create that failed on its properties): nothing was written.
       if (target === undefined) return { ...base, Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId };
-      // A Sid this provider may not write is not ours to remove: a team's statement stays whatever the request says.
+      // A Sid outside this provider's bounds is not ours to remove: a team's statement (or another chunk's)
+      // stays whatever the request says. A removeOnly Sid (the legacy one, statement-bounds.ts) may be removed.
       if (boundsFor(allowed, target.sid) === undefined) {
         options.logger?.warn('delete of a statement this provider may not write: left in place', { physicalResourceId: event.PhysicalResourceId });
         return { ...base, Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId, Data: { Outcome: 'not-allowed' } };

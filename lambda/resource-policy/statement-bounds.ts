@@ -15,6 +15,15 @@ export interface AllowedStatement {
   readonly principals: readonly string[];
   /** Actions the statement may grant, exactly (no wildcards are accepted unless listed). */
   readonly actions: readonly string[];
+  /**
+   * The provider may remove statements of this Sid but never write one: for the Sid an earlier
+   * release wrote in every source stack (COLLECTOR_STREAM_SID, WATCH_TABLE_SID), which a stack of
+   * chunk k > 0 must still be able to take out when its old custom resources are replaced or
+   * deleted (lib/constructs/stream-resource-policy.ts, legacyRemovals). Removing can only narrow
+   * what the collector and the watch may do, never widen it.
+   * @default false
+   */
+  readonly removeOnly?: boolean;
 }
 
 /** The environment variable the provider reads its bounds from, as JSON (a few hundred bytes). */
@@ -28,16 +37,16 @@ export function parseAllowedStatements(text: string | undefined): AllowedStateme
   try {
     parsed = JSON.parse(text ?? '');
   } catch {
-    throw new Error(`environment variable ${ALLOWED_STATEMENTS_ENV} must be a JSON list of {sid, principals, actions}, got ${JSON.stringify(text)}`);
+    throw new Error(`environment variable ${ALLOWED_STATEMENTS_ENV} must be a JSON list of {sid, principals, actions, removeOnly?}, got ${JSON.stringify(text)}`);
   }
-  const ok = (e: any) => typeof e?.sid === 'string' && Array.isArray(e.principals) && e.principals.every((p: unknown) => typeof p === 'string') && Array.isArray(e.actions) && e.actions.every((a: unknown) => typeof a === 'string');
+  const ok = (e: any) => typeof e?.sid === 'string' && Array.isArray(e.principals) && e.principals.every((p: unknown) => typeof p === 'string') && Array.isArray(e.actions) && e.actions.every((a: unknown) => typeof a === 'string') && (e.removeOnly === undefined || typeof e.removeOnly === 'boolean');
   if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every(ok)) {
-    throw new Error(`environment variable ${ALLOWED_STATEMENTS_ENV} must be a non-empty JSON list of {sid, principals, actions}, got ${JSON.stringify(text)}`);
+    throw new Error(`environment variable ${ALLOWED_STATEMENTS_ENV} must be a non-empty JSON list of {sid, principals, actions, removeOnly?}, got ${JSON.stringify(text)}`);
   }
   return parsed as AllowedStatement[];
 }
 
-/** The bounds for `sid`, or undefined when this provider may not touch statements of that Sid. */
+/** The bounds for `sid`, or undefined when this provider may not touch (write or remove) statements of that Sid. */
 export function boundsFor(allowed: readonly AllowedStatement[], sid: string): AllowedStatement | undefined {
   return allowed.find((a) => a.sid === sid);
 }
@@ -52,7 +61,8 @@ export function boundsFor(allowed: readonly AllowedStatement[], sid: string): Al
 export function statementOutsideBounds(statement: PolicyStatement, sid: string, resourceArn: string, allowed: readonly AllowedStatement[]): string | undefined {
   const bounds = boundsFor(allowed, sid);
   const prefix = `statement ${sid} is outside what this provider may write`;
-  if (!bounds) return `${prefix}: Sid ${sid} is not one of ${allowed.map((a) => a.sid).join(', ')}`;
+  const writable = allowed.filter((a) => a.removeOnly !== true);
+  if (!bounds || bounds.removeOnly === true) return `${prefix}: Sid ${sid} is not one of ${writable.map((a) => a.sid).join(', ')}${bounds ? ` (it may only be removed)` : ''}`;
   const known = new Set(['Sid', 'Effect', 'Principal', 'Action', 'Resource', 'Condition']);
   const unknown = Object.keys(statement).filter((k) => !known.has(k));
   if (unknown.length > 0) return `${prefix}: it has ${unknown.join(', ')} (only Sid, Effect, Principal, Action, Resource and Condition are accepted)`;

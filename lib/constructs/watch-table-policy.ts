@@ -1,18 +1,18 @@
 /**
  * Lets the stream watch's role describe one source table: merges watchTableStatement()'s statement
- * (fixed Sid, dynamodb:DescribeTable, the watch role only) into the TABLE's resource-based policy,
+ * (its chunk's Sid, watchTableSid, dynamodb:DescribeTable, the watch role only) into the TABLE's resource-based policy,
  * keeping every statement the source team has there, and removes only that statement when the
  * source is removed. The merge, retries and deletion rules are the provider's
  * (./resource-policy-provider.ts, lambda/resource-policy/), as for the stream statement.
  */
 import { Construct } from 'constructs';
 import type { AllowedStatement } from '../../lambda/resource-policy/statement-bounds';
-import { TABLE_DESCRIBE_ACTIONS, TablePolicyStatement, WATCH_TABLE_SID, watchTableStatement } from '../stream-policy';
+import { TABLE_DESCRIBE_ACTIONS, TablePolicyStatement, watchTableSid, watchTableStatement } from '../stream-policy';
 import { ResourcePolicyProvider, ResourcePolicyStatement } from './resource-policy-provider';
 
-/** What a provider must allow for WatchTablePolicy's statement: our Sid, the watch role, DescribeTable. */
-export function watchTableGrant(watchRoleArn: string): AllowedStatement {
-  return { sid: WATCH_TABLE_SID, principals: [watchRoleArn], actions: [...TABLE_DESCRIBE_ACTIONS] };
+/** What a provider must allow for WatchTablePolicy's statement in source stack `chunk`: that chunk's Sid, the watch role, DescribeTable. */
+export function watchTableGrant(watchRoleArn: string, chunk = 0): AllowedStatement {
+  return { sid: watchTableSid(chunk), principals: [watchRoleArn], actions: [...TABLE_DESCRIBE_ACTIONS] };
 }
 
 export interface WatchTablePolicyProps {
@@ -20,6 +20,8 @@ export interface WatchTablePolicyProps {
   readonly provider: ResourcePolicyProvider;
   readonly tableArn: string;
   readonly watchRoleArn: string;
+  /** The account's source stack (chunk) that holds the source: it picks the Sid (watchTableSid). @default 0 */
+  readonly chunk?: number;
 }
 
 export class WatchTablePolicy extends Construct {
@@ -29,7 +31,7 @@ export class WatchTablePolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: WatchTablePolicyProps) {
     super(scope, id);
-    this.policyStatement = watchTableStatement(props.watchRoleArn, props.tableArn);
+    this.policyStatement = watchTableStatement(props.watchRoleArn, props.tableArn, props.chunk ?? 0);
     this.statement = new ResourcePolicyStatement(this, 'Statement', { provider: props.provider, resourceArn: props.tableArn, statement: this.policyStatement });
   }
 }

@@ -17,7 +17,8 @@ import { buildAuditApp } from '../../lib/audit-app';
 import { AuditConfigError, validateAuditConfig } from '../../lib/config/validate';
 import { deliveryStreamPlan, MAX_DELIVERY_STREAMS } from '../../lib/config/load';
 import { MAPPINGS_PER_STACK, SOURCES_PER_SOURCE_STACK, STACK_RESOURCE_BUDGET } from '../../lib/stack-chunks';
-import { WATCH_TABLE_SID } from '../../lib/stream-policy';
+import { COLLECTOR_STREAM_SID, WATCH_TABLE_SID } from '../../lib/stream-policy';
+import { ALLOWED_STATEMENTS_ENV } from '../../lambda/resource-policy/statement-bounds';
 import { RESOURCE_POLICY_STATEMENT_TYPE } from '../../lambda/resource-policy/contract';
 import { AUDIT_STACK_NAME, mappingsStackName, sourceStackName, WATCH_STACK_NAME } from '../../lib/stack-names';
 import { DELIVERY_STREAM_NAME_PREFIX } from '../../lambda/core/delivery-routing';
@@ -143,6 +144,22 @@ describe('an account with more tables than one stack holds', () => {
     const statementsIn = (n: number) => Object.values(JSON.parse(small.get(sourceStackName(account, n))!).Resources as Record<string, Resource>).filter((r) => r.Type === RESOURCE_POLICY_STATEMENT_TYPE);
     expect(Array.from({ length: sourceChunks }, (_, n) => statementsIn(n).length)).toEqual([2 * SOURCES_PER_SOURCE_STACK, 2 * SOURCES_PER_SOURCE_STACK, 2 * SOURCES_PER_SOURCE_STACK, 2 * 10]);
     expect(statementsIn(0).filter((r) => JSON.parse(r.Properties.Statement).Sid === WATCH_TABLE_SID)).toHaveLength(SOURCES_PER_SOURCE_STACK);
+    // Each source stack writes Sids of its own (chunk 0 the legacy ones), so a source moving between
+    // stacks is never "same Sid, then the losing stack's Delete" (test/unit/stream-policy-chunk-moves.unit.test.ts).
+    const sidsIn = (n: number) => [...new Set(statementsIn(n).map((r) => JSON.parse(r.Properties.Statement).Sid as string))].sort();
+    expect(Array.from({ length: sourceChunks }, (_, n) => sidsIn(n))).toEqual([
+      [COLLECTOR_STREAM_SID, WATCH_TABLE_SID],
+      ['DdbAuditCollectorReadsStreamChunk1', 'DdbAuditWatchDescribesTableChunk1'],
+      ['DdbAuditCollectorReadsStreamChunk2', 'DdbAuditWatchDescribesTableChunk2'],
+      ['DdbAuditCollectorReadsStreamChunk3', 'DdbAuditWatchDescribesTableChunk3'],
+    ]);
+    // And each provider may write only its own chunk's Sids; k > 0 may also remove (never write) the legacy ones.
+    const boundsIn = (n: number) => {
+      const fn = Object.values(JSON.parse(small.get(sourceStackName(account, n))!).Resources as Record<string, Resource>).find((r) => r.Type === 'AWS::Lambda::Function')!;
+      return (JSON.parse(fn.Properties.Environment.Variables[ALLOWED_STATEMENTS_ENV]) as { sid: string; removeOnly?: boolean }[]).map((b) => `${b.sid}${b.removeOnly ? ' (remove only)' : ''}`);
+    };
+    expect(boundsIn(0)).toEqual([COLLECTOR_STREAM_SID, WATCH_TABLE_SID]);
+    expect(boundsIn(2)).toEqual(['DdbAuditCollectorReadsStreamChunk2', 'DdbAuditWatchDescribesTableChunk2', `${COLLECTOR_STREAM_SID} (remove only)`, `${WATCH_TABLE_SID} (remove only)`]);
     // The fullest source stack is the largest the capacity allows, and it is within the budget.
     const fullest = sizes.find((s) => s.name === sourceStackName(account, 0))!;
     const withoutMetadata = Object.values(JSON.parse(small.get(sourceStackName(account, 0))!).Resources as Record<string, Resource>).filter((r) => r.Type !== 'AWS::CDK::Metadata').length;

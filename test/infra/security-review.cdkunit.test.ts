@@ -20,7 +20,7 @@
  */
 import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { RESOURCE_POLICY_STATEMENT_TYPE } from '../../lambda/resource-policy/contract';
-import { COLLECTOR_STREAM_SID, collectorRoleArn, STREAM_READ_ACTIONS, streamResourcePolicy, WATCH_TABLE_SID, watchRoleArn } from '../../lib/stream-policy';
+import { collectorRoleArn, collectorStreamSid, STREAM_READ_ACTIONS, streamResourcePolicy, watchRoleArn, watchTableSid } from '../../lib/stream-policy';
 import type { AuditConfig } from '../../schemas/audit-config';
 import { buildTestApp, exampleConfig } from '../support/audit-app';
 
@@ -264,11 +264,13 @@ describe('security review of the synthesized templates', () => {
         const resource = r.Properties?.ResourceArn as string;
         const s = JSON.parse(r.Properties?.Statement as string) as Json;
         // The stream statement names both roles (the watch role's own IAM allows it DescribeStream only); the table statement the watch role only.
-        const isTable = s.Sid === WATCH_TABLE_SID;
+        // Each source stack writes its own chunk's Sids (lib/stream-policy.ts, collectorStreamSid).
+        const chunk = Number(/^DdbAuditSource-\d{12}(?:-(\d+))?$/.exec(stack.name)?.[1] ?? 0);
+        const isTable = s.Sid === watchTableSid(chunk);
         (isTable ? tables : streams).push(resource);
         const principal = isTable ? { AWS: watch } : { AWS: [role, watch] };
         const actions = isTable ? ['dynamodb:DescribeTable'] : [...STREAM_READ_ACTIONS];
-        if (!isTable && s.Sid !== COLLECTOR_STREAM_SID) problems.push(`${id}: Sid ${JSON.stringify(s.Sid)}`);
+        if (!isTable && s.Sid !== collectorStreamSid(chunk)) problems.push(`${id}: Sid ${JSON.stringify(s.Sid)}`);
         if (s.Effect !== 'Allow') problems.push(`${id}: effect ${JSON.stringify(s.Effect)}`);
         if (JSON.stringify(s.Principal) !== JSON.stringify(principal)) problems.push(`${id}: principal ${JSON.stringify(s.Principal)}`);
         if (JSON.stringify([...list<string>(s.Action)].sort()) !== JSON.stringify(actions.sort())) problems.push(`${id}: actions ${JSON.stringify(s.Action)}`);

@@ -9,8 +9,8 @@ import { Stack } from 'aws-cdk-lib';
 import { ResolvedSource } from '../../lib/config/load';
 import { ResourcePolicyProvider, ResourcePolicyStatement, RESOURCE_POLICY_ACTIONS } from '../../lib/constructs/resource-policy-provider';
 import { SourceAccountStack } from '../../lib/source-account-stack';
-import { collectorStreamGrant } from '../../lib/constructs/stream-resource-policy';
-import { COLLECTOR_STREAM_SID, collectorRoleArn, collectorStreamStatement } from '../../lib/stream-policy';
+import { collectorStreamGrant, legacyRemovals } from '../../lib/constructs/stream-resource-policy';
+import { COLLECTOR_STREAM_SID, collectorRoleArn, collectorStreamStatement, WATCH_TABLE_SID } from '../../lib/stream-policy';
 import { ALLOWED_STATEMENTS_ENV } from '../../lambda/resource-policy/statement-bounds';
 import { parseStreamArn } from '../../lambda/core/stream-arn';
 import { EVENT_SOURCE_DEFAULTS } from '../../schemas/audit-config';
@@ -86,6 +86,41 @@ describe('the provider role, for 1,000 accounts x 10,000 tables', () => {
       { sid: COLLECTOR_STREAM_SID, principals: [ROLE], actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'] },
     ]);
     expect(envOf(many)).toEqual(envOf(one));
+  });
+});
+
+describe('a source stack of chunk k > 0 (an account with more sources than one stack holds)', () => {
+  const WATCH = 'arn:aws:iam::111111111111:role/ddb-audit-watch-eu-west-1';
+  let chunk2: Record<string, Resource>;
+  beforeAll(() => {
+    const stack = new SourceAccountStack(new App(), 'Source-2', { env: { account: ACCOUNT, region: REGION }, sources: sources(3), collectorRoleArn: ROLE, watchRoleArn: WATCH, chunk: 2 });
+    chunk2 = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+  });
+
+  test("writes its chunk's Sids, not the legacy ones: its stream statements DdbAuditCollectorReadsStreamChunk2, its table statements DdbAuditWatchDescribesTableChunk2", () => {
+    const sids = ofType(chunk2, RESOURCE_POLICY_STATEMENT_TYPE).map(([, r]) => JSON.parse(r.Properties.Statement).Sid).sort();
+    expect(sids).toEqual([...Array(3).fill('DdbAuditCollectorReadsStreamChunk2'), ...Array(3).fill('DdbAuditWatchDescribesTableChunk2')]);
+  });
+
+  test('its provider may write only those Sids, and remove, never write, the legacy ones an earlier release wrote in every stack', () => {
+    const [[, fn]] = ofType(chunk2, 'AWS::Lambda::Function') as [[string, Resource]];
+    expect(JSON.parse(fn.Properties.Environment.Variables[ALLOWED_STATEMENTS_ENV])).toEqual([
+      { sid: 'DdbAuditCollectorReadsStreamChunk2', principals: [ROLE, WATCH], actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'] },
+      { sid: 'DdbAuditWatchDescribesTableChunk2', principals: [WATCH], actions: ['dynamodb:DescribeTable'] },
+      { sid: COLLECTOR_STREAM_SID, principals: [], actions: [], removeOnly: true },
+      { sid: WATCH_TABLE_SID, principals: [], actions: [], removeOnly: true },
+    ]);
+  });
+
+  test('refuses at synth a legacy-Sid statement in a chunk k > 0 stack (remove only), and another chunk\'s Sid', () => {
+    const stack = new Stack(new App(), 'Legacy', { env: { account: ACCOUNT, region: REGION } });
+    const provider = new ResourcePolicyProvider(stack, 'Provider', { allowedStatements: [collectorStreamGrant(ROLE, undefined, 2), ...legacyRemovals(2, false)] });
+    const stream = sources(1)[0]!.config.streamArn;
+    expect(() => new ResourcePolicyStatement(stack, 'L', { provider, resourceArn: stream, statement: collectorStreamStatement(ROLE, stream) })).toThrow(
+      'statement DdbAuditCollectorReadsStream is outside what this provider may write: Sid DdbAuditCollectorReadsStream is not one of DdbAuditCollectorReadsStreamChunk2 (it may only be removed)',
+    );
+    expect(() => new ResourcePolicyStatement(stack, 'O', { provider, resourceArn: stream, statement: collectorStreamStatement(ROLE, stream, undefined, 1) })).toThrow('Sid DdbAuditCollectorReadsStreamChunk1 is not one of DdbAuditCollectorReadsStreamChunk2');
+    expect(new ResourcePolicyStatement(stack, 'Ok', { provider, resourceArn: stream, statement: collectorStreamStatement(ROLE, stream, undefined, 2) }).statement.Sid).toBe('DdbAuditCollectorReadsStreamChunk2');
   });
 });
 

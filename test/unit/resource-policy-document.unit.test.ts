@@ -245,7 +245,11 @@ describe('statement bounds (what a provider may write, whoever invokes it)', () 
 
   test('reads its bounds from JSON, and refuses a setting it cannot use, naming the variable', () => {
     expect(parseAllowedStatements(JSON.stringify(allowed))).toEqual(allowed);
-    for (const bad of [undefined, '', '[]', '{}', '[{"sid":"A","principals":"x","actions":[]}]']) {
+    // A chunk k > 0 stack's bounds: its own Sid, and the legacy Sid it may only remove.
+    const chunked = [collectorStreamGrant('arn:aws:iam::111111111111:role/r', undefined, 1), { sid: COLLECTOR_STREAM_SID, principals: [], actions: [], removeOnly: true }];
+    expect(parseAllowedStatements(JSON.stringify(chunked))).toEqual(chunked);
+    expect(statementOutsideBounds(OURS, COLLECTOR_STREAM_SID, STREAM, chunked)).toMatch(/^statement DdbAuditCollectorReadsStream is outside what this provider may write: Sid DdbAuditCollectorReadsStream is not one of DdbAuditCollectorReadsStreamChunk1 \(it may only be removed\)$/);
+    for (const bad of [undefined, '', '[]', '{}', '[{"sid":"A","principals":"x","actions":[]}]', '[{"sid":"A","principals":[],"actions":[],"removeOnly":"yes"}]']) {
       expect(() => parseAllowedStatements(bad)).toThrow(/^environment variable ALLOWED_STATEMENTS must be/);
     }
   });

@@ -29,7 +29,7 @@ import { sendResponse } from '../../lambda/resource-policy/cfn-response';
 import { RESOURCE_POLICY_STATEMENT_TYPE, RESPONSE_MARGIN_MS, RETRY_BUDGET_MS } from '../../lambda/resource-policy/contract';
 import type { CustomResourceResponse } from '../../lambda/resource-policy/custom-resource';
 import { AllowedStatement, parseAllowedStatements } from '../../lambda/resource-policy/statement-bounds';
-import { collectorStreamGrant } from '../../lib/constructs/stream-resource-policy';
+import { collectorStreamGrant, legacyRemovals } from '../../lib/constructs/stream-resource-policy';
 import { COLLECTOR_STREAM_SID, collectorStreamStatement } from '../../lib/stream-policy';
 
 const STREAM = 'arn:aws:dynamodb:eu-west-1:222222222222:table/Orders/stream/2026-01-15T10:00:00.000';
@@ -414,6 +414,23 @@ describe('an invocation that is not our deployed statement (the function is invo
     expect(response).toMatchObject({ Status: 'SUCCESS', Data: { Outcome: 'not-allowed' } });
     expect(fake.document(STREAM).Statement).toEqual([TEAM, OURS]);
     expect(puts()).toEqual([]);
+  });
+
+  test("a chunk k > 0 provider removes the legacy Sid (remove only) from a replaced resource, but another chunk's Sid stays, and it may not write the legacy Sid", async () => {
+    // Prepare: source stack 1's bounds (lib/source-account-stack.ts); the stream holds chunk 0's and chunk 2's statements.
+    allowed = [collectorStreamGrant(ROLE, undefined, 1), ...legacyRemovals(1, false)];
+    const chunk2 = collectorStreamStatement(ROLE, STREAM, undefined, 2);
+    fake.set(STREAM, { Version: '2012-10-17', Statement: [TEAM, OURS, chunk2] });
+
+    // Act + Assess: the legacy statement (what this stack wrote before per-chunk Sids) is removed.
+    expect(await handler(remove(`${COLLECTOR_STREAM_SID}@${STREAM}`), context)).toMatchObject({ Status: 'SUCCESS', Data: { Outcome: 'written' } });
+    expect(fake.document(STREAM).Statement).toEqual([TEAM, chunk2]);
+    // Another chunk's Sid is outside this provider's bounds: left in place.
+    expect(await handler(remove(`DdbAuditCollectorReadsStreamChunk2@${STREAM}`), context)).toMatchObject({ Status: 'SUCCESS', Data: { Outcome: 'not-allowed' } });
+    expect(fake.document(STREAM).Statement).toEqual([TEAM, chunk2]);
+    // Writing the legacy Sid is refused: only chunk 0 writes it.
+    const refused = await handler(create(), context);
+    expect(refused).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('Sid DdbAuditCollectorReadsStream is not one of DdbAuditCollectorReadsStreamChunk1 (it may only be removed)') });
   });
 
   test('a missing or broken ALLOWED_STATEMENTS fails the request with its name, and the response still goes out', async () => {

@@ -69,6 +69,9 @@ describe('sources add', () => {
     expect(out).toContain('two concurrent readers');
     expect(out.indexOf('DdbAuditCollector')).toBeLessThan(out.indexOf('DdbAuditSource-444444444444'));
     expect(out.indexOf('DdbAuditSource-444444444444')).toBeLessThan(out.indexOf('DdbAuditMappings'));
+    // The audit stack step says what it changes: the catalog registers partitions, it has no projection to extend.
+    expect(out).not.toContain('partition projection');
+    expect(out).toContain('registered as its first changes arrive');
   });
 
   test("names the source stack chunk the new table lands in: the 198th table of an account is in DdbAuditSource-<account>-1, its mapping still in chunk 0", async () => {
@@ -86,12 +89,19 @@ describe('sources add', () => {
     expect(out).toContain('npx cdk deploy --exclusively DdbAuditSource-444444444444-1 ');
     expect(out).not.toContain('DdbAuditSource-444444444444 ');
     expect(out).toContain('npx cdk deploy --exclusively DdbAuditMappings-444444444444 ');
+    // A team with its own policy writes the Sids source stack 1 writes (lib/stream-policy.ts, collectorStreamSid).
+    expect(out).toContain('"Sid": "DdbAuditCollectorReadsStreamChunk1"');
+    expect(out).toContain('"Sid": "DdbAuditWatchDescribesTableChunk1"');
+    expect(out).not.toContain('"Sid": "DdbAuditCollectorReadsStream"');
+    expect(out).not.toContain('"Sid": "DdbAuditWatchDescribesTable"');
   });
 
   test('with the watch (the default), the documents for a team\'s own TableV2 name the watch role in the stream policy and grant it DescribeTable on the table', async () => {
     const path = tempCdkJson();
     const { out } = await sources(['add', '--stream-arn', NEW_STREAM, '--cdk-json', path]);
     expect(out).toContain('"arn:aws:iam::111111111111:role/ddb-audit-watch-eu-west-1"');
+    // The account's first source stack (chunk 0) keeps the legacy Sids.
+    expect(out).toContain('"Sid": "DdbAuditCollectorReadsStream"');
     expect(out).toContain('"Sid": "DdbAuditWatchDescribesTable"');
     expect(out).toContain('"dynamodb:DescribeTable"');
 

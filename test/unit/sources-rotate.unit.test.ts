@@ -48,7 +48,10 @@ describe('sources rotate', () => {
     // The watch stack's source list holds the configured stream ARN: it must be deployed with the new one.
     expect(out).toContain('npx cdk deploy DdbAuditCollector DdbAuditWatch DdbAuditMappings-222222222222');
     expect(out).toContain('ddb-audit coverage');
-    expect(out).toContain('incremental export');
+    // ddb-audit backfill reads full exports only (docs/coverage.md): the steps offer no incremental export.
+    expect(out).toContain("full export at or after the gap's end");
+    expect(out).toContain('npx ddb-audit backfill --export EXPORT --key-attributes PK[,SK] --gap-id GAP_ID --data DIR');
+    expect(out).not.toContain('incremental export');
     expect(out.indexOf('cdk deploy')).toBeLessThan(out.indexOf('ddb-audit coverage'));
   });
 
