@@ -33,10 +33,11 @@ const ENV = {
 
 const context = { getRemainingTimeInMillis: () => 60_000, functionName: 'watch', awsRequestId: 'r' } as unknown as Context;
 
-describe('the stream-watch handler', () => {
+/** Sets `env` in process.env for the enclosing describe block, and restores what was there after it. */
+function useEnvironment(env: Record<string, string>): void {
   const saved: Record<string, string | undefined> = {};
   beforeAll(() => {
-    for (const [k, v] of Object.entries(ENV)) {
+    for (const [k, v] of Object.entries(env)) {
       saved[k] = process.env[k];
       process.env[k] = v;
     }
@@ -47,6 +48,10 @@ describe('the stream-watch handler', () => {
       else process.env[k] = v;
     }
   });
+}
+
+describe('the stream-watch handler', () => {
+  useEnvironment(ENV);
 
   it('reads its state, writes the gap record to Firehose and the new state to S3', async () => {
     // Prepare
@@ -86,20 +91,7 @@ describe('the stream-watch handler with several delivery streams', () => {
   // streamIndexFor(TABLE, 5), so its gap record must go there too, not to stream 0.
   const COUNT = 5;
   const NAMES = deliveryStreamNames('ddb-audit-changes', 'ddb-audit-changes-', COUNT);
-  const saved: Record<string, string | undefined> = {};
-  const env = { ...ENV, DELIVERY_STREAM_PREFIX: 'ddb-audit-changes-', DELIVERY_STREAM_COUNT: String(COUNT) };
-  beforeAll(() => {
-    for (const [k, v] of Object.entries(env)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-  });
-  afterAll(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  useEnvironment({ ...ENV, DELIVERY_STREAM_PREFIX: 'ddb-audit-changes-', DELIVERY_STREAM_COUNT: String(COUNT) });
 
   it("delivers the gap record to the stream that carries its table's changes", async () => {
     // Prepare
