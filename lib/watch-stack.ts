@@ -11,10 +11,11 @@
  * source stacks, whose statements name the watch role: DynamoDB refuses a policy naming a
  * principal that does not exist yet ("Invalid principal in policy document").
  */
-import { Fn, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, StackProps } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { AuditConfig } from '../schemas/audit-config';
+import { WATCH_STACK_OUTPUT } from '../schemas/deployment';
 import { resolveWatch } from './config/load';
 import { CHANGE_LOG_BUCKET_ARN_EXPORT, type AuditStack } from './audit-stack';
 import { StreamWatch } from './constructs/stream-watch';
@@ -48,5 +49,7 @@ export class WatchStack extends Stack {
       key: audit.key.key,
       alarmTopic: audit.alarms.topic,
     });
+    // `ddb-audit doctor` finds the state object by this output (a name CDK generates, so not known otherwise).
+    new CfnOutput(this, WATCH_STACK_OUTPUT.stateBucket, { value: this.watch.stateBucket.bucketName, description: 'Bucket of the watch state object watch/state.json, read by ddb-audit doctor' });
   }
 }

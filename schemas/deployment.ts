@@ -29,6 +29,15 @@ export const AUDIT_STACK_OUTPUT = {
   heartbeatTable: 'HeartbeatTableName',
 } as const;
 
+/**
+ * CloudFormation output keys of the watch stack (DdbAuditWatch, when watch.enabled). `ddb-audit
+ * doctor` reads the state bucket from here to check that the watch runs (cli/doctor/checks/watch.ts).
+ */
+export const WATCH_STACK_OUTPUT = {
+  /** Name of the watch's state bucket, holding watch/state.json (lambda/watch/watch-state.ts). */
+  stateBucket: 'WatchStateBucketName',
+} as const;
+
 export type AuditStackOutputKey = (typeof AUDIT_STACK_OUTPUT)[keyof typeof AUDIT_STACK_OUTPUT];
 
 /**

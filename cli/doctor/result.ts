@@ -1,11 +1,13 @@
 /**
  * What one doctor check reports: one or more lines of `PASS|WARN|FAIL <what>[: <detail>; fix: <fix>]`.
  * FAIL means the installation loses or cannot prove changes until fixed; WARN means something a
- * person should look at (or could not be checked); PASS is a verified fact, never an absence.
+ * person should look at (or could not be checked); PASS is a verified fact, never an absence; INFO
+ * states a choice of the config that leaves something unchecked (e.g. the watch disabled): said
+ * once, neither a pass nor a finding.
  */
 import { escapeForTerminal } from '../terminal-text';
 
-export type CheckStatus = 'PASS' | 'WARN' | 'FAIL';
+export type CheckStatus = 'PASS' | 'WARN' | 'FAIL' | 'INFO';
 
 export interface CheckLine {
   readonly status: CheckStatus;
@@ -51,17 +53,17 @@ export function renderText(lines: readonly CheckLine[], limit = 50): string {
   }
   for (const [check, hidden] of hiddenPerCheck) out.push(`${hidden.status} ${check}: ${hidden.count} more lines not shown (ddb-audit doctor --json lists every one)`);
   const counts = countByStatus(lines);
-  out.push(`doctor: ${counts.PASS} passed, ${counts.WARN} warnings, ${counts.FAIL} failed`);
+  out.push(`doctor: ${counts.PASS} passed, ${counts.WARN} warnings, ${counts.FAIL} failed${counts.INFO > 0 ? `, ${counts.INFO} informational` : ''}`);
   return `${out.join('\n')}\n`;
 }
 
 export function countByStatus(lines: readonly CheckLine[]): Record<CheckStatus, number> {
-  const counts: Record<CheckStatus, number> = { PASS: 0, WARN: 0, FAIL: 0 };
+  const counts: Record<CheckStatus, number> = { PASS: 0, WARN: 0, FAIL: 0, INFO: 0 };
   for (const line of lines) counts[line.status]++;
   return counts;
 }
 
-/** The worst status of some lines (PASS when there are none). */
+/** The worst status of some lines (PASS when there are none; INFO counts as neither). */
 export function worst(statuses: Iterable<CheckStatus>): CheckStatus {
   let result: CheckStatus = 'PASS';
   for (const s of statuses) {

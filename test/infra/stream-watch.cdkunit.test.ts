@@ -28,6 +28,7 @@ import { RESOURCE_POLICY_STATEMENT_TYPE } from '../../lambda/resource-policy/con
 import { ALLOWED_STATEMENTS_ENV } from '../../lambda/resource-policy/statement-bounds';
 import { UNHEALTHY_SOURCE_LOG_PREFIX } from '../../lambda/watch/telemetry';
 import { EVENT_SOURCE_DEFAULTS } from '../../schemas/audit-config';
+import { WATCH_STACK_OUTPUT } from '../../schemas/deployment';
 import { buildTestApp, exampleConfig } from '../support/audit-app';
 
 type Resource = { Type: string; Properties: any; DependsOn?: string[] };
@@ -204,6 +205,18 @@ describe('the watch config keys', () => {
       expect(stack.tablePolicies).toEqual([]);
       for (const p of stack.streamPolicies) expect(p.policyStatement.Principal).toEqual({ AWS: collectorRoleArn({ auditAccountId: exampleConfig().auditAccountId, region: exampleConfig().region }) });
     }
+  });
+});
+
+describe('the watch stack outputs', () => {
+  test('outputs the state bucket under WatchStateBucketName, the name doctor reads (the bucket of the watch function\'s STATE_BUCKET)', () => {
+    const { watch } = buildTestApp(exampleConfig()).stacks;
+    const template = Template.fromStack(watch!).toJSON();
+    const output = template.Outputs?.[WATCH_STACK_OUTPUT.stateBucket];
+    expect(WATCH_STACK_OUTPUT.stateBucket).toBe('WatchStateBucketName');
+    expect(output?.Value).toEqual({ Ref: watch!.getLogicalId(watch!.watch.stateBucket.node.defaultChild as s3.CfnBucket) });
+    const fn = Object.values(template.Resources as Record<string, Resource>).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === WATCH_FUNCTION_NAME);
+    expect(fn?.Properties.Environment.Variables.STATE_BUCKET).toEqual(output?.Value);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * `ddb-audit doctor` against a mocked installation. No local peer exists for the APIs doctor reads
  * (CloudFormation, SNS, DynamoDB Streams DescribeStream, Lambda ListEventSourceMappings, Firehose
- * DescribeDeliveryStream, CloudWatch GetMetricData, Glue, Athena; S3 listing of the change log),
+ * DescribeDeliveryStream, CloudWatch GetMetricData, Glue, Athena; S3 listing of the change log; the
+ * watch's state object in the bucket its stack's output names: the local S3 peer has no stacks),
  * so every call is answered by aws-sdk-client-mock with replies shaped as the API references give
  * them. The clients themselves are the real SDK clients made by createDoctorClients, with static
  * test credentials from the environment.
@@ -31,6 +32,8 @@ import { retentionOf } from '../../cli/doctor/checks/digest';
 import { processingResultVerdict } from '../../cli/doctor/checks/mappings';
 import { stackStatusVerdict } from '../../cli/doctor/checks/stacks';
 import { captureIo } from '../support/capture-io';
+import { WATCH_STATE_KEY, type SourceState, type WatchState } from '../../lambda/watch/watch-state';
+import { shardCount } from '../../lambda/watch/check-sources';
 
 const NOW = new Date('2026-03-10T10:40:00Z');
 const AUDIT = '111111111111';
@@ -56,6 +59,29 @@ const stack = (name: string, status: string, outputs: Record<string, string> = {
   StackStatus: status as Stack['StackStatus'],
   CreationTime: new Date('2026-03-01T00:00:00Z'),
   Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+});
+
+const WATCH_STATE_BUCKET = 'ddb-audit-watch-state';
+const tableOf = (i: number) => streamOf(i).split('/stream/')[0] as string;
+const healthySource = (i: number): SourceState => ({
+  tableArn: tableOf(i),
+  configuredStreamArn: streamOf(i),
+  latestStreamArn: streamOf(i),
+  health: 'healthy',
+  problems: [],
+  unknownReasons: [],
+  streamStatus: 'ENABLED',
+  mappingState: 'Enabled',
+  command: null,
+  checkedAt: new Date(NOW.getTime() - 3 * 60_000).toISOString(),
+  lastHealthyAt: new Date(NOW.getTime() - 3 * 60_000).toISOString(),
+  openGap: null,
+});
+/** The state a run 3 minutes ago wrote, every source healthy (lambda/watch/watch-state.ts). */
+const watchStateOf = (sourceCount: number): WatchState => ({
+  version: 1,
+  updatedAt: new Date(NOW.getTime() - 3 * 60_000).toISOString(),
+  sources: Object.fromEntries(Array.from({ length: sourceCount }, (_, i) => [tableOf(i), healthySource(i)])),
 });
 
 const TOPIC_POLICY = {
@@ -102,6 +128,10 @@ interface Installation {
   /** The partitions Glue has registered, as the same folder names. */
   registered: Set<string>;
   workgroup: 'healthy' | 'missing' | 'disabled';
+  /** The watch's state object as stored (a string is written as is); undefined: no such key. */
+  watchState: WatchState | string | undefined;
+  /** The config's watch key; undefined leaves the defaults (enabled, every 5 minutes). */
+  watchConfig?: Record<string, unknown>;
 }
 
 /** One mappings stack per source account of streamOf(), and one more per 300 of its tables (lib/stack-chunks.ts). */
@@ -124,7 +154,7 @@ function healthy(sourceCount = 3): Installation {
   const partitions = new Map(sources.flatMap((s) => ['2026-03-08', '2026-03-09', '2026-03-10'].map((dt) => [`${s}/dt=${dt}`, 60] as const)));
   return {
     sourceCount,
-    stacks: { DdbAuditCollector: stack('DdbAuditCollector', 'UPDATE_COMPLETE', OUTPUTS), ...mappingsStacks(sourceCount) },
+    stacks: { DdbAuditCollector: stack('DdbAuditCollector', 'UPDATE_COMPLETE', OUTPUTS), DdbAuditWatch: stack('DdbAuditWatch', 'UPDATE_COMPLETE', { WatchStateBucketName: WATCH_STATE_BUCKET }), ...mappingsStacks(sourceCount) },
     topicPolicy: TOPIC_POLICY,
     describeStream: () => ({ StreamStatus: 'ENABLED', StreamViewType: 'NEW_AND_OLD_IMAGES' }),
     mappings: [...streams, HEARTBEAT_STREAM].map((arn, i) => ({ UUID: `uuid-${i}`, EventSourceArn: arn, State: 'Enabled', LastProcessingResult: i % 2 === 0 ? 'OK' : 'No records processed' })),
@@ -138,6 +168,7 @@ function healthy(sourceCount = 3): Installation {
     partitionsInS3: partitions,
     registered: new Set(partitions.keys()),
     workgroup: 'healthy',
+    watchState: watchStateOf(sourceCount),
   };
 }
 
@@ -208,7 +239,13 @@ function install(installation: Installation): { inFlight: { max: number } } {
     if (input.Prefix === 'digests/2026/03/10/') return { Contents: installation.digestHours.flatMap((h) => [{ Key: `digests/2026/03/10/${h}.json` }, { Key: `digests/2026/03/10/${h}.json.sig` }]), IsTruncated: false };
     return { Contents: [], IsTruncated: false };
   });
-  mocks.s3.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+  mocks.s3.on(GetObjectCommand).callsFake((input: { Bucket: string; Key: string }) => {
+    if (input.Bucket === WATCH_STATE_BUCKET) {
+      if (input.Key !== WATCH_STATE_KEY || installation.watchState === undefined) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
+      const text = typeof installation.watchState === 'string' ? installation.watchState : JSON.stringify(installation.watchState);
+      return { Body: { transformToString: async () => text } as never };
+    }
+    expect(input.Bucket).toBe('changelog');
     const newest = installation.digestHours.at(-1);
     if (input.Key !== `digests/2026/03/10/${newest}.json`) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
     const bytes = Buffer.from(JSON.stringify(installation.digest));
@@ -251,10 +288,10 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function writeConfig(sourceCount: number): string {
+function writeConfig(sourceCount: number, watch?: Record<string, unknown>): string {
   const path = join(dir, `cdk-${sourceCount}.json`);
   const sources = Array.from({ length: sourceCount }, (_, i) => ({ streamArn: streamOf(i) }));
-  writeFileSync(path, JSON.stringify({ context: { audit: { auditAccountId: AUDIT, region: REGION, retention: { mode: 'GOVERNANCE', days: 365 }, sources } } }));
+  writeFileSync(path, JSON.stringify({ context: { audit: { auditAccountId: AUDIT, region: REGION, retention: { mode: 'GOVERNANCE', days: 365 }, sources, ...(watch ? { watch } : {}) } } }));
   return path;
 }
 
@@ -262,7 +299,7 @@ async function runDoctor(installation: Installation, extraArgs: string[] = [], a
   const state = install(installation);
   afterInstall();
   const io = captureIo({ cwd: dir, env: {} });
-  const status = await doctor(['--config', writeConfig(installation.sourceCount), ...extraArgs], io, undefined, NOW);
+  const status = await doctor(['--config', writeConfig(installation.sourceCount, installation.watchConfig), ...extraArgs], io, undefined, NOW);
   return { status, out: io.out.join(''), err: io.err.join(''), lines: io.out.join('').trim().split('\n'), inFlight: state.inFlight };
 }
 
@@ -274,6 +311,7 @@ describe('ddb-audit doctor on a passing installation', () => {
     expect(err).toBe('');
     expect(lines).toEqual([
       'PASS stack DdbAuditCollector: UPDATE_COMPLETE',
+      'PASS stack DdbAuditWatch: UPDATE_COMPLETE',
       'PASS stack DdbAuditMappings-222222222222: CREATE_COMPLETE',
       'PASS stack DdbAuditMappings-222222222223: CREATE_COMPLETE',
       'PASS stack DdbAuditMappings-222222222224: CREATE_COMPLETE',
@@ -282,6 +320,8 @@ describe('ddb-audit doctor on a passing installation', () => {
       'PASS alarm topic lets the failure-bucket rule publish',
       'PASS 3 of 3 streams ENABLED with NEW_AND_OLD_IMAGES',
       'PASS 4 of 4 event source mappings Enabled with a good last processing result, 3 of 3 onboarded streams mapped',
+      'PASS watch state s3://ddb-audit-watch-state/watch/state.json: written 3 minutes ago (runs every 5 minutes)',
+      'PASS watched sources: all 3 onboarded sources in the watch state and healthy',
       'PASS delivery stream ddb-audit-changes ACTIVE',
       'PASS delivery stream ddb-audit-changes delivered to S3 in the last hour: 4 five-minute periods with deliveries, all successful',
       'PASS heartbeat lag: newest heartbeat object 6 minutes old',
@@ -291,7 +331,7 @@ describe('ddb-audit doctor on a passing installation', () => {
       'PASS Glue table ddb_audit.audit_changes partitions: registered (no projection), with partition filtering enabled',
       'PASS Glue partitions of the last 2 days: all 8 partitions of 4 sources registered',
       'PASS Athena workgroup ddb-audit: ENABLED, configuration enforced, results encrypted (SSE_KMS)',
-      'doctor: 18 passed, 0 warnings, 0 failed',
+      'doctor: 21 passed, 0 warnings, 0 failed',
     ]);
     expect(status).toBe(0);
   });
@@ -300,8 +340,8 @@ describe('ddb-audit doctor on a passing installation', () => {
     const { status, out } = await runDoctor(healthy(), ['--json']);
     const report = JSON.parse(out) as { lines: CheckLine[]; counts: Record<string, number> };
     expect(status).toBe(0);
-    expect(report.counts).toEqual({ PASS: 18, WARN: 0, FAIL: 0 });
-    expect(new Set(report.lines.map((l) => l.check))).toEqual(new Set(['stacks', 'alarm-topic', 'streams', 'mappings', 'delivery', 'heartbeat', 'digest', 'glue', 'partitions', 'athena']));
+    expect(report.counts).toEqual({ PASS: 21, WARN: 0, FAIL: 0, INFO: 0 });
+    expect(new Set(report.lines.map((l) => l.check))).toEqual(new Set(['stacks', 'alarm-topic', 'streams', 'mappings', 'watch', 'delivery', 'heartbeat', 'digest', 'glue', 'partitions', 'athena']));
   });
 
   it('checks 1,200 sources with at most 8 DescribeStream calls in flight, reads every mapping page, and summarizes in one line', async () => {
@@ -317,7 +357,10 @@ describe('ddb-audit doctor on a passing installation', () => {
     expect(lines).toContain('PASS Glue partitions of the last 2 days: all 2402 partitions of 1201 sources registered');
     // One line per stack (the audit stack, and 2 mappings stacks for each account's 400 tables); every per-source check summarized in one.
     expect(lines.filter((l) => l.startsWith('PASS stack DdbAuditMappings-'))).toHaveLength(6);
-    expect(lines).toHaveLength(22);
+    // The watch: one GetObject of its state for all 1,200 sources, one line for them.
+    expect(lines).toContain('PASS watched sources: all 1200 onboarded sources in the watch state and healthy');
+    expect(mocks.s3.commandCalls(GetObjectCommand).filter((c) => c.args[0].input.Bucket === WATCH_STATE_BUCKET)).toHaveLength(1);
+    expect(lines).toHaveLength(25);
   });
 
   it('takes the outputs from --stack-outputs when given', async () => {
@@ -432,8 +475,9 @@ describe('ddb-audit doctor on failing installations', () => {
     });
     // Assess
     expect(status).toBe(1);
-    expect(lines.slice(0, 5)).toEqual([
+    expect(lines.slice(0, 6)).toEqual([
       'FAIL stack DdbAuditCollector: not allowed to call cloudformation:DescribeStacks (AccessDenied: User: me is not authorized to perform: cloudformation:DescribeStacks); fix: give the identity running doctor read access; see docs/operations.md#doctor-permissions',
+      'FAIL stack DdbAuditWatch: not allowed to call cloudformation:DescribeStacks (AccessDenied: User: me is not authorized to perform: cloudformation:DescribeStacks); fix: give the identity running doctor read access; see docs/operations.md#doctor-permissions',
       ...['222222222222', '222222222223', '222222222224'].map(
         (a) => `FAIL stack DdbAuditMappings-${a}: not allowed to call cloudformation:DescribeStacks (AccessDenied: User: me is not authorized to perform: cloudformation:DescribeStacks); fix: give the identity running doctor read access; see docs/operations.md#doctor-permissions`,
       ),
@@ -545,5 +589,104 @@ describe('doctor building blocks', () => {
 
   it('escapes terminal control characters a table writer could put in a name', () => {
     expect(renderText([{ status: 'FAIL', check: 'x', what: 'object \u001b[2Kevil', fix: 'f' }]).split('\n')[0]).toBe('FAIL object \\x1b[2Kevil; fix: f');
+  });
+});
+
+describe('ddb-audit doctor checks the stream watch', () => {
+  const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const unhealthy = (i: number): SourceState => ({
+    ...healthySource(i),
+    health: 'unhealthy',
+    problems: ['stream-replaced'],
+    latestStreamArn: streamOf(i, '2026-03-10T09:00:00.000'),
+    command: `ddb-audit sources rotate --table-arn ${tableOf(i)} --stream-arn ${streamOf(i, '2026-03-10T09:00:00.000')} && npx cdk deploy --all`,
+  });
+  const withSources = (state: WatchState | string | undefined, edit: (s: Record<string, SourceState>) => void): WatchState => {
+    const sources = { ...(state as WatchState).sources };
+    edit(sources);
+    return { ...(state as WatchState), sources };
+  };
+
+  const cases: Case[] = [
+    ['the watch stack is missing', (i) => (i.stacks.DdbAuditWatch = undefined), /^FAIL stack DdbAuditWatch: does not exist in this account and region; fix: cdk deploy DdbAuditWatch/],
+    ['the watch stack rolled back its first create', (i) => (i.stacks.DdbAuditWatch = stack('DdbAuditWatch', 'ROLLBACK_COMPLETE', { WatchStateBucketName: WATCH_STATE_BUCKET })), /^FAIL stack DdbAuditWatch: ROLLBACK_COMPLETE; fix: the first deploy failed/],
+    ['the watch stack predates the state bucket output', (i) => (i.stacks.DdbAuditWatch = stack('DdbAuditWatch', 'UPDATE_COMPLETE')), /^FAIL stream watch: stack DdbAuditWatch has no output WatchStateBucketName, so its state cannot be found; fix: deploy the current version: npx cdk deploy DdbAuditWatch/],
+    ['the state object is missing', (i) => (i.watchState = undefined), /^FAIL watch state s3:\/\/ddb-audit-watch-state\/watch\/state\.json: does not exist: the watch has never completed a run, so no stream is watched; fix: read the log group \/aws\/lambda\/ddb-audit-stream-watch and the alarm ddb-audit-WatchErrors; see docs\/operations\.md#watch/],
+    ['the state object is not a watch state', (i) => (i.watchState = '{"version":2}'), /^FAIL watch state s3:\/\/ddb-audit-watch-state\/watch\/state\.json: is not a watch state .*; fix: read the log group \/aws\/lambda\/ddb-audit-stream-watch/],
+    ['the state is stale (16 minutes with a 5-minute interval: limit 2 x 5 + 5)', (i) => (i.watchState = { ...(i.watchState as WatchState), updatedAt: new Date(NOW.getTime() - 16 * 60_000).toISOString() }), /^FAIL watch state s3:\/\/ddb-audit-watch-state\/watch\/state\.json: last written 2026-03-10T10:24:00\.000Z, 16 minutes ago \(limit 15: runs every 5 minutes\): the watch is not running; fix: read the log group \/aws\/lambda\/ddb-audit-stream-watch and the alarm ddb-audit-WatchErrors/],
+    ['the watch marks one source unhealthy', (i) => (i.watchState = withSources(i.watchState, (s) => (s[tableOf(1)] = unhealthy(1)))), new RegExp(`^FAIL source ${esc(tableOf(1))}: the watch marks it unhealthy \\(stream-replaced; .*\\): its changes are not reaching the log; fix: ${esc(unhealthy(1).command as string)}; see docs/operations\\.md#watch-unhealthy$`)],
+    ['an onboarded source is absent from the state long after the watch stack was deployed', (i) => (i.watchState = withSources(i.watchState, (s) => delete s[tableOf(2)])), new RegExp(`^FAIL source ${esc(tableOf(2))}: not in the watch state: the watch does not check this stream, so a change to it would raise no alarm; fix: npx cdk deploy DdbAuditWatch`)],
+  ];
+
+  it.each(cases)('fails when %s, naming it with its fix, and exits 1', async (_name, breakIt, expected) => {
+    // Prepare
+    const installation = healthy();
+    breakIt(installation);
+    // Act
+    const result = await runDoctor(installation);
+    // Assess
+    expect(result.lines.filter((l) => expected.test(l))).toHaveLength(1);
+    expect(result.lines.some((l) => l.startsWith('PASS watched sources'))).toBe(false);
+    expect(result.status).toBe(1);
+    expect(result.err).toBe('');
+  });
+
+  it('the healthy installation passes the watch in two lines and reads its state once', async () => {
+    const { status, lines } = await runDoctor(healthy());
+    expect(lines.filter((l) => /watch/.test(l) && !l.startsWith('PASS'))).toEqual([]);
+    expect(lines).toContain('PASS watched sources: all 3 onboarded sources in the watch state and healthy');
+    expect(mocks.s3.commandCalls(GetObjectCommand).filter((c) => c.args[0].input.Bucket === WATCH_STATE_BUCKET).map((c) => c.args[0].input.Key)).toEqual([WATCH_STATE_KEY]);
+    expect(status).toBe(0);
+  });
+
+  it('warns, without failing, on a source absent from the state while the watch has not yet reached it after a deploy', async () => {
+    const installation = healthy();
+    installation.stacks.DdbAuditWatch = { ...stack('DdbAuditWatch', 'UPDATE_COMPLETE', { WatchStateBucketName: WATCH_STATE_BUCKET }), LastUpdatedTime: new Date(NOW.getTime() - 4 * 60_000) };
+    installation.watchState = withSources(installation.watchState, (s) => delete s[tableOf(0)]);
+    const { status, lines } = await runDoctor(installation);
+    expect(lines).toContain(`WARN source ${tableOf(0)}: not in the watch state yet: stack DdbAuditWatch was deployed 4 minutes ago and the watch reaches every source within 20 minutes; fix: run doctor again after that`);
+    expect(lines).toContain('WARN watched sources: 2 of 3 onboarded sources healthy in the watch state; fix: see docs/operations.md#watch-unhealthy');
+    expect(status).toBe(0);
+  });
+
+  it('warns on a source the watch could not check, with its reason, never passing it', async () => {
+    const installation = healthy();
+    installation.watchState = withSources(installation.watchState, (s) => (s[tableOf(0)] = { ...healthySource(0), health: 'unknown', unknownReasons: ['DescribeTable: throttled (ThrottlingException) after 4 attempts'] }));
+    const { status, lines } = await runDoctor(installation);
+    expect(lines).toContain(`WARN source ${tableOf(0)}: the watch could not check it (DescribeTable: throttled (ThrottlingException) after 4 attempts), checked 2026-03-10T10:37:00.000Z; fix: see docs/operations.md#watch`);
+    expect(lines.some((l) => l.startsWith('PASS watched sources'))).toBe(false);
+    expect(status).toBe(0);
+  });
+
+  it('says once that the watch is disabled, as information, neither a pass nor a finding, and reads nothing of it', async () => {
+    const installation = healthy();
+    installation.watchConfig = { enabled: false };
+    installation.stacks.DdbAuditWatch = undefined;
+    const { status, lines } = await runDoctor(installation);
+    const watchLines = lines.filter((l) => /\bwatch\b/i.test(l));
+    expect(watchLines).toEqual(['INFO stream watch: disabled (watch.enabled is false): a stream that is disabled or replaced, or a mapping that stops, goes dark without an alarm; fix: enable it (config watch.enabled, npx cdk deploy --all); see docs/operations.md#watch']);
+    expect(lines.at(-1)).toBe('doctor: 18 passed, 0 warnings, 0 failed, 1 informational');
+    expect(mocks.cfn.commandCalls(DescribeStacksCommand).map((c) => c.args[0].input.StackName)).not.toContain('DdbAuditWatch');
+    expect(mocks.s3.commandCalls(GetObjectCommand).filter((c) => c.args[0].input.Bucket === WATCH_STATE_BUCKET)).toHaveLength(0);
+    expect(status).toBe(0);
+  });
+
+  it('reports a refused state read as a missing permission that may also be a missing state', async () => {
+    const { status, lines } = await runDoctor(healthy(), [], () => {
+      mocks.s3.on(GetObjectCommand, { Bucket: WATCH_STATE_BUCKET }).rejects(awsError('AccessDenied', 'Access Denied', 403));
+    });
+    expect(lines.filter((l) => /watch state/.test(l))).toEqual([
+      'FAIL watch state s3://ddb-audit-watch-state/watch/state.json: not allowed to call s3:GetObject (AccessDenied: Access Denied); without s3:ListBucket on the bucket this is also what a missing state looks like; fix: give the identity running doctor read access; see docs/operations.md#doctor-permissions',
+    ]);
+    expect(status).toBe(1);
+  });
+
+  it('fresh means within 2 x interval + 5 minutes, for any interval and age (fast-check)', async () => {
+    const { stateMaxAgeMinutes } = await import('../../cli/doctor/checks/watch');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 15 }), (interval) => stateMaxAgeMinutes(interval) === 2 * interval + 5),
+    );
+    // The absent-source grace is every shard's run plus the freshness limit.
+    expect(shardCount(3, 5, 50)).toBe(1);
   });
 });

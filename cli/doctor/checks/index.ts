@@ -13,5 +13,6 @@ import { mappingsCheck } from './mappings';
 import { partitionsCheck } from './partitions';
 import { stacksCheck } from './stacks';
 import { streamsCheck } from './streams';
+import { watchCheck } from './watch';
 
-export const DOCTOR_CHECKS: readonly DoctorCheck[] = [stacksCheck, alarmTopicCheck, streamsCheck, mappingsCheck, deliveryCheck, heartbeatCheck, digestCheck, glueCheck, partitionsCheck, athenaCheck];
+export const DOCTOR_CHECKS: readonly DoctorCheck[] = [stacksCheck, alarmTopicCheck, streamsCheck, mappingsCheck, watchCheck, deliveryCheck, heartbeatCheck, digestCheck, glueCheck, partitionsCheck, athenaCheck];

@@ -13,11 +13,12 @@ import { missingOutputKeys } from '../../deployment/stack-outputs';
 import type { AuditConfig } from '../../../schemas/audit-config';
 import { parseStreamArn } from '../../../lambda/core/stream-arn';
 import { MAPPINGS_PER_STACK } from '../../../lib/stack-chunks';
-import { AUDIT_STACK_NAME, mappingsStackName } from '../../../lib/stack-names';
+import { resolveWatch } from '../../../lib/config/load';
+import { AUDIT_STACK_NAME, mappingsStackName, WATCH_STACK_NAME } from '../../../lib/stack-names';
 import type { DoctorCheck, DoctorContext } from '../context';
 import { CheckLine, CheckStatus, runbook } from '../result';
 
-/** The audit account's stacks for this config: the audit stack, then each account's mappings stacks (lib/audit-app.ts). */
+/** The audit account's stacks for this config: the audit stack, the watch stack when watch.enabled, then each account's mappings stacks (lib/audit-app.ts). */
 export function auditAccountStackNames(config: AuditConfig): string[] {
   const perAccount = new Map<string, number>();
   for (const source of config.sources) {
@@ -25,6 +26,7 @@ export function auditAccountStackNames(config: AuditConfig): string[] {
     if (account !== undefined) perAccount.set(account, (perAccount.get(account) ?? 0) + 1);
   }
   const names = [AUDIT_STACK_NAME];
+  if (resolveWatch(config).enabled) names.push(WATCH_STACK_NAME);
   for (const [account, count] of perAccount) {
     for (let chunk = 0; chunk * MAPPINGS_PER_STACK < count; chunk++) names.push(mappingsStackName(account, chunk));
   }
