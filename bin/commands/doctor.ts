@@ -14,7 +14,7 @@ export type { ClientFactory } from '../../cli/doctor/doctor-command';
 export function defineDoctor(context: CliContext): Command {
   const command = new Command('doctor')
     .summary('read-only check of a deployed installation: one PASS/WARN/FAIL line per check')
-    .description('A read-only check of a deployed installation with the default AWS credential chain: one line per check, PASS|WARN|FAIL <what>[: <detail>; fix: <fix>]. Exit 0 when nothing FAILed (warnings allowed), 1 on any FAIL or when AWS cannot be reached.');
+    .description('A read-only check of a deployed installation with the default AWS credential chain: one line per check, PASS|WARN|FAIL|INFO <what>[: <detail>; fix: <fix>]. Exit 0 when nothing FAILed (warnings and INFO allowed), 1 on any FAIL or when AWS cannot be reached.');
   addOptions(command, [
     { flags: '--config <file>', description: "the installation's cdk.json (its sources are what is checked)", default: './cdk.json' },
     { flags: '--region <region>', description: 'the region of the audit account', default: "the config's region" },
