@@ -18,7 +18,7 @@ import type { InputFileRef, PartitionRef, QueryResult } from './result';
 export type { QueryResult, QueryColumn, PartitionRef, InputFileRef } from './result';
 export { listQueryNames, loadQuery, UnknownQueryError, QUERY_DIR } from './catalog';
 export { QueryParamError } from './params';
-export { AthenaQueryError } from './athena-engine';
+export { AthenaQueryError, athenaClient } from './athena-engine';
 
 export type RunQueryRequest =
   | { readonly name: string; readonly params: Readonly<Record<string, string>>; readonly dataDir: string }
