@@ -101,10 +101,11 @@ function noCloudTrailFilesWarning(values: Readonly<Record<string, string>>): str
  *
  * Cost: it runs only when the query returned no row. Without a trail the table has no partition,
  * so nothing is read (lib/constructs/cloudtrail-catalog.ts); with one, partition projection keeps
- * it to the query's own log_date (and account) partitions, LIMIT 1 lets Athena stop at the first
- * DynamoDB write event, and at worst (partitions holding no such event) it reads what the query
- * already read of them. Athena bills bytes scanned with a 10 MB minimum per query
- * (https://aws.amazon.com/athena/pricing/): about $0.00005 at $5 per TB.
+ * it to the query's own log_date (and account) partitions, so at worst it reads again what the
+ * query read of them (LIMIT 1 may let it stop at the first DynamoDB write event; no AWS page says
+ * whether that lowers the bytes billed, so the bound does not rely on it). Athena bills bytes
+ * scanned, at least 10 MB per query (https://aws.amazon.com/athena/pricing/, as cli/cost/model.ts
+ * models it): the minimum is about $0.00005 at $5 per TB.
  */
 export function cloudTrailProbeSql(definition: QueryDefinition, values: Readonly<Record<string, string>>): string {
   const predicate = /\bFROM\s+cloudtrail_events\s+WHERE\s+([\s\S]*?)\n\),?\n/.exec(definition.text)?.[1];
