@@ -3,7 +3,7 @@
  * or AWS_ENDPOINT_URL (the local pipeline's), and the region from --region, AWS_REGION or
  * AWS_DEFAULT_REGION (else the SDK's own chain, the profile's).
  */
-export function clientConfig(env: NodeJS.ProcessEnv, service: 'FIREHOSE' | 'S3' | 'CLOUDFORMATION' | 'GLUE', regionFlag?: string): { endpoint?: string; region?: string; forcePathStyle?: boolean } {
+export function clientConfig(env: NodeJS.ProcessEnv, service: 'FIREHOSE' | 'S3' | 'CLOUDFORMATION' | 'GLUE' | 'ATHENA', regionFlag?: string): { endpoint?: string; region?: string; forcePathStyle?: boolean } {
   const endpoint = env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
   const region = regionFlag ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   return {

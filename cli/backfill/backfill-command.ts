@@ -16,7 +16,7 @@
  * --checkpoint FILE where delivered lines are recorded, and a re-run resumes from
  *                   (default ./.ddb-audit-backfill-<ExportId>.json)
  * --delivery-stream, --packing, --overflow-bucket, --overflow-prefix, --stack-outputs, --from-stack,
- * --region          where to deliver, exactly as for `ddb-audit replay`
+ * --region          where to deliver, exactly as for `ddb-audit replay`; also the region of --athena
  * --cdk-json PATH   per-source options (redaction) from this config, and the export's table must be
  *                   one of its sources; without it, SOURCE_OPTIONS, else ./cdk.json; with none the
  *                   command refuses (a backfill without redaction would leak what the log withholds)
@@ -50,6 +50,7 @@ import { UsageError } from '../program/command-io';
 import { noConfigWarning } from '../normalize/normalize-command';
 import { deliveryFor } from '../replay/replay-command';
 import { clientConfig } from '../aws-client-config';
+import { athenaClient } from '../query/athena-engine';
 
 export interface BackfillOptions {
   readonly export?: string;
@@ -102,7 +103,7 @@ export async function backfillCommand(values: BackfillOptions, io: CommandIo): P
       sourceOptions: config.sourceOptions,
       keyAttributes,
       ...(values.gapId !== undefined ? { gapId: values.gapId } : {}),
-      ...(gapLog !== undefined ? { gapLookup: logGapLookup(gapLog) } : {}),
+      ...(gapLog !== undefined ? { gapLookup: logGapLookup(gapLog, undefined, 'athena' in gapLog ? { client: athenaClient(io.env, values.region) } : undefined) } : {}),
       ...(config.onboardedTables !== undefined ? { onboardedTables: config.onboardedTables } : {}),
       ...(dryRun ? { onRecords: (records) => io.stdout(records.map(changeRecordLine).join('')) } : {}),
       ...(delivery !== undefined

@@ -29,7 +29,7 @@
 import type { ChangeRecord } from '../../schemas/change-record';
 import { gapIdOf, gapRecord, GAP_OP, type GapImage } from '../../lambda/watch/gap-record';
 import { runQuery } from '../query';
-import type { AthenaTarget } from '../query/athena-engine';
+import type { AthenaDeps, AthenaTarget } from '../query/athena-engine';
 import { queryableFiles } from '../query/duckdb-engine';
 import { ExportRefusedError, type ExportSummary } from './manifest';
 
@@ -58,8 +58,11 @@ const FIRST_DAY = '2012-01-01';
  * A lookup through the bundled query item-history: a gap is an item of its table whose key is
  * {"gap_id": "…"} (docs/coverage.md, "Gaps"), so its rows are that item's history. Rows of another
  * op (a source table whose own key attribute is called gap_id) are not gap rows and are dropped.
+ *
+ * `athena`: the Athena client and polling (the command passes a client built with its --region,
+ * athenaClient in cli/query/athena-engine.ts).
  */
-export function logGapLookup(target: GapLogTarget, now: () => Date = () => new Date()): GapLookup {
+export function logGapLookup(target: GapLogTarget, now: () => Date = () => new Date(), athena?: AthenaDeps): GapLookup {
   return async (tableArn, gapId) => {
     const table = TABLE_ARN.exec(tableArn);
     if (!table) throw new ExportRefusedError(`${tableArn} is not a table ARN`);
@@ -68,7 +71,7 @@ export function logGapLookup(target: GapLogTarget, now: () => Date = () => new D
     const params = { from: FIRST_DAY, to, account_id: table[1] as string, table_name: table[2] as string, item_key: JSON.stringify({ gap_id: gapId }) };
     // A folder with no change-log files is not a log without this gap: say which it is.
     if ('dataDir' in target && (await queryableFiles(target.dataDir)).length === 0) throw new ExportRefusedError(`--data ${target.dataDir} holds no change-log Parquet files: give the folder the pipeline writes (as for ddb-audit coverage --data)`);
-    const result = 'dataDir' in target ? await runQuery({ name: 'item-history', params, dataDir: target.dataDir }) : await runQuery({ name: 'item-history', params, athena: target.athena });
+    const result = 'dataDir' in target ? await runQuery({ name: 'item-history', params, dataDir: target.dataDir }) : await runQuery({ name: 'item-history', params, athena: target.athena }, athena ? { athena } : {});
     return result.rows.filter((r) => r.op === GAP_OP).map((r) => ({ eventTime: String(r.event_time), image: parseGapImage(r.new_image) }));
   };
 }

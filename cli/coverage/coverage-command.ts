@@ -26,7 +26,7 @@ import { renderCoverageHtml } from './report-html';
 import { coverageVerdict } from './verdict';
 import { writeFileAtomic } from '../config-file/atomic-write';
 import { toolInfo } from '../evidence/tool-info';
-import { AthenaQueryError, QueryParamError, runQuery } from '../query';
+import { AthenaQueryError, athenaClient, QueryParamError, runQuery } from '../query';
 import { openLocalConnection } from '../query/duckdb-engine';
 import { parseFailureRecords, type FailedBatch } from '../replay/failure-records';
 import { escapeForTerminal } from '../terminal-text';
@@ -131,7 +131,7 @@ export async function coverageCommand(values: CoverageOptions, io: CommandIo): P
 
     const params = { from: values.from, to: values.to };
     const result = values.athena
-      ? await runQuery({ name: COVERAGE_QUERY, params, athena: { workgroup: values.workgroup as string, database: values.database } })
+      ? await runQuery({ name: COVERAGE_QUERY, params, athena: { workgroup: values.workgroup as string, database: values.database } }, { athena: { client: athenaClient(io.env) } })
       : await runQuery({ name: COVERAGE_QUERY, params, dataDir: dataDir as string });
 
     let failures: { batches: FailedBatch[]; replayed: (b: FailedBatch) => boolean } | null = null;

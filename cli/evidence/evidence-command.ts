@@ -77,7 +77,7 @@ export async function exportCommand(values: ExportCommandOptions, io: CommandIo)
 
   let exported;
   try {
-    exported = await exportEvidence({ runQuery, request, outDir: resolve(io.cwd, values.out), signer, reason: values.reason, tool: await toolInfo() });
+    exported = await exportEvidence({ runQuery: (r) => runQuery(r, values.athena ? { athena: { client: lazyQuery().athenaClient(io.env) } } : {}), request, outDir: resolve(io.cwd, values.out), signer, reason: values.reason, tool: await toolInfo() });
   } catch (err) {
     if (err instanceof OutputExistsError || isQueryInputError(err)) throw err;
     throw new Error(`failed, no package written: ${(err as Error).message}`);

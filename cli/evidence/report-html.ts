@@ -39,8 +39,10 @@ export { val };
 export function renderReportHtml(input: ReportInput): string {
   const m = input.manifest;
   const title = `Evidence package: ${m.query.name}`;
+  const unavailable = attributionUnavailableBox(m);
   const sections = [
     header(m),
+    ...(unavailable === '' ? [] : [unavailable]),
     ...(m.query.name === COVERAGE_QUERY ? [coverageSection(input.rows)] : []),
     askedSection(m),
     periodSection(m, input.rows),
@@ -49,7 +51,37 @@ export function renderReportHtml(input: ReportInput): string {
     fingerprintSection(m, input.files),
     verifySection(m),
   ];
-  return renderPage(title, STYLE, sections);
+  // The box's rule is added only with the box, so a page without it is byte for byte what it was.
+  return renderPage(title, unavailable === '' ? STYLE : `${STYLE}${UNAVAILABLE_STYLE}`, sections);
+}
+
+/** Accounts/regions (and query warnings) shown in the attribution box; the rest are counted, complete in manifest.json. */
+export const UNAVAILABLE_SHOWN = 50;
+
+/**
+ * Where attribution was unavailable for want of CloudTrail input, as summary.md and the manifest
+ * (cloudtrail_input.attribution_unavailable and .warnings) say it: right under the header, so an
+ * empty or caller-less answer is not read as "nobody made these changes". Every value is escaped
+ * (an account or region comes from the rows; a warning quotes parameters); '' when there is nothing
+ * to say, and then the page is unchanged.
+ */
+function attributionUnavailableBox(m: ReportInput['manifest']): string {
+  const input = m.cloudtrail_input;
+  const unavailable = input?.attribution_unavailable ?? [];
+  const warnings = input?.warnings ?? [];
+  if (input === undefined || (unavailable.length === 0 && warnings.length === 0)) return '';
+  const items = unavailable
+    .slice(0, UNAVAILABLE_SHOWN)
+    .map((u) => `<li>Attribution unavailable for account <code>${val(u.account_id)}</code> region <code>${val(u.region)}</code>: no CloudTrail input (${fmt(u.rows)} row(s) say <code>cloudtrail-unavailable</code>).</li>`);
+  if (unavailable.length > UNAVAILABLE_SHOWN) items.push(`<li class="more">… and ${fmt(unavailable.length - UNAVAILABLE_SHOWN)} more accounts/regions without CloudTrail input, listed in ${MANIFEST_FILE} (<code>cloudtrail_input.attribution_unavailable</code>)</li>`);
+  for (const w of warnings.slice(0, UNAVAILABLE_SHOWN)) items.push(`<li>The query warned: ${val(w)}</li>`);
+  if (warnings.length > UNAVAILABLE_SHOWN) items.push(`<li class="more">… and ${fmt(warnings.length - UNAVAILABLE_SHOWN)} more warnings, in ${MANIFEST_FILE} (<code>cloudtrail_input.warnings</code>)</li>`);
+  return [
+    '<div class="unavailable" id="attribution-unavailable" role="note">',
+    `<p><strong>Principal attribution is unavailable here.</strong> <code>${val(input.table)}</code> holds no DynamoDB write event for these accounts, regions or days, so their changes name no caller because none could be looked up, not because the trail saw no call (docs/attribution.md).</p>`,
+    `<ul>${items.join('')}</ul>`,
+    '</div>',
+  ].join('\n');
 }
 
 function header(m: ReportInput['manifest']): string {
@@ -276,3 +308,9 @@ svg .axis { font-size: 12px; fill: var(--muted); }
 svg .volume-line { fill: none; stroke: var(--accent); stroke-width: 1.5; }
 svg .volume-point { fill: var(--accent); }
 ${PRINT_STYLE}`;
+
+/** The attribution box (attributionUnavailableBox): a red-edged note, printed too. */
+const UNAVAILABLE_STYLE = `.unavailable { padding: 8px 12px; margin: 12px 0; border-left: 4px solid #cf222e; background: #ffebe9; }
+.unavailable ul { margin: 4px 0 0; padding-left: 20px; }
+.unavailable li.more { color: var(--muted); font-style: italic; }
+`;

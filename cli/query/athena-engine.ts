@@ -5,6 +5,7 @@
  */
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { GLUE_DATABASE_NAME } from '../../schemas/partitioning';
+import { clientConfig } from '../aws-client-config';
 import type { QueryColumn } from './result';
 
 export interface AthenaTarget {
@@ -32,10 +33,21 @@ export class AthenaQueryError extends Error {
   override name = 'AthenaQueryError';
 }
 
+/**
+ * The Athena client of a command, configured like its other clients (cli/aws-client-config.ts):
+ * the command's --region when it has one, else AWS_REGION / AWS_DEFAULT_REGION of the command's
+ * environment, else the SDK's own chain (the profile's); AWS_ENDPOINT_URL_ATHENA when set. Every
+ * --athena path builds its client here, so none of them silently queries another region's
+ * workgroup and catalog.
+ */
+export function athenaClient(env: NodeJS.ProcessEnv, regionFlag?: string): AthenaClient {
+  return new AthenaClient(clientConfig(env, 'ATHENA', regionFlag));
+}
+
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function runOnAthena(sql: string, target: AthenaTarget, deps: AthenaDeps = {}): Promise<AthenaResult> {
-  const client = deps.client ?? new AthenaClient({});
+  const client = deps.client ?? athenaClient(process.env);
   const sleep = deps.sleep ?? sleepMs;
   const started = await client.send(
     new StartQueryExecutionCommand({

@@ -18,7 +18,7 @@ import type { InputFileRef, PartitionRef, QueryResult } from './result';
 export type { QueryResult, QueryColumn, PartitionRef, InputFileRef } from './result';
 export { listQueryNames, loadQuery, UnknownQueryError, QUERY_DIR } from './catalog';
 export { QueryParamError } from './params';
-export { AthenaQueryError } from './athena-engine';
+export { AthenaQueryError, athenaClient } from './athena-engine';
 
 export type RunQueryRequest =
   | { readonly name: string; readonly params: Readonly<Record<string, string>>; readonly dataDir: string }
@@ -41,7 +41,8 @@ export async function runQuery(request: RunQueryRequest, deps: { athena?: Athena
   const startedAt = new Date();
   if ('athena' in request) {
     const result = await runOnAthena(sql, request.athena, deps.athena);
-    const warnings = readsCloudTrail ? unavailableAttributionWarning(result.rows) : [];
+    // No row carries a reason when there is no row: an empty answer is checked, never read as clean.
+    const warnings = !readsCloudTrail ? [] : result.rows.length === 0 ? await emptyResultCloudTrailWarning(definition, values, request.athena, deps.athena) : unavailableAttributionWarning(result.rows);
     return {
       sql,
       engine: 'athena',
@@ -89,6 +90,42 @@ export const UNAVAILABLE_REASON = 'cloudtrail-unavailable';
 function noCloudTrailFilesWarning(values: Readonly<Record<string, string>>): string {
   const account = values.account_id !== undefined && values.account_id !== ALL ? ` of account ${values.account_id}` : '';
   return `no CloudTrail log files${account} under cloudtrail/ in the data folder for ${values.from ?? '?'} to ${values.to ?? '?'} (± 1 day): principal attribution is unavailable, no change can be attributed to a caller (docs/attribution.md)`;
+}
+
+/**
+ * The probe an empty Athena answer of a CloudTrail-reading query runs: one row of
+ * cloudtrail_events under the query's own trail predicate (the WHERE of its trail_scoped CTE, taken
+ * from the .sql file and given the same validated values), so it asks exactly the days, account
+ * and events the attribution read. Throws when the file has no such predicate (a query changed
+ * without this check): failing beats a silent empty answer.
+ *
+ * Cost: it runs only when the query returned no row. Without a trail the table has no partition,
+ * so nothing is read (lib/constructs/cloudtrail-catalog.ts); with one, partition projection keeps
+ * it to the query's own log_date (and account) partitions, so at worst it reads again what the
+ * query read of them (LIMIT 1 may let it stop at the first DynamoDB write event; no AWS page says
+ * whether that lowers the bytes billed, so the bound does not rely on it). Athena bills bytes
+ * scanned, at least 10 MB per query (https://aws.amazon.com/athena/pricing/, as cli/cost/model.ts
+ * models it): the minimum is about $0.00005 at $5 per TB.
+ */
+export function cloudTrailProbeSql(definition: QueryDefinition, values: Readonly<Record<string, string>>): string {
+  const predicate = /\bFROM\s+cloudtrail_events\s+WHERE\s+([\s\S]*?)\n\),?\n/.exec(definition.text)?.[1];
+  if (predicate === undefined) throw new Error(`${definition.name}.sql reads ${CLOUDTRAIL_TABLE_NAME} but has no "FROM ${CLOUDTRAIL_TABLE_NAME} WHERE …" CTE to check an empty result against`);
+  return `SELECT 1 AS present FROM ${CLOUDTRAIL_TABLE_NAME}\nWHERE ${substitutePlaceholders(predicate.trimEnd(), values)}\nLIMIT 1`;
+}
+
+/**
+ * An empty Athena result of a query that reads cloudtrail_events: a principal filter drops every
+ * cloudtrail-unavailable row, so "no row" would read as "that caller changed nothing". Warns when
+ * the probe finds no DynamoDB write event for the days (and account) read, naming the probe's
+ * execution so the check can be looked up.
+ */
+async function emptyResultCloudTrailWarning(definition: QueryDefinition, values: Readonly<Record<string, string>>, target: AthenaTarget, deps: AthenaDeps | undefined): Promise<string[]> {
+  const probe = await runOnAthena(cloudTrailProbeSql(definition, values), target, deps);
+  if (probe.rows.length > 0) return [];
+  const account = values.account_id !== undefined && values.account_id !== ALL ? ` of account ${values.account_id}` : '';
+  return [
+    `no rows, and ${CLOUDTRAIL_TABLE_NAME} holds no DynamoDB write event${account} for log_date ${values.from ?? '?'} to ${values.to ?? '?'} (± 1 day) (Athena query ${probe.executionId}): principal attribution is unavailable, so no row does not mean no change by that caller (docs/attribution.md)`,
+  ];
 }
 
 /** The rows whose attribution is unavailable, once, by account and region. */

@@ -4,7 +4,7 @@
  * DuckDB or on Athena, and prints the result in the format asked for.
  */
 import { resolve } from 'node:path';
-import { AthenaQueryError, QueryParamError, runQuery, UnknownQueryError } from '.';
+import { AthenaQueryError, athenaClient, QueryParamError, runQuery, UnknownQueryError } from '.';
 import { assertHoldsChangeLog } from './change-log-folder';
 import { formatResult, OutputFormat } from './format';
 import { formatQueryListing } from './listing';
@@ -44,7 +44,7 @@ export async function queryCommand(name: string | undefined, options: QueryComma
 
     let result;
     if (options.athena) {
-      result = await runQuery({ name, params, athena: { workgroup: options.workgroup as string, database: options.database } });
+      result = await runQuery({ name, params, athena: { workgroup: options.workgroup as string, database: options.database } }, { athena: { client: athenaClient(io.env) } });
     } else {
       const dataDir = resolve(io.cwd, options.data ?? DEFAULT_DATA_DIR);
       await assertHoldsChangeLog(dataDir);

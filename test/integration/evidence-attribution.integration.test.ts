@@ -161,3 +161,24 @@ test('on Athena, rows that say cloudtrail-unavailable are named by account and r
   expect(summary).toContain('- **Attribution unavailable for account 222233334444 region eu-west-1: no CloudTrail input.** Its 2 row(s)');
   expect(summary).toContain(`- **The query warned:** ${warning}`);
 });
+
+test('locally (DuckDB), a principal-filtered package with no rows and no CloudTrail files says attribution is unavailable in the manifest, summary.md and report.html', async () => {
+  // Prepare: the demo's folder with every trail file gone; a role the demo's trail names
+  const folder = join(root, 'no-trail');
+  cpSync(dataDir, folder, { recursive: true });
+  const days = (await cloudTrailFiles(dataDir)).map((f) => f.logDate).sort();
+  const from = (days[1] as string).replace(/\//g, '-');
+  rmSync(join(folder, 'cloudtrail'), { recursive: true, force: true });
+  const out = join(root, 'no-trail-package');
+  // Act
+  const exported = await cli('export', '--query', 'change-attribution', '--param', `from=${from}`, '--param', `to=${from}`, '--param', 'principal=arn:aws:iam::111122223333:role/orders-service', '--data', folder, '--out', out, '--sign-key', keyFile);
+  // Assess
+  expect(exported).toMatchObject({ code: 0, err: '' });
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as EvidenceManifest;
+  expect(manifest.result.empty).toBe(true);
+  const warning = expect.stringMatching(/^no CloudTrail log files under cloudtrail\/ in the data folder .*principal attribution is unavailable/);
+  expect(manifest.cloudtrail_input).toEqual({ table: 'ddb_audit.cloudtrail_events', files: [], attribution_unavailable: [], warnings: [warning] });
+  expect(readFileSync(join(out, 'summary.md'), 'utf8')).toMatch(/- \*\*The query warned:\*\* no CloudTrail log files under cloudtrail\//);
+  expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<div class="unavailable" id="attribution-unavailable" role="note">[\s\S]*<li>The query warned: no CloudTrail log files under cloudtrail\//);
+  expect((await cli('verify', out, '--public-key', `${keyFile}.pub`)).code).toBe(0);
+});

@@ -19,6 +19,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { CollectorHandler, startLocalPipeline } from '../../local/pipeline';
 import { run as evidence } from '../../bin/commands/evidence';
 import { EvidenceManifest } from '../../cli/evidence/manifest';
+import { renderReportHtml } from '../../cli/evidence/report-html';
 import { captureIo } from '../support/capture-io';
 import { findChromium, HeadlessChromium } from '../support/chromium';
 
@@ -248,6 +249,30 @@ if (!chromium) {
       const page = await browser.load(url, {});
       expect(page.requests).toContain(url); // the recorder sees the page's own request
       expect(page.requests.filter((r) => !r.startsWith('file:') && !r.startsWith('data:'))).toEqual([]);
+    }, 60_000);
+
+    test('shows the accounts and regions without CloudTrail input in a visible box above the first section, their values as text', async () => {
+      // The package's own manifest, as a change-attribution package with no CloudTrail input for one
+      // account/region (and a hostile region text) and the query's warning.
+      const { files: _files, ...body } = JSON.parse(readFileSync(join(pkg, 'manifest.json'), 'utf8')) as EvidenceManifest;
+      const manifest = { ...body, cloudtrail_input: { table: 'ddb_audit.cloudtrail_events', files: null, attribution_unavailable: [{ account_id: '000000000042', region: HOSTILE_ACTORS[0] as string, rows: 3 }], warnings: ['no rows, and cloudtrail_events holds no DynamoDB write event'] } };
+      const file = join(root, 'attribution-unavailable.html');
+      writeFileSync(file, renderReportHtml({ manifest, files: [], rows: [] }));
+      const page = await browser.load(pathToFileURL(file).href, {
+        items: "[...document.querySelectorAll('#attribution-unavailable li')].map((li) => li.textContent)",
+        height: "document.getElementById('attribution-unavailable').getBoundingClientRect().height",
+        above: "document.getElementById('attribution-unavailable').getBoundingClientRect().bottom <= document.getElementById('asked').getBoundingClientRect().top",
+        edge: "getComputedStyle(document.getElementById('attribution-unavailable')).borderLeftWidth",
+        pwned: 'typeof window.__pwned',
+      });
+      expect(page.values).toEqual({
+        items: [`Attribution unavailable for account 000000000042 region ${HOSTILE_ACTORS[0]}: no CloudTrail input (3 row(s) say cloudtrail-unavailable).`, 'The query warned: no rows, and cloudtrail_events holds no DynamoDB write event'],
+        height: expect.any(Number),
+        above: true,
+        edge: '4px',
+        pwned: 'undefined',
+      });
+      expect(page.values.height).toBeGreaterThan(40);
     }, 60_000);
 
     test('the request recorder sees network requests when a page makes them (control for the test above)', async () => {

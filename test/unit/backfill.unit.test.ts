@@ -468,6 +468,14 @@ describe('filling a gap (--gap-id)', () => {
       expect(sql).toContain("AND account_id = '111122223333'");
       expect(sql).toContain("AND table_name = 'orders'");
       expect(sql).toContain(`AND item_key = '{"gap_id":"${GAP_ID}"}'`);
+      // The Athena client is configured from the command's environment (AWS_REGION here)...
+      expect(await (athena.call(0).thisValue as InstanceType<typeof AthenaClient>).config.region()).toBe('eu-west-1');
+      // ...and an explicit --region wins, as for the command's other clients.
+      athena.resetHistory();
+      const withRegion = captureIo({ cwd: dir, env: { AWS_REGION: 'eu-west-1' } });
+      expect(await run(['--export', '.', '--key-attributes', 'pk,sk', '--gap-id', GAP_ID, '--athena', '--workgroup', 'audit', '--region', 'ap-southeast-2', '--dry-run', '--no-config'], withRegion)).toBe(0);
+      expect(athena.calls().length).toBeGreaterThan(0);
+      for (const call of athena.calls()) expect(await (call.thisValue as InstanceType<typeof AthenaClient>).config.region()).toBe('ap-southeast-2');
     } finally {
       athena.restore();
     }

@@ -116,3 +116,53 @@ describe('renderReportHtml', () => {
     expect(renderReportHtml(input)).toBe(renderReportHtml(input));
   });
 });
+
+describe('the attribution-unavailable box', () => {
+  const TABLE = 'ddb_audit.cloudtrail_events';
+  const withInput = (input: EvidenceManifest['cloudtrail_input']) => manifest({ query: { ...manifest().query, name: 'change-attribution' }, cloudtrail_input: input });
+  const box = (page: string) => /<div class="unavailable" id="attribution-unavailable" role="note">[\s\S]*?<\/div>/.exec(page)?.[0];
+
+  test('names each account and region without CloudTrail input, and the query\'s warning, right after the header', () => {
+    const page = renderReportHtml({
+      manifest: withInput({ table: TABLE, files: null, attribution_unavailable: [{ account_id: '222233334444', region: 'eu-west-1', rows: 2 }], warnings: ['no rows, and cloudtrail_events holds no DynamoDB write event'] }),
+      files: [],
+      rows: [],
+    });
+    const shown = box(page) as string;
+    expect(shown).toContain('Attribution unavailable for account <code>222233334444</code> region <code>eu-west-1</code>: no CloudTrail input (2 row(s) say <code>cloudtrail-unavailable</code>).');
+    expect(shown).toContain('<li>The query warned: no rows, and cloudtrail_events holds no DynamoDB write event</li>');
+    // Near the top: before the first section.
+    expect(page.indexOf(shown)).toBeLessThan(page.indexOf('<section id="asked">'));
+    expect(page).toContain('.unavailable {');
+  });
+
+  test('is capped: the rest are counted and pointed at manifest.json', () => {
+    const many = Array.from({ length: 130 }, (_, i) => ({ account_id: String(100000000000 + i), region: 'us-east-1', rows: 1 }));
+    const shown = box(renderReportHtml({ manifest: withInput({ table: TABLE, files: null, attribution_unavailable: many }), files: [], rows: [] })) as string;
+    expect(shown.match(/Attribution unavailable for account/g)).toHaveLength(50);
+    expect(shown).toContain('… and 80 more accounts/regions without CloudTrail input, listed in manifest.json');
+  });
+
+  test('writes any account, region and warning only as escaped text: the box keeps exactly its own tags (generated)', () => {
+    const tagsOf = (page: string) => (page.match(/<[^>]*>/g) ?? []).join('\n');
+    const render = (account: string, region: string, warning: string) => renderReportHtml({ manifest: withInput({ table: TABLE, files: null, attribution_unavailable: [{ account_id: account, region, rows: 1 }], warnings: [warning] }), files: [], rows: [] });
+    const baseline = tagsOf(render('a', 'r', 'w'));
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (account, region, warning) => {
+        const page = render(account, region, warning);
+        expect(tagsOf(page)).toBe(baseline);
+        expect(page).toContain(`region <code>${val(region)}</code>`);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('is absent, and the page byte-identical to one without CloudTrail input, when nothing is unavailable', () => {
+    const plain = renderReportHtml({ manifest: manifest({ query: { ...manifest().query, name: 'change-attribution' } }), files: [], rows: [] });
+    for (const input of [{ table: TABLE, files: null, attribution_unavailable: [] }, { table: TABLE, files: [{ key: 'cloudtrail/a.json.gz', bytes: 1, sha256: 'cd'.repeat(32) }], attribution_unavailable: [], warnings: [] }, { table: TABLE, files: null }]) {
+      const page = renderReportHtml({ manifest: withInput(input), files: [], rows: [] });
+      expect(box(page)).toBeUndefined();
+      expect(page).toBe(plain);
+    }
+  });
+});
