@@ -7,6 +7,7 @@ import { addOptions, withExamples } from '../../cli/program/definition';
 import type { BackfillOptions } from '../../cli/backfill/backfill-command';
 import type { CliContext } from '../program';
 import { runCli } from '../program';
+import { DELIVERY_OPTIONS } from './replay';
 import type { CommandIo } from './io';
 
 export function defineBackfill(context: CliContext): Command {
@@ -23,13 +24,7 @@ export function defineBackfill(context: CliContext): Command {
     { flags: '--database <db>', description: 'the Glue database (with --athena)', default: 'ddb_audit' },
     { flags: '--dry-run', description: 'verify the export and print the records (NDJSON on stdout, the filled gap row last), send nothing' },
     { flags: '--checkpoint <file>', description: 'where delivered lines are recorded, and a re-run resumes from', default: './.ddb-audit-backfill-<ExportId>.json' },
-    { flags: '--delivery-stream <name>', description: 'the Firehose stream', default: 'the stack outputs, else DELIVERY_STREAM_NAME' },
-    { flags: '--packing <packing>', description: 'how records are packed into Firehose records: ndjson or single', default: 'the stack outputs, else PACKING' },
-    { flags: '--overflow-bucket <bucket>', description: 'where oversized records go', default: 'the stack outputs, else OVERFLOW_BUCKET' },
-    { flags: '--overflow-prefix <prefix>', description: 'the key prefix of oversized records', default: 'the stack outputs, else OVERFLOW_PREFIX' },
-    { flags: '--stack-outputs <file>', description: "the audit stack's outputs (cdk deploy --outputs-file, or describe-stacks JSON)", default: 'none' },
-    { flags: '--from-stack', description: 'read the outputs from CloudFormation (DescribeStacks of DdbAuditCollector)' },
-    { flags: '--region <region>', description: 'the region of the clients', default: "AWS_REGION, then the profile's" },
+    ...DELIVERY_OPTIONS,
     { flags: '--cdk-json <path>', description: "per-source options (redaction) from this config; the export's table must be one of its sources", default: 'SOURCE_OPTIONS, then ./cdk.json' },
     { flags: '--no-config', description: 'backfill without per-source options (no redaction), with a warning' },
     { flags: '--json', description: 'the report as one JSON object (on stderr with --dry-run)' },
