@@ -101,16 +101,7 @@ export async function addSource(values: AddOptions, io: CommandIo, deps: Sources
   if (values.keyAttributes !== undefined) entry.keyAttributes = values.keyAttributes.split(',').map((p) => p.trim());
   if (values.kmsKeyArn !== undefined) entry.kmsKeyArn = values.kmsKeyArn;
 
-  const path = cdkJsonPath(values.cdkJson, io);
-  // One lock per real file, whichever name (or symlink) it is reached by.
-  const lock = await acquireFileLock(realFile(path), deps.lock);
-  // Ctrl-C releases the lock at once (a dead owner's lock would otherwise wait to be judged stale).
-  const forgetLock = onInterrupt(() => lock.release());
-  try {
-    // Read under the lock: another add may have written since this process started.
-    const { text, doc } = readCdkJsonText(path);
-    const audit = auditContext(doc, path);
-    const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
+  return editCdkJsonUnderLock(cdkJsonPath(values.cdkJson, io), deps, (text, audit, sources, path) => {
     const existing = sources.findIndex((s) => (s as { streamArn?: unknown } | null)?.streamArn === streamArn);
     if (existing >= 0) throw new UsageError(`stream ${streamArn} is already onboarded as sources[${existing}] in ${path}; nothing changed`);
 
@@ -120,10 +111,38 @@ export async function addSource(values: AddOptions, io: CommandIo, deps: Sources
       io.stderr(`ddb-audit sources add: not added, cdk.json unchanged. ${new AuditConfigError(problems).message}\n`);
       return CONFIG_INVALID;
     }
-    const edited = insertIntoJsonArray(text, ['context', CONTEXT_KEY, 'sources'], entry);
+    return {
+      text: insertIntoJsonArray(text, ['context', CONTEXT_KEY, 'sources'], entry),
+      written: () => io.stdout(nextSteps(candidate as AuditConfig, entry as SourceConfig, sources.length, path)),
+    };
+  });
+}
+
+/** What an edit of cdk.json decides: the new text, and what to say once it is written; or an exit status, writing nothing. */
+type CdkJsonEdit = { readonly text: string; readonly written: () => void } | number;
+
+/**
+ * The one way `sources add` and `sources rotate` change cdk.json: under its lock (one per real file,
+ * whichever name or symlink reaches it), reading it again under the lock because another process may
+ * have written since this one started, and writing the edit atomically while the lock is still held.
+ * Ctrl-C releases the lock at once (a dead owner's lock would otherwise wait to be judged stale).
+ */
+async function editCdkJsonUnderLock(
+  path: string,
+  deps: SourcesDependencies,
+  edit: (text: string, audit: Record<string, any>, sources: unknown[], path: string) => CdkJsonEdit,
+): Promise<number> {
+  const lock = await acquireFileLock(realFile(path), deps.lock);
+  const forgetLock = onInterrupt(() => lock.release());
+  try {
+    const { text, doc } = readCdkJsonText(path);
+    const audit = auditContext(doc, path);
+    const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
+    const decided = edit(text, audit, sources, path);
+    if (typeof decided === 'number') return decided;
     lock.assertHeld();
-    writeFileAtomic(path, edited, { writer: deps.writer });
-    io.stdout(nextSteps(candidate as AuditConfig, entry as SourceConfig, sources.length, path));
+    writeFileAtomic(path, decided.text, { writer: deps.writer });
+    decided.written();
     return 0;
   } finally {
     forgetLock();
@@ -140,13 +159,7 @@ export async function rotateSource(values: RotateOptions, io: CommandIo, deps: S
   if (!parsedNew) throw new UsageError(`--stream-arn ${newStreamArn} is not a stream ARN (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL)`);
   if (parsedNew.tableArn !== tableArn) throw new UsageError(`--stream-arn ${newStreamArn} is a stream of ${parsedNew.tableArn}, not of --table-arn ${tableArn}; nothing changed`);
 
-  const path = cdkJsonPath(values.cdkJson, io);
-  const lock = await acquireFileLock(realFile(path), deps.lock);
-  const forgetLock = onInterrupt(() => lock.release());
-  try {
-    const { text, doc } = readCdkJsonText(path);
-    const audit = auditContext(doc, path);
-    const sources: unknown[] = Array.isArray(audit.sources) ? audit.sources : [];
+  return editCdkJsonUnderLock(cdkJsonPath(values.cdkJson, io), deps, (text, audit, sources, path) => {
     const index = sources.findIndex((s) => {
       const arn = (s as { streamArn?: unknown } | null)?.streamArn;
       return typeof arn === 'string' && parseStreamArn(arn)?.tableArn === tableArn;
@@ -161,15 +174,11 @@ export async function rotateSource(values: RotateOptions, io: CommandIo, deps: S
       io.stderr(`ddb-audit sources rotate: not rotated, cdk.json unchanged. ${new AuditConfigError(problems).message}\n`);
       return CONFIG_INVALID;
     }
-    const edited = replaceStringInJsonArray(text, ['context', CONTEXT_KEY, 'sources'], index, 'streamArn', newStreamArn);
-    lock.assertHeld();
-    writeFileAtomic(path, edited, { writer: deps.writer });
-    io.stdout(rotateNextSteps(candidate as AuditConfig, index, oldStreamArn, newStreamArn, path));
-    return 0;
-  } finally {
-    forgetLock();
-    lock.release();
-  }
+    return {
+      text: replaceStringInJsonArray(text, ['context', CONTEXT_KEY, 'sources'], index, 'streamArn', newStreamArn),
+      written: () => io.stdout(rotateNextSteps(candidate as AuditConfig, index, oldStreamArn, newStreamArn, path)),
+    };
+  });
 }
 
 /** What to do after a rotation: deploy, so the mapping reads the new stream, then fill the gap. */
