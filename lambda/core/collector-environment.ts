@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import type { CollectorSourceOptionsByTable } from '../../schemas/audit-config';
 import { OVERFLOW_PREFIX } from '../../schemas/partitioning';
 import { deliveryStreamNames } from './delivery-routing';
+import { fileOrInlineSetting, requiredEnv } from './required-env';
 import type { Packing } from './packing';
 
 export interface CollectorEnvironment {
@@ -28,8 +29,8 @@ export interface CollectorEnvironment {
 }
 
 export function readCollectorEnvironment(env: NodeJS.ProcessEnv, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): CollectorEnvironment {
-  const deliveryStreamName = required(env, 'DELIVERY_STREAM_NAME');
-  const overflowBucket = required(env, 'OVERFLOW_BUCKET');
+  const deliveryStreamName = requiredEnv(env, 'DELIVERY_STREAM_NAME');
+  const overflowBucket = requiredEnv(env, 'OVERFLOW_BUCKET');
   const overflowPrefix = env.OVERFLOW_PREFIX ?? OVERFLOW_PREFIX;
   if (!overflowPrefix.endsWith('/')) throw new Error(`environment variable OVERFLOW_PREFIX must end with "/", got "${overflowPrefix}"`);
   const packing = env.PACKING ?? 'ndjson';
@@ -44,13 +45,7 @@ export function readCollectorEnvironment(env: NodeJS.ProcessEnv, readFile: (path
  * records are routed over the same list as the collector's changes (delivery-routing.ts).
  */
 export function readDeliveryStreamNames(env: NodeJS.ProcessEnv): string[] {
-  return deliveryStreamNames(required(env, 'DELIVERY_STREAM_NAME'), env.DELIVERY_STREAM_PREFIX ?? '', streamCount(env));
-}
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (value === undefined || value === '') throw new Error(`environment variable ${name} is required but not set`);
-  return value;
+  return deliveryStreamNames(requiredEnv(env, 'DELIVERY_STREAM_NAME'), env.DELIVERY_STREAM_PREFIX ?? '', streamCount(env));
 }
 
 function streamCount(env: NodeJS.ProcessEnv): number {
@@ -63,19 +58,8 @@ function streamCount(env: NodeJS.ProcessEnv): number {
 }
 
 function readSourceOptions(env: NodeJS.ProcessEnv, readFile: (path: string) => string): CollectorSourceOptionsByTable {
-  const file = env.SOURCE_OPTIONS_FILE;
-  if (file !== undefined && file !== '') {
-    if (env.SOURCE_OPTIONS !== undefined && env.SOURCE_OPTIONS !== '') throw new Error('environment variables SOURCE_OPTIONS and SOURCE_OPTIONS_FILE are both set: set one');
-    let text: string;
-    try {
-      text = readFile(file);
-    } catch (err) {
-      // A missing file must not read as "no options": redaction would silently lapse.
-      throw new Error(`SOURCE_OPTIONS_FILE ${file} cannot be read: ${(err as Error).message}`);
-    }
-    return parseSourceOptions(text, `SOURCE_OPTIONS_FILE ${file}`);
-  }
-  return parseSourceOptions(env.SOURCE_OPTIONS);
+  const setting = fileOrInlineSetting(env, 'SOURCE_OPTIONS_FILE', 'SOURCE_OPTIONS', readFile);
+  return setting === undefined ? {} : parseSourceOptions(setting.text, setting.where);
 }
 
 export function parseSourceOptions(text: string | undefined, what = 'SOURCE_OPTIONS'): CollectorSourceOptionsByTable {

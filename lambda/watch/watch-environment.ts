@@ -15,6 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readDeliveryStreamNames } from '../core/collector-environment';
+import { fileOrInlineSetting, requiredEnv } from '../core/required-env';
 import { parseStreamArn } from '../core/stream-arn';
 import type { WatchSource } from './check-sources';
 
@@ -32,14 +33,8 @@ export interface WatchEnvironment {
   readonly overflowPrefix: string;
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (value === undefined || value === '') throw new Error(`environment variable ${name} is required but not set`);
-  return value;
-}
-
 function positiveNumber(env: NodeJS.ProcessEnv, name: string): number {
-  const value = Number(required(env, name));
+  const value = Number(requiredEnv(env, name));
   if (!Number.isFinite(value) || value <= 0) throw new Error(`environment variable ${name} must be a positive number, got "${env[name]}"`);
   return value;
 }
@@ -62,36 +57,24 @@ export function parseWatchSources(text: string | undefined, what = 'WATCH_SOURCE
 
 /** The source list: from WATCH_SOURCES_FILE (deployed) or WATCH_SOURCES (local and tests), never both, never neither. */
 function readWatchSources(env: NodeJS.ProcessEnv, readFile: (path: string) => string): WatchSource[] {
-  const file = env.WATCH_SOURCES_FILE;
-  const inline = env.WATCH_SOURCES;
-  const has = (value: string | undefined) => value !== undefined && value !== '';
-  if (has(file) && has(inline)) throw new Error('environment variables WATCH_SOURCES and WATCH_SOURCES_FILE are both set: set one');
-  if (has(file)) {
-    let text: string;
-    try {
-      text = readFile(file as string);
-    } catch (err) {
-      throw new Error(`WATCH_SOURCES_FILE ${file} cannot be read: ${(err as Error).message}`);
-    }
-    return parseWatchSources(text, `WATCH_SOURCES_FILE ${file}`);
-  }
-  if (!has(inline)) throw new Error('environment variable WATCH_SOURCES_FILE (or, locally, WATCH_SOURCES) is required but not set');
-  return parseWatchSources(inline);
+  const setting = fileOrInlineSetting(env, 'WATCH_SOURCES_FILE', 'WATCH_SOURCES', readFile);
+  if (setting === undefined) throw new Error('environment variable WATCH_SOURCES_FILE (or, locally, WATCH_SOURCES) is required but not set');
+  return parseWatchSources(setting.text, setting.where);
 }
 
 export function readWatchEnvironment(env: NodeJS.ProcessEnv, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): WatchEnvironment {
-  const overflowPrefix = required(env, 'OVERFLOW_PREFIX');
+  const overflowPrefix = requiredEnv(env, 'OVERFLOW_PREFIX');
   if (!overflowPrefix.endsWith('/')) throw new Error(`environment variable OVERFLOW_PREFIX must end with "/", got "${overflowPrefix}"`);
-  const deliveryStreamName = required(env, 'DELIVERY_STREAM_NAME');
+  const deliveryStreamName = requiredEnv(env, 'DELIVERY_STREAM_NAME');
   return {
     sources: readWatchSources(env, readFile),
-    collectorFunctionName: required(env, 'COLLECTOR_FUNCTION_NAME'),
+    collectorFunctionName: requiredEnv(env, 'COLLECTOR_FUNCTION_NAME'),
     intervalMinutes: positiveNumber(env, 'INTERVAL_MINUTES'),
     maxCallsPerSecond: positiveNumber(env, 'MAX_CALLS_PER_SECOND'),
-    stateBucket: required(env, 'STATE_BUCKET'),
+    stateBucket: requiredEnv(env, 'STATE_BUCKET'),
     deliveryStreamName,
     deliveryStreamNames: readDeliveryStreamNames(env),
-    overflowBucket: required(env, 'OVERFLOW_BUCKET'),
+    overflowBucket: requiredEnv(env, 'OVERFLOW_BUCKET'),
     overflowPrefix,
   };
 }
